@@ -1,0 +1,1 @@
+"""wattplan: optimiser."""

@@ -1,0 +1,199 @@
+"""Strict YAML: safe loading, pydantic validation, and errors that point at file:line:column.
+
+Used for every YAML file a user writes (config, rules, context, custom tariffs). A document is
+composed with PyYAML's safe loader into plain Python values while remembering where each value
+came from, so a pydantic error on ``("rules", 2, "when", "days")`` becomes
+``rules.yaml:14:11: rules[2].when.days: expected …, got …``.
+
+Exceptions::
+
+    YamlError             the file cannot be used; stop and tell the user
+    └── (message names file:line:column, what was expected and what was found)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pydantic
+import yaml
+
+Model = TypeVar("Model", bound=pydantic.BaseModel)
+Loc = tuple[str | int, ...]
+
+
+class YamlError(Exception):
+    """A YAML file is unreadable, malformed, or does not match its schema."""
+
+    def __init__(
+        self, message: str, *, path: str, line: int | None = None, column: int | None = None
+    ):
+        self.path = path
+        self.line = line
+        self.column = column
+        where = path if line is None else f"{path}:{line}:{column}"
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class Located:
+    """A parsed document plus where each value sits in the source."""
+
+    value: Any
+    marks: dict[Loc, tuple[int, int]]
+    path: str
+
+    def position(self, loc: Loc) -> tuple[int, int] | None:
+        """(line, column), 1-based, of the deepest known prefix of ``loc``."""
+        for cut in range(len(loc), -1, -1):
+            mark = self.marks.get(tuple(loc[:cut]))
+            if mark is not None:
+                return mark
+        return None
+
+
+def parse_yaml(text: str, path: str = "<string>") -> Located:
+    """Parse YAML text with the safe loader, keeping positions; raises :class:`YamlError`."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        problem = exc.problem or "malformed YAML"
+        raise YamlError(
+            f"malformed YAML: {problem}",
+            path=path,
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise YamlError(f"malformed YAML: {exc}", path=path) from exc
+    marks: dict[Loc, tuple[int, int]] = {}
+    if node is None:
+        return Located({}, marks, path)
+    value = _construct(node, (), marks, path)
+    return Located(value, marks, path)
+
+
+def read_yaml(path: Path) -> Located:
+    """Read and parse a YAML file; raises :class:`YamlError` naming the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise YamlError("file not found", path=str(path)) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise YamlError(f"cannot read file: {exc}", path=str(path)) from exc
+    return parse_yaml(text, str(path))
+
+
+def validate(located: Located, model: type[Model], context: dict[str, Any] | None = None) -> Model:
+    """Validate a parsed document against ``model``; the first error carries its position."""
+    try:
+        return model.model_validate(located.value, context=context)
+    except pydantic.ValidationError as exc:
+        raise _first_error(exc, located) from None
+
+
+def load(path: Path, model: type[Model]) -> Model:
+    """Read, parse and validate a YAML file in one call."""
+    return validate(read_yaml(path), model)
+
+
+def loads(text: str, model: type[Model], path: str = "<string>") -> Model:
+    """Parse and validate YAML text in one call."""
+    return validate(parse_yaml(text, path), model)
+
+
+def format_loc(loc: Loc) -> str:
+    """``("rules", 2, "when")`` → ``rules[2].when``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(document)"
+
+
+def _first_error(exc: pydantic.ValidationError, located: Located) -> YamlError:
+    errors = exc.errors(include_url=False)
+    # A misspelt key usually also shows up as a missing one: name the misspelling.
+    error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    where = format_loc(loc)
+    kind = error["type"]
+    got = error.get("input")
+    if kind == "extra_forbidden":
+        message = f"{where}: unknown key {loc[-1]!r} (check the spelling; see the documented keys)"
+    elif kind == "missing":
+        message = f"{where}: required key is missing"
+    else:
+        message = f"{where}: {error['msg']}; got {_show(got)}"
+    position = located.position(loc)
+    line, column = position if position else (None, None)
+    return YamlError(message, path=located.path, line=line, column=column)
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _construct(node: yaml.Node, loc: Loc, marks: dict[Loc, tuple[int, int]], path: str) -> Any:
+    marks[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise YamlError(
+                    "merge keys (<<) are not supported",
+                    path=path,
+                    line=key_node.start_mark.line + 1,
+                    column=key_node.start_mark.column + 1,
+                )
+            key = _scalar(key_node, path)
+            if not isinstance(key, str | int | float | bool) or isinstance(key, Mapping):
+                raise YamlError(
+                    "mapping keys must be plain scalars",
+                    path=path,
+                    line=key_node.start_mark.line + 1,
+                    column=key_node.start_mark.column + 1,
+                )
+            if key in out:
+                raise YamlError(
+                    f"duplicate key {key!r}",
+                    path=path,
+                    line=key_node.start_mark.line + 1,
+                    column=key_node.start_mark.column + 1,
+                )
+            out[key] = _construct(value_node, (*loc, str(key)), marks, path)
+            # Errors about an entry point at its key, where a reader looks for it.
+            marks[(*loc, str(key))] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(item, (*loc, i), marks, path) for i, item in enumerate(node.value)]
+    return _scalar(node, path)
+
+
+_SCALAR_LOADER = yaml.SafeLoader("")
+
+
+def _scalar(node: yaml.Node, path: str) -> Any:
+    if not isinstance(node, yaml.ScalarNode):
+        raise YamlError(
+            "expected a plain value here",
+            path=path,
+            line=node.start_mark.line + 1,
+            column=node.start_mark.column + 1,
+        )
+    try:
+        return _SCALAR_LOADER.construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError) as exc:
+        raise YamlError(
+            f"cannot read value {node.value!r}: {exc}",
+            path=path,
+            line=node.start_mark.line + 1,
+            column=node.start_mark.column + 1,
+        ) from exc
