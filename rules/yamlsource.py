@@ -121,7 +121,7 @@ def _first_error(exc: pydantic.ValidationError, located: Located) -> YamlError:
     errors = exc.errors(include_url=False)
     # A misspelt key usually also shows up as a missing one: name the misspelling.
     error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-    loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    loc = _data_path(error["loc"], located.value)
     where = format_loc(loc)
     kind = error["type"]
     got = error.get("input")
@@ -130,10 +130,30 @@ def _first_error(exc: pydantic.ValidationError, located: Located) -> YamlError:
     elif kind == "missing":
         message = f"{where}: required key is missing"
     else:
-        message = f"{where}: {error['msg']}; got {_show(got)}"
+        text = str(error["msg"]).removeprefix("Value error, ")
+        message = f"{where}: {text}" if "got " in text else f"{where}: {text}; got {_show(got)}"
     position = located.position(loc)
     line, column = position if position else (None, None)
     return YamlError(message, path=located.path, line=line, column=column)
+
+
+def _data_path(loc: tuple[Any, ...], value: Any) -> Loc:
+    """The part of a pydantic error location that indexes the document.
+
+    Pydantic adds union members and validator names (``_Entry``, ``function-after[…]``) to
+    locations; users only know the keys they wrote.
+    """
+    path: list[str | int] = []
+    parts = list(loc)
+    for i, part in enumerate(parts):
+        in_dict = isinstance(value, dict) and part in value
+        in_list = isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value)
+        if in_dict or in_list:
+            value = value[part]
+            path.append(part)
+        elif i == len(parts) - 1 and isinstance(part, str) and isinstance(value, dict):
+            path.append(part)  # a missing or unknown key: name it
+    return tuple(path)
 
 
 def _show(value: Any) -> str:

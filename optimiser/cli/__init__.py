@@ -16,7 +16,10 @@ from collections.abc import Sequence
 from optimiser.cli.errors import handle_errors
 
 # Subcommand modules under optimiser.cli, in the order ``--help`` lists them.
-COMMANDS = ("config_cmd",)
+COMMANDS = (
+    "config_cmd",
+    "rules_cmd",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -30,6 +30,7 @@ log = logging.getLogger("wattplan")
 ERROR_TABLE: tuple[tuple[str, str, int], ...] = (
     ("optimiser.config", "ConfigError", USER_ERROR),
     ("rules.yamlsource", "YamlError", USER_ERROR),
+    ("rules.context", "ContextError", USER_ERROR),
 )
 
 
