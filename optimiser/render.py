@@ -1,0 +1,153 @@
+"""Human-readable views of a plan: a terminal table, a summary and a PNG plot.
+
+These read the plan's JSON form (``Plan.to_json_dict()``), the same document ``--json``
+prints, so what a person sees and what a script reads cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.table import Table
+
+ACTION_STYLE = {
+    "charge from grid": "bold cyan",
+    "charge from solar": "green",
+    "hold": "yellow",
+    "self-power": "white",
+    "export": "bold magenta",
+    "idle": "dim",
+}
+
+
+def _local(iso: str, tz: ZoneInfo) -> datetime:
+    return datetime.fromisoformat(iso).astimezone(tz)
+
+
+def plan_table(plan: Mapping[str, Any], tz: ZoneInfo, capacity_kwh: float | None = None) -> Table:
+    """One row per slot: local time, prices, flows, action and stored energy."""
+    table = Table(title="Plan", show_lines=False, header_style="bold")
+    for column, justify in (
+        ("local time", "left"),
+        ("import p", "right"),
+        ("export p", "right"),
+        ("load kWh", "right"),
+        ("solar kWh", "right"),
+        ("grid kWh", "right"),
+        ("battery kWh", "right"),
+        ("action", "left"),
+        ("stored kWh", "right"),
+    ):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    previous_day = None
+    for slot in plan["slots"]:
+        start = _local(slot["start"], tz)
+        day = start.strftime("%a %d %b")
+        label = f"{day} {start:%H:%M}" if day != previous_day else f"{'':10} {start:%H:%M}"
+        previous_day = day
+        grid = slot["import_kwh"] - slot["export_kwh"]
+        battery = slot["charge_kwh"] - slot["discharge_kwh"]
+        stored = f"{slot['soe_kwh']:.2f}"
+        if capacity_kwh:
+            stored += f" ({100 * slot['soe_kwh'] / capacity_kwh:3.0f}%)"
+        action = slot["action"]
+        table.add_row(
+            label,
+            f"{slot['import_price']:.2f}",
+            f"{slot['export_price']:.2f}",
+            f"{slot['load_kwh']:.2f}",
+            f"{slot['solar_kwh']:.2f}",
+            f"{grid:+.2f}",
+            f"{battery:+.2f}",
+            f"[{ACTION_STYLE.get(action, '')}]{action}[/]",
+            stored,
+        )
+    return table
+
+
+def summary_lines(plan: Mapping[str, Any]) -> list[str]:
+    """Expected cost against the baselines, in pounds."""
+    costs = plan["costs"]
+    planned = costs["plan_gbp"]
+    lines = [f"status: {plan['status']}", f"expected cost with this plan: £{planned:.2f}"]
+    for key, label in (("no_battery_gbp", "no battery"), ("self_powered_gbp", "self-powered")):
+        if costs.get(key) is not None:
+            saving = costs[key] - planned
+            lines.append(f"  vs {label}: £{costs[key]:.2f} (saves £{saving:.2f})")
+    timings = plan.get("timings_ms", {})
+    if timings:
+        lines.append("solved in " + ", ".join(f"{k} {v:.1f} ms" for k, v in timings.items()))
+    return lines
+
+
+def print_plan(
+    plan: Mapping[str, Any],
+    tz: ZoneInfo,
+    capacity_kwh: float | None = None,
+    console: Console | None = None,
+    extra: Sequence[str] = (),
+) -> None:
+    """Print the table and the summary to the terminal."""
+    console = console or Console()
+    console.print(plan_table(plan, tz, capacity_kwh))
+    for line in (*summary_lines(plan), *extra):
+        console.print(line, highlight=False)
+
+
+def plot_plan(plan: Mapping[str, Any], tz: ZoneInfo, path: Path) -> Path:
+    """Draw prices, flows and stored energy to a PNG file."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    slots = plan["slots"]
+    starts = [_local(s["start"], tz) for s in slots]
+    hours = [
+        (datetime.fromisoformat(s["end"]) - datetime.fromisoformat(s["start"])).total_seconds()
+        / 3600
+        for s in slots
+    ]
+    width = [h / 24 for h in hours]
+
+    def kw(key: str) -> list[float]:
+        return [s[key] / h for s, h in zip(slots, hours, strict=True)]
+
+    fig, (ax_price, ax_flow, ax_soe) = plt.subplots(
+        3, 1, figsize=(12, 8), sharex=True, height_ratios=[1, 1.4, 1]
+    )
+    ax_price.step(starts, [s["import_price"] for s in slots], where="post", label="import")
+    ax_price.step(starts, [s["export_price"] for s in slots], where="post", label="export")
+    ax_price.set_ylabel("p/kWh")
+    ax_price.legend(loc="upper left")
+    ax_price.set_title("wattplan: prices, flows and stored energy")
+
+    ax_flow.bar(starts, kw("load_kwh"), width, align="edge", color="0.6", label="load")
+    ax_flow.bar(
+        starts, kw("solar_kwh"), width, align="edge", color="gold", alpha=0.7, label="solar"
+    )
+    net_grid = [i - e for i, e in zip(kw("import_kwh"), kw("export_kwh"), strict=True)]
+    net_batt = [c - d for c, d in zip(kw("charge_kwh"), kw("discharge_kwh"), strict=True)]
+    ax_flow.step(starts, net_grid, where="post", color="tab:red", label="grid (+import)")
+    ax_flow.step(starts, net_batt, where="post", color="tab:blue", label="battery (+charge)")
+    ax_flow.axhline(0, color="black", linewidth=0.5)
+    ax_flow.set_ylabel("kW")
+    ax_flow.legend(loc="upper left", ncol=4)
+
+    ends = [_local(s["end"], tz) for s in slots]
+    ax_soe.plot(ends, [s["soe_kwh"] for s in slots], color="tab:green")
+    ax_soe.set_ylabel("stored kWh")
+    ax_soe.set_ylim(bottom=0)
+    ax_soe.xaxis.set_major_formatter(mdates.DateFormatter("%a %H:%M", tz=tz))
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
