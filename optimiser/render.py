@@ -16,10 +16,10 @@ from rich.console import Console
 from rich.table import Table
 
 ACTION_STYLE = {
-    "charge from grid": "bold cyan",
-    "charge from solar": "green",
+    "charge_from_grid": "bold cyan",
+    "charge_from_solar": "green",
     "hold": "yellow",
-    "self-power": "white",
+    "self_power": "white",
     "export": "bold magenta",
     "idle": "dim",
 }
@@ -64,7 +64,7 @@ def plan_table(plan: Mapping[str, Any], tz: ZoneInfo, capacity_kwh: float | None
             f"{slot['solar_kwh']:.2f}",
             f"{grid:+.2f}",
             f"{battery:+.2f}",
-            f"[{ACTION_STYLE.get(action, '')}]{action}[/]",
+            f"[{ACTION_STYLE.get(action, '')}]{action.replace('_', ' ')}[/]",
             stored,
         )
     return table

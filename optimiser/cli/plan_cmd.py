@@ -1,0 +1,117 @@
+"""``wattplan plan``: read the gateway, tariff and forecasts; solve; show (and apply) the plan."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from optimiser.cli.errors import FAILED, OK
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``plan`` subcommand."""
+    p = subparsers.add_parser(
+        "plan",
+        help="plan the battery from now to the end of tomorrow",
+        description="Plan the cheapest charge/discharge schedule from now to the end of "
+        "tomorrow. With no configuration it plans against the embedded emulator.",
+    )
+    p.add_argument("--json", action="store_true", help="print only JSON")
+    p.add_argument("--plot", type=Path, metavar="FILE.png", help="draw the plan to a PNG file")
+    p.add_argument("--rules", type=Path, metavar="FILE", help="YAML rules to apply")
+    p.add_argument(
+        "--context",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE[@EXPIRY]",
+        help="a context fact, e.g. storm_warning=true@2d (repeatable)",
+    )
+    p.add_argument(
+        "--context-file", action="append", default=[], type=Path, help="YAML context file"
+    )
+    p.add_argument(
+        "--apply",
+        action="store_true",
+        help="apply the current slot's settings through the configured control backend",
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Plan once and print it."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from optimiser import render
+    from optimiser.config import load_config
+    from optimiser.gateway import open_gateway
+    from optimiser.live import load_tariff, plan_request, read_context, read_history
+    from optimiser.planning import plan_cycle
+    from rules import load_rules
+
+    config = load_config(args.config)
+    rules = load_rules(args.rules) if args.rules else None
+    tariff = load_tariff(config)
+    with open_gateway(config) as gateway:
+        state = gateway.site_state()
+        now = datetime.now(UTC)
+        context = read_context(config, args.context_file, args.context, now)
+        request = plan_request(
+            config,
+            state,
+            now=now,
+            tariff=tariff,
+            history=read_history(config, now),
+            rules=rules,
+            context=context,
+        )
+        result = plan_cycle(request, config)
+        applied = None
+        if args.apply and result.outcome.status.is_ok:
+            from optimiser.control.apply_now import apply_current_slot
+
+            applied = apply_current_slot(config, gateway, result, now)
+    document = result.to_json_dict()
+    if applied is not None:
+        document["applied"] = applied.to_json_dict()
+    tz = ZoneInfo(config.site.timezone)
+    if args.json:
+        json.dump(document, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        extra = [f"tariff: {tariff.name}"]
+        if config.uses_emulator:
+            extra.append("gateway: embedded emulator (no gateway configured; see the README)")
+        extra += _rules_lines(document)
+        if applied is not None:
+            extra += applied.summary_lines()
+        if result.outcome.status.is_ok:
+            render.print_plan(document, tz, state.capacity_kwh, extra=extra)
+        else:
+            print(f"wattplan: no plan: {result.outcome.status.value}", file=sys.stderr)
+    if args.plot and result.outcome.status.is_ok:
+        render.plot_plan(document, tz, args.plot)
+        if not args.json:
+            print(f"plot written to {args.plot}")
+    return OK if result.outcome.status.is_ok else FAILED
+
+
+def _rules_lines(document: dict) -> list[str]:
+    report = document.get("rules")
+    if not report:
+        return []
+    lines = ["rules:"]
+    for name, starts in report["fired"].items():
+        lines.append(f"  {name}: fired in {len(starts)} slot(s)")
+    for conflict in report["conflicts"]:
+        lines.append(f"  conflict: {conflict}")
+    for note in report["notes"]:
+        lines.append(f"  note: {note}")
+    if report.get("rules_cost_gbp") is not None:
+        lines.append(
+            f"  cost without rules £{report['without_rules_gbp']:.2f}; "
+            f"the rules cost £{report['rules_cost_gbp']:+.2f}"
+        )
+    return lines

@@ -1,0 +1,104 @@
+"""The live edge of a planning cycle: read the tariff, the history and the forecast.
+
+``wattplan plan`` and ``wattplan run`` read the world through these functions and then call
+the one pure planning path, :func:`optimiser.planning.plan_cycle`. The replay simulator reads
+recorded data instead and calls the same function.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from optimiser.config import Config
+from optimiser.forecast import History, HistoryForecaster
+from optimiser.planning import PlanRequest, horizon
+from rules.context import Context, load_context_file, parse_cli_context
+from rules.schema import RulesFile
+
+log = logging.getLogger(__name__)
+
+DEMO_HISTORY_DAYS = 14
+
+
+def load_tariff(config: Config):
+    """The configured tariff: a custom YAML file, or a built-in Octopus product."""
+    from tariffs import get_tariff, load_custom_tariff
+
+    if config.tariff.custom_file is not None:
+        return load_custom_tariff(config.tariff.custom_file.expanduser())
+    return get_tariff(
+        config.tariff.product,
+        config.tariff.region,
+        cache_dir=config.state_path() / "octopus-cache",
+        offline=config.tariff.offline,
+        base_url=config.tariff.octopus_base_url,
+    )
+
+
+def read_history(config: Config, now: datetime) -> History | None:
+    """Recorded load and solar before ``now``.
+
+    With the embedded emulator the history is the emulator's own demo trace for the last
+    fortnight (a newcomer has no recordings yet); otherwise the recorder's database, if any.
+    """
+    if config.uses_emulator:
+        from simulations.datasets import demo_trace
+
+        trace = demo_trace(now - timedelta(days=DEMO_HISTORY_DAYS), now, step_minutes=5)
+        return History.from_trace(trace)
+    database = Path(config.recorder.database).expanduser()
+    if not database.exists():
+        log.info("no recordings at %s: forecasting from typical profiles", database)
+        return None
+    from optimiser.recorder import read_recording
+
+    return read_recording(database).to_history()
+
+
+def plan_request(
+    config: Config,
+    state: Any,
+    *,
+    now: datetime,
+    tariff: Any,
+    history: History | None,
+    rules: RulesFile | None = None,
+    context: Context | None = None,
+    previous=None,
+    limits=None,
+) -> PlanRequest:
+    """Gather prices and forecasts on the planning horizon into a :class:`PlanRequest`."""
+    from zoneinfo import ZoneInfo
+
+    grid = horizon(now, config.planner.slot_minutes, ZoneInfo(config.site.timezone))
+    prices = tariff.prices(grid)
+    forecast = HistoryForecaster(config.site, config.forecast).forecast(grid, history, now)
+    return PlanRequest(
+        now=now,
+        grid=grid,
+        state=state,
+        import_price=prices.import_price,
+        export_price=prices.export_price,
+        load_kw=forecast.load_kw,
+        solar_kw=forecast.solar_kw,
+        rules=rules,
+        context=context.active(now) if context is not None else {},
+        previous=previous,
+        limits=limits or {},
+    )
+
+
+def read_context(
+    config: Config, files: list[Path], cli_values: list[str], now: datetime
+) -> Context:
+    """Context from YAML files and ``--context key=value[@expiry]`` values (CLI wins)."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(config.site.timezone)
+    context = Context()
+    for path in files:
+        context = context.merged(load_context_file(path, now, tz))
+    return context.merged(parse_cli_context(cli_values, now, tz))
