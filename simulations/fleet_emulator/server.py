@@ -136,7 +136,9 @@ class FleetEmulator:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> FleetEmulator:
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -196,6 +198,11 @@ class FleetEmulator:
         """Commands counted on ``day`` (default: the clock's UTC today)."""
         with self._lock:
             return self._commands.get(day or self.clock.now().astimezone(UTC).date(), 0)
+
+    def commands_by_day(self) -> dict[date, int]:
+        """Commands accepted per UTC day."""
+        with self._lock:
+            return dict(self._commands)
 
     def take_command(self) -> float | None:
         """Count a command; None if allowed, else seconds until the quota resets."""
@@ -330,6 +337,7 @@ def _handler_for(emulator: FleetEmulator) -> type[BaseHTTPRequestHandler]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out in two writes
 
         def log_message(self, format: str, *args: Any) -> None:
             return  # quiet: tests run many requests
