@@ -35,7 +35,14 @@ from optimiser.control.errors import (
     FleetUnavailable,
 )
 from optimiser.control.fleet import FleetClient, TokenSource
-from optimiser.control.intents import Intent, IntentSpan, intents_from_arrays, intents_from_plan
+from optimiser.control.intents import (
+    Intent,
+    IntentSpan,
+    intents_from_arrays,
+    intents_from_plan,
+    span_at,
+    span_due,
+)
 from optimiser.control.safety import Failure, Lease, decide, is_forced, safe_settings
 from optimiser.control.translate import (
     Capabilities,
@@ -85,4 +92,6 @@ __all__ = [
     "raw_to_app",
     "safe_settings",
     "settings_for",
+    "span_at",
+    "span_due",
 ]

@@ -225,6 +225,16 @@ def span_at(spans: Sequence[IntentSpan], when: datetime) -> IntentSpan | None:
     return None
 
 
+def span_due(
+    spans: Sequence[IntentSpan], now: datetime, settle_minutes: float
+) -> IntentSpan | None:
+    """The span whose settings should be in place at ``now``: the one in force
+    ``settle_minutes`` from now, because a Powerwall takes minutes to act on a change."""
+    return span_at(spans, require_aware(now, "now") + timedelta(minutes=settle_minutes)) or (
+        span_at(spans, now)
+    )
+
+
 def _combine_target(intent: Intent, first: float | None, second: float | None) -> float | None:
     if first is None or second is None:
         return first if second is None else second

@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from optimiser.control.intents import Intent, intents_from_arrays, intents_from_plan, span_at
+from optimiser.control.intents import (
+    Intent,
+    intents_from_arrays,
+    intents_from_plan,
+    span_at,
+    span_due,
+)
 from tariffs.slots import SlotGrid
 
 T0 = datetime(2025, 3, 10, 0, 0, tzinfo=UTC)
@@ -148,3 +154,11 @@ def test_spans_tile_the_horizon_and_neighbours_differ(rows):
         assert a.end == b.start
         assert a.intent is not b.intent
     assert all(s.intent is not Intent.IDLE for s in spans) or len(spans) == 1
+
+
+def test_the_next_span_is_due_settle_minutes_early():
+    spans = spans_for([(1.0, 1.0, 0, 0, 1.5, 6.0), (0, 0, 0.5, 0, 0, 5.5)])
+    before_boundary = T0 + SLOT - timedelta(minutes=3)
+    assert span_due(spans, before_boundary, 5).intent is Intent.SELF_POWER
+    assert span_due(spans, before_boundary, 0).intent is Intent.CHARGE_FROM_GRID
+    assert span_due(spans, T0 + 2 * SLOT - timedelta(minutes=1), 5).intent is Intent.SELF_POWER
