@@ -177,12 +177,17 @@ def intents_from_arrays(
     return merge_spans(_absorb_idle(merge_spans(per_slot)))
 
 
-def intents_from_plan(plan: Any, *, initial_soe_kwh: float | None = None) -> list[IntentSpan]:
+def intents_from_plan(
+    plan: Any, *, capacity_kwh: float | None = None, initial_soe_kwh: float | None = None
+) -> list[IntentSpan]:
     """Merged intent spans from a planner ``Plan`` (duck-typed: ``grid`` and per-slot arrays).
 
-    The capacity comes from ``plan.capacity_kwh`` or ``plan.battery.capacity_kwh``.
+    The capacity is ``capacity_kwh``, else ``plan.capacity_kwh``, else
+    ``plan.battery.capacity_kwh``. [kWh]
     """
-    capacity = getattr(plan, "capacity_kwh", None)
+    capacity = capacity_kwh
+    if capacity is None:
+        capacity = getattr(plan, "capacity_kwh", None)
     if capacity is None:
         capacity = plan.battery.capacity_kwh
     return intents_from_arrays(
