@@ -147,10 +147,48 @@ class RecorderConfig(_Strict):
     interval_s: float = Field(90.0, ge=5)
 
 
+class FleetConfig(_Strict):
+    """Tesla Fleet API (cloud) access for ``control.backend: fleet``.
+
+    The OAuth token never lives in this file: it is read from ``token_file`` (a JSON file with
+    ``access_token`` and ``refresh_token``, or a bare access token) or the environment variable
+    named by ``token_env``.
+    """
+
+    base_url: str = Field(
+        "https://fleet-api.prd.eu.vn.cloud.tesla.com",
+        description="Fleet API base URL (region-specific; the emulator's URL in tests)",
+    )
+    site_id: str | None = Field(None, description="energy_site_id of the Powerwall site")
+    token_file: Path | None = None
+    token_env: str = "WATTPLAN_FLEET_TOKEN"  # noqa: S105 - a variable name
+    auth_url: str = Field("https://auth.tesla.com", description="OAuth server for token refresh")
+    client_id: str | None = Field(None, description="OAuth client id used to refresh the token")
+    timeout_s: float = Field(15.0, gt=0, le=300)
+
+
 class ControlConfig(_Strict):
-    """Which backend applies plans; dry-run until the user opts in."""
+    """Which backend applies plans; dry-run until the user opts in.
+
+    ``local`` uses the gateway's legacy installer sequence: since firmware 1.50.1 (Oct 2020)
+    that needs the installer login *and* a physical switch toggle on the gateway, so on current
+    firmware only ``fleet`` (Tesla's cloud API) can change settings.
+    """
 
     backend: Literal["dry-run", "local", "fleet"] = "dry-run"
+    fleet: FleetConfig = FleetConfig()
+    commands_per_day: int = Field(
+        20, ge=1, description="settings commands wattplan may send per day (Fleet quota)"
+    )
+    safety_commands: int = Field(
+        2, ge=0, description="commands of the daily budget kept for returning to safe settings"
+    )
+    lease_minutes: float = Field(
+        90.0, gt=0, description="how long a forced state (raised reserve, export) may last"
+    )
+    settle_minutes: float = Field(
+        5.0, ge=0, description="how long the device takes to act on a change; applied early"
+    )
 
 
 class Config(_Strict):

@@ -31,6 +31,13 @@ ERROR_TABLE: tuple[tuple[str, str, int], ...] = (
     ("optimiser.config", "ConfigError", USER_ERROR),
     ("rules.yamlsource", "YamlError", USER_ERROR),
     ("rules.context", "ContextError", USER_ERROR),
+    ("optimiser.control.errors", "ControlNotPermitted", AUTH),
+    ("optimiser.control.errors", "FleetAuthError", AUTH),
+    ("optimiser.control.errors", "FleetRateLimited", TEMPORARY),
+    ("optimiser.control.errors", "ControlUnavailable", TEMPORARY),
+    ("optimiser.control.errors", "BudgetExhausted", TEMPORARY),
+    ("optimiser.control.errors", "ControlProtocolError", PROTOCOL),
+    ("optimiser.control.errors", "ControlError", FAILED),
 )
 
 

@@ -1,0 +1,147 @@
+"""Expiry and fallback: what the battery should hold when something goes wrong. Pure.
+
+Every forced state (a reserve raised above the floor, autonomous export, backup mode) is
+granted as a :class:`Lease` with an expiry: the service renews it while the plan still wants
+it, and reverts to :func:`safe_settings` once it lapses. So if wattplan stops, the battery does
+not stay in forced charge or export beyond ``lease_minutes``.
+
+:func:`decide` is the single fallback rule:
+
+======================================  =======================================================
+situation                               settings
+======================================  =======================================================
+grid outage                             keep the current settings' reserve (never lower it),
+                                        at least the floor; no export
+gateway lost, solver failed, invalid    safe: self_consumption, reserve at the floor, export
+plan, budget exhausted                  pv_only, grid charging on
+no plan, or the plan has expired        safe
+the forced state's lease has expired    safe
+otherwise                               the plan's settings (``last_good``)
+======================================  =======================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from optimiser.control.translate import ControlPolicy, DeviceSettings
+from simulations.powerwall import ExportRule, OperationMode
+from tariffs.slots import require_aware
+
+
+class Failure(StrEnum):
+    """Why the plan's settings cannot be trusted right now."""
+
+    GATEWAY_LOST = "gateway_lost"
+    SOLVER_FAILED = "solver_failed"
+    INVALID_PLAN = "invalid_plan"
+    BUDGET_EXHAUSTED = "budget_exhausted"
+    GRID_OUTAGE = "grid_outage"
+
+
+def safe_settings(policy: ControlPolicy) -> DeviceSettings:
+    """Self-powered with the configured reserve, solar-only export, grid charging allowed."""
+    return DeviceSettings(
+        OperationMode.SELF_CONSUMPTION,
+        policy.reserve_floor_app_percent,
+        grid_charging=True,
+        export_rule=ExportRule.PV_ONLY,
+    )
+
+
+def is_forced(settings: DeviceSettings, policy: ControlPolicy) -> bool:
+    """Whether ``settings`` is a forced state that needs a lease."""
+    return (
+        settings.mode is not OperationMode.SELF_CONSUMPTION
+        or settings.export_rule is ExportRule.BATTERY_OK
+        or settings.backup_reserve_app_percent > policy.reserve_floor_app_percent + 0.5
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A forced state and when it lapses.
+
+    Attributes
+    ----------
+    settings : DeviceSettings
+        The forced settings.
+    granted_at, expires_at : datetime
+        UTC.
+    reason : str
+        Why it was granted (plan span, rule name).
+    """
+
+    settings: DeviceSettings
+    granted_at: datetime
+    expires_at: datetime
+    reason: str = ""
+
+    @classmethod
+    def grant(
+        cls,
+        settings: DeviceSettings,
+        now: datetime,
+        policy: ControlPolicy,
+        *,
+        until: datetime | None = None,
+        reason: str = "",
+    ) -> Lease:
+        """A lease for ``lease_minutes`` from ``now``, or until ``until`` if that is sooner."""
+        now = require_aware(now, "now")
+        expires = now + timedelta(minutes=policy.lease_minutes)
+        if until is not None:
+            expires = min(expires, require_aware(until, "until"))
+        return cls(settings, now, expires, reason)
+
+    def expired(self, now: datetime) -> bool:
+        """Whether the lease has lapsed at ``now``."""
+        return require_aware(now, "now") >= self.expires_at
+
+
+def decide(
+    now: datetime,
+    plan_valid_until: datetime | None,
+    last_good: DeviceSettings | None,
+    failure: Failure | None,
+    *,
+    policy: ControlPolicy,
+    current: DeviceSettings | None = None,
+    lease: Lease | None = None,
+) -> DeviceSettings:
+    """The settings to hold now (see the module docstring's table); ``notes`` say why.
+
+    Parameters
+    ----------
+    plan_valid_until : datetime or None
+        End of the plan's horizon (or its freshness limit).
+    last_good : DeviceSettings or None
+        What the current plan asks for now.
+    failure : Failure or None
+        What went wrong, if anything.
+    current : DeviceSettings, optional
+        What the device holds now (for a grid outage).
+    lease : Lease, optional
+        The lease of ``last_good`` if it is a forced state.
+    """
+    now = require_aware(now, "now")
+    safe = safe_settings(policy)
+    if failure is Failure.GRID_OUTAGE:
+        held = current.backup_reserve_app_percent if current is not None else 0.0
+        reserve = max(held, policy.reserve_floor_app_percent)
+        return replace(
+            safe,
+            backup_reserve_app_percent=reserve,
+            notes=(f"grid outage: keeping the reserve at {reserve:g}% for the home",),
+        )
+    if failure is not None:
+        return replace(safe, notes=(f"{failure.value}: falling back to safe settings",))
+    if last_good is None:
+        return replace(safe, notes=("no plan: safe settings",))
+    if plan_valid_until is None or now >= require_aware(plan_valid_until, "plan_valid_until"):
+        return replace(safe, notes=("the plan has expired: safe settings",))
+    if is_forced(last_good, policy) and (lease is None or lease.expired(now)):
+        return replace(safe, notes=("the forced state's lease has lapsed: safe settings",))
+    return last_good

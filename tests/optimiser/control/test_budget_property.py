@@ -1,0 +1,87 @@
+"""Over random intent sequences, the Fleet backend never exceeds its daily budget."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from optimiser.control import (
+    Capabilities,
+    CommandBudget,
+    ControlPolicy,
+    FleetBackend,
+    FleetClient,
+    Intent,
+    IntentSpan,
+    TokenSource,
+    prioritise,
+    settings_for,
+)
+from simulations.clock import SteppedClock
+from simulations.fleet_emulator import FleetEmulator, demo_site
+from tests.optimiser.control.tariff_fixture import flux_like_content
+
+CAP = 13.5
+CLOCK = SteppedClock(datetime(2025, 1, 1, tzinfo=UTC))
+POLICY = ControlPolicy(reserve_floor_app_percent=20)
+
+intent_steps = st.lists(
+    st.tuples(st.sampled_from(list(Intent)), st.floats(0, CAP), st.floats(0, CAP)),
+    min_size=1,
+    max_size=12,
+)
+
+
+@pytest.fixture(scope="module")
+def shared_emulator():
+    with FleetEmulator(demo_site(CLOCK), clock=CLOCK) as emulator:
+        yield emulator
+
+
+@given(steps=intent_steps, per_day=st.integers(1, 6), safety=st.integers(0, 2))
+def test_budget_is_never_exceeded(steps, per_day, safety, shared_emulator, tmp_path_factory):
+    emulator = shared_emulator
+    safety = min(safety, per_day - 1)
+    CLOCK.advance(timedelta(days=1))  # a fresh API quota day per example
+    first_day = CLOCK.now().date()
+    emulator.site.settings = demo_site(CLOCK).settings
+    emulator.commands_per_day = per_day
+    client = FleetClient(emulator.url, emulator.site_id, TokenSource(token_env="UNUSED"), 5)
+    client.tokens.store(emulator.access_token, emulator.refresh_token)
+    budget = CommandBudget(per_day, tmp_path_factory.mktemp("b") / "b.json", safety)
+    backend = FleetBackend(client, budget, clock=CLOCK.now)
+    for i, (intent, target, soe_now) in enumerate(steps):
+        start = CLOCK.now()
+        span = IntentSpan(start, start + timedelta(minutes=30), intent, target, CAP)
+        wanted = settings_for(
+            span,
+            soe_now_kwh=soe_now,
+            policy=POLICY,
+            capabilities=Capabilities.fleet(),
+            export_tariff=flux_like_content(),
+        )
+        report = backend.apply(wanted, reason=f"step {i}", safety=i % 3 == 0)
+        assert not report.errors  # the budget stops us before the API's quota does
+        CLOCK.advance(timedelta(minutes=30))
+    days = {d: n for d, n in emulator.commands_by_day().items() if d >= first_day}
+    assert all(used <= per_day for used in days.values())
+    assert sum(days.values()) == client.commands_sent
+    client.close()
+
+
+@given(
+    n=st.integers(0, 6),
+    available=st.integers(0, 6),
+    values=st.lists(st.floats(0, 10), min_size=6, max_size=6),
+)
+def test_prioritise_keeps_at_most_available_and_the_most_valuable(n, available, values):
+    changes = list(range(n))
+    value = dict(zip(changes, values, strict=False))
+    kept, dropped = prioritise(changes, available, value)
+    assert len(kept) == min(n, available)
+    assert sorted(kept + dropped) == changes
+    if kept and dropped:
+        assert min(value[c] for c in kept) >= max(value[c] for c in dropped)

@@ -1,0 +1,201 @@
+"""FleetBackend and FleetClient against the Fleet emulator on loopback."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from optimiser.control import (
+    Command,
+    CommandBudget,
+    DeviceSettings,
+    DryRunBackend,
+    FleetAuthError,
+    FleetBackend,
+    FleetClient,
+    FleetProtocolError,
+    FleetRateLimited,
+    FleetUnavailable,
+    TokenSource,
+)
+from simulations.powerwall import ExportRule, OperationMode
+from tests.optimiser.control.tariff_fixture import flux_like_content
+
+SAFE = DeviceSettings(OperationMode.SELF_CONSUMPTION, 20.0, True, ExportRule.PV_ONLY)
+EXPORT = DeviceSettings(
+    OperationMode.AUTONOMOUS, 30.0, True, ExportRule.BATTERY_OK, flux_like_content()
+)
+
+
+def test_read_matches_the_emulated_site(make_backend, emulator):
+    assert make_backend().read() == SAFE
+    assert emulator.site.settings.backup_reserve_percent == pytest.approx(24.0)
+
+
+def test_apply_sends_only_what_differs(make_backend, emulator):
+    backend = make_backend()
+    report = backend.apply(replace(SAFE, backup_reserve_app_percent=55), reason="hold")
+    assert report.ok and report.sent == (Command.BACKUP,)
+    assert emulator.post_count() == 1 and emulator.post_count("backup") == 1
+    assert emulator.site.settings.backup_reserve_percent == pytest.approx(0.95 * 55 + 5)
+    again = backend.apply(replace(SAFE, backup_reserve_app_percent=55), reason="hold again")
+    assert again.sent == () and again.ok
+    assert emulator.post_count() == 1
+
+
+def test_export_settings_reach_the_device(make_backend, emulator):
+    report = make_backend().apply(EXPORT, reason="export at peak")
+    assert report.ok, report.describe()
+    assert set(report.sent) == {
+        Command.BACKUP,
+        Command.OPERATION,
+        Command.GRID_IMPORT_EXPORT,
+        Command.TARIFF,
+    }
+    settings = emulator.site.settings
+    assert settings.mode is OperationMode.AUTONOMOUS
+    assert settings.export_rule is ExportRule.BATTERY_OK
+    assert settings.tariff is not None and settings.tariff.max_buy == pytest.approx(0.40)
+    assert report.after == EXPORT
+
+
+def test_read_back_reports_a_setting_that_did_not_take(make_backend, emulator):
+    emulator.faults.ignore.add("backup")
+    report = make_backend().apply(replace(SAFE, backup_reserve_app_percent=60), reason="hold")
+    assert report.sent == (Command.BACKUP, Command.BACKUP)  # sent, then retried once
+    assert report.not_taken == (Command.BACKUP,)
+    assert not report.ok
+    assert "did not take: backup" in report.describe()
+
+
+def test_a_retry_fixes_a_setting_that_did_not_take_once(make_backend, emulator):
+    emulator.faults.ignore_once.add("operation")
+    report = make_backend().apply(replace(SAFE, mode=OperationMode.BACKUP), reason="storm")
+    assert report.sent == (Command.OPERATION, Command.OPERATION)
+    assert report.ok
+    assert emulator.site.settings.mode is OperationMode.BACKUP
+
+
+def test_short_budget_keeps_the_most_valuable_changes_and_never_overspends(make_backend, emulator):
+    backend = make_backend(per_day=3, safety_reserve=1)
+    report = backend.apply(
+        EXPORT,
+        reason="export",
+        value_gbp={Command.TARIFF: 0.9, Command.OPERATION: 0.5, Command.BACKUP: 0.1},
+    )
+    assert report.sent == (Command.OPERATION, Command.TARIFF)
+    assert set(report.skipped) == {Command.BACKUP, Command.GRID_IMPORT_EXPORT}
+    assert emulator.post_count() == 2
+    # Only a safety revert may use the last command.
+    assert backend.apply(SAFE, reason="plan").sent == ()
+    revert = backend.apply(SAFE, reason="revert", safety=True)
+    assert len(revert.sent) == 1
+    assert emulator.post_count() == 3
+    assert backend.budget.remaining(backend.clock(), safety=True) == 0
+
+
+def test_budget_survives_a_restart(tmp_path, clock):
+    path = tmp_path / "budget.json"
+    first = CommandBudget(5, path)
+    first.spend(clock.now())
+    first.spend(clock.now())
+    assert CommandBudget(5, path).remaining(clock.now()) == 3
+    assert CommandBudget(5, path).remaining(clock.now() + timedelta(days=1)) == 5
+    path.write_text("{broken", encoding="utf-8")
+    assert CommandBudget(5, path).remaining(clock.now().replace(year=2099)) >= 0
+
+
+def test_dry_run_sends_nothing(make_backend, emulator):
+    dry = DryRunBackend(make_backend())
+    report = dry.apply(EXPORT, reason="export at peak")
+    assert report.dry_run
+    assert set(report.sent) == {
+        Command.BACKUP,
+        Command.OPERATION,
+        Command.GRID_IMPORT_EXPORT,
+        Command.TARIFF,
+    }
+    assert emulator.post_count() == 0
+    assert all(method == "GET" for method, _, _ in emulator.requests)
+    assert emulator.site.settings.mode is OperationMode.SELF_CONSUMPTION
+
+
+def test_dry_run_without_a_device_tracks_a_notional_one():
+    dry = DryRunBackend()
+    assert set(dry.apply(EXPORT, reason="a").sent) == {
+        Command.BACKUP,
+        Command.OPERATION,
+        Command.GRID_IMPORT_EXPORT,
+        Command.TARIFF,
+    }
+    assert dry.apply(EXPORT, reason="b").sent == ()
+    assert len(dry.log) == 2
+
+
+def test_expired_token_is_refreshed_and_the_request_retried(client, emulator, token_file):
+    old = emulator.access_token
+    emulator.expire_tokens()
+    info = client.get_site_info()
+    assert info["default_real_mode"] == "self_consumption"
+    statuses = [(m, p, s) for m, p, s in emulator.requests]
+    assert statuses == [
+        ("GET", "site_info", 401),
+        ("POST", "oauth", 200),
+        ("GET", "site_info", 200),
+    ]
+    stored = json.loads(token_file.read_text(encoding="utf-8"))
+    assert stored["access_token"] == emulator.access_token != old
+    assert stored["refresh_token"] == emulator.refresh_token
+    assert oct(token_file.stat().st_mode & 0o777) == "0o600"
+
+
+def test_refused_refresh_is_an_auth_error(tmp_path, emulator):
+    path = tmp_path / "token.json"
+    path.write_text(json.dumps({"access_token": "stale", "refresh_token": "wrong"}))
+    client = FleetClient(
+        emulator.url, emulator.site_id, TokenSource(token_file=path), 5, auth_url=emulator.url
+    )
+    with pytest.raises(FleetAuthError, match="token refresh") as info:
+        client.get_live_status()
+    assert "stale" not in str(info.value) and "wrong" not in str(info.value)
+
+
+def test_token_from_the_environment(monkeypatch, emulator):
+    monkeypatch.setenv("TEST_FLEET_TOKEN", emulator.access_token)
+    client = FleetClient(emulator.url, emulator.site_id, TokenSource(token_env="TEST_FLEET_TOKEN"))
+    assert "percentage_charged" in client.get_live_status()
+    monkeypatch.delenv("TEST_FLEET_TOKEN")
+    empty = FleetClient(emulator.url, emulator.site_id, TokenSource(token_env="TEST_FLEET_TOKEN"))
+    with pytest.raises(FleetAuthError, match="no Fleet API access token"):
+        empty.get_live_status()
+
+
+def test_quota_answers_429_and_apply_reports_it(make_backend, emulator, client):
+    emulator.commands_per_day = 2
+    report = make_backend().apply(EXPORT, reason="export")
+    assert len(report.sent) == 3  # the third was refused by the API
+    assert report.errors and "429" in report.errors[0]
+    assert not report.ok
+    with pytest.raises(FleetRateLimited) as info:
+        client.post_storm_mode(True)
+    assert info.value.retry_after_s is not None and info.value.retry_after_s > 0
+
+
+def test_reserve_outside_the_fleet_rule_is_rejected(client):
+    with pytest.raises(FleetProtocolError, match=r"<= 80 or exactly 100"):
+        client.post_backup(85)
+
+
+def test_unreachable_api_is_unavailable(emulator, token_file):
+    client = FleetClient("http://127.0.0.1:9", "1", TokenSource(token_file=token_file), 2)
+    with pytest.raises(FleetUnavailable, match="unreachable"):
+        client.get_site_info()
+
+
+def test_backend_refuses_nothing_without_a_budget_file(client, clock):
+    backend = FleetBackend(client, CommandBudget(1), clock=clock.now)
+    assert backend.capabilities.commands_per_day == 1
+    assert backend.apply(replace(SAFE, backup_reserve_app_percent=40), reason="x").ok
