@@ -131,6 +131,21 @@ class PlannerConfig(_Strict):
     wear_cost_p_per_kwh: float = Field(1.0, ge=0, description="battery wear per kWh throughput")
 
 
+class ForecastConfig(_Strict):
+    """How load and solar forecasts learn from recorded history."""
+
+    half_life_days: float = Field(
+        14.0, gt=0, description="load: weight of a day halves every this many days back"
+    )
+    solar_half_life_days: float = Field(
+        2.0, gt=0, description="solar clearness: weight halves every this many days back"
+    )
+    lookback_days: float = Field(42.0, gt=0, le=366, description="history older is ignored")
+    min_history_days: float = Field(
+        2.0, ge=0, description="below this much history, typical UK values are used"
+    )
+
+
 class RecorderConfig(_Strict):
     """Where and how often to record the gateway."""
 
@@ -154,6 +169,7 @@ class Config(_Strict):
     battery: BatteryConfig = BatteryConfig()
     tariff: TariffConfig = TariffConfig()
     planner: PlannerConfig = PlannerConfig()
+    forecast: ForecastConfig = ForecastConfig()
     recorder: RecorderConfig = RecorderConfig()
     control: ControlConfig = ControlConfig()
     state_dir: Path = DEFAULT_STATE_DIR
