@@ -138,7 +138,7 @@ class ForecastConfig(_Strict):
         14.0, gt=0, description="load: weight of a day halves every this many days back"
     )
     solar_half_life_days: float = Field(
-        2.0, gt=0, description="solar clearness: weight halves every this many days back"
+        1.0, gt=0, description="solar weather: weight halves every this many days back"
     )
     lookback_days: float = Field(42.0, gt=0, le=366, description="history older is ignored")
     min_history_days: float = Field(

@@ -31,6 +31,8 @@ ERROR_TABLE: tuple[tuple[str, str, int], ...] = (
     ("optimiser.config", "ConfigError", USER_ERROR),
     ("rules.yamlsource", "YamlError", USER_ERROR),
     ("rules.context", "ContextError", USER_ERROR),
+    ("optimiser.forecast.errors", "InvalidHistory", USER_ERROR),
+    ("optimiser.forecast.errors", "ForecastError", FAILED),
 )
 
 

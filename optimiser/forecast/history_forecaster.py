@@ -3,10 +3,12 @@
 Load: a profile by local time of day (15-minute bins) for weekdays and for weekends, each day
 weighted by ``0.5 ** (age / half_life_days)``; a weekday or weekend bin with little data leans
 on the pooled bin, and a pooled bin with little data on the typical UK profile scaled to the
-history's level. Solar: pvlib clear-sky output of the configured array times a clearness
-(recorded / clear-sky energy) learned from recent days, per local hour where enough
-clear-sky energy backs it. With less than ``min_history_days`` of usable history each part
-falls back to the typical UK household profile and clear-sky × typical UK monthly clearness.
+history's level. Solar: pvlib clear-sky output of the configured array × typical UK
+clearness × a lasting factor (recorded / expected energy over ``half_life_days``, per local
+hour where enough energy backs it: array size, shading) × the recent weather anomaly (over
+``solar_half_life_days``), fading towards climatology with lead time. With less than
+``min_history_days`` of usable history each part falls back to the typical UK household
+profile and clear-sky × typical UK monthly clearness.
 
 Only samples that end at or before ``now`` are used; the history is sliced here, whatever the
 caller passes.
@@ -31,6 +33,7 @@ BIN_MINUTES = 15
 BINS_PER_DAY = 24 * 60 // BIN_MINUTES
 DAY_S = 86400.0
 PRIOR_DAYS = 0.5  # pseudo-days of data a bin's prior counts for
+WEATHER_PERSISTENCE = 0.5  # how much of recent days' weather anomaly carries to the next day
 SOLAR_HOUR_PRIOR = 0.25  # share of the best hour's clear-sky energy an hour's prior counts for
 
 
@@ -115,18 +118,26 @@ class HistoryForecaster:
         daylight = clear_then > 0.02 * array.kwp
         if not np.any(daylight):
             return typical
-        t, hours, clear_then = t[daylight], hours[daylight], clear_then[daylight]
+        t, hours = t[daylight], hours[daylight]
+        expected = clear_then[daylight] * typical_clearness(t)  # climatology at those times
         recorded = np.maximum(recent.solar_kw[ok][daylight], 0.0)
-        weight = hours * 0.5 ** ((now_s - t) / DAY_S / self.config.solar_half_life_days)
-        clear_energy = weight * clear_then
-        overall = float(np.sum(weight * recorded) / np.sum(clear_energy))
+        age_days = (now_s - t) / DAY_S
+        # Lasting factor (array size, shading by hour, the season so far): the long window.
+        slow = hours * 0.5 ** (age_days / self.config.half_life_days)
+        lasting = float(np.sum(slow * recorded) / np.sum(slow * expected))
         hour_of = local_time(t, self.tz).hour.astype(int)
-        cs_by_hour = np.bincount(hour_of, clear_energy, 24)
-        rec_by_hour = np.bincount(hour_of, weight * recorded, 24)
-        prior = SOLAR_HOUR_PRIOR * cs_by_hour.max()
-        by_hour = (rec_by_hour + prior * overall) / (cs_by_hour + prior)
+        exp_by_hour = np.bincount(hour_of, slow * expected, 24)
+        rec_by_hour = np.bincount(hour_of, slow * recorded, 24)
+        prior = SOLAR_HOUR_PRIOR * exp_by_hour.max()
+        by_hour = (rec_by_hour + prior * lasting) / (exp_by_hour + prior)
+        # Weather of the last days, relative to the lasting factor; it fades with lead time.
+        fast = hours * 0.5 ** (age_days / self.config.solar_half_life_days)
+        anomaly = float(np.sum(fast * recorded) / max(np.sum(fast * expected) * lasting, 1e-9))
+        lead_days = np.maximum(at_s - now_s, 0.0) / DAY_S
+        persistence = WEATHER_PERSISTENCE * WEATHER_PERSISTENCE**lead_days
+        weather = np.clip(1.0 + persistence * (anomaly - 1.0), 0.2, 2.0)
         target_hour = local_time(at_s, self.tz).hour.astype(int)
-        return clear * np.clip(by_hour[target_hour], 0.0, 1.3)
+        return typical * np.clip(by_hour[target_hour], 0.0, 3.0) * weather
 
 
 def _recent(history: History | None, now: datetime, lookback_days: float) -> History | None:

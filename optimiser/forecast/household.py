@@ -102,11 +102,11 @@ def local_time(epoch_s: np.ndarray, tz: ZoneInfo = LONDON) -> LocalTime:
     """Local hour of day (fractional), weekend flag, day of year and weekday (Mon=0)."""
     times = pd.to_datetime(np.asarray(epoch_s, dtype="int64"), unit="s", utc=True).tz_convert(tz)
     hour = times.hour.to_numpy() + times.minute.to_numpy() / 60.0 + times.second.to_numpy() / 3600
-    weekday = times.dayofweek.to_numpy()
+    weekday = times.day_of_week.to_numpy()
     return LocalTime(
         hour=hour.astype(float),
         weekend=weekday >= 5,
-        day_of_year=times.dayofyear.to_numpy().astype(float),
+        day_of_year=times.day_of_year.to_numpy().astype(float),
         weekday=weekday,
     )
 

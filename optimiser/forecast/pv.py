@@ -7,6 +7,7 @@ location and month and cached.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -96,7 +97,10 @@ class SkyGeometry:
 def sky_geometry(epoch_s: np.ndarray, array: ArrayModel) -> SkyGeometry:
     """Sun position, Ineichen clear-sky irradiance and a climatological air temperature."""
     times = pd.DatetimeIndex(pd.to_datetime(np.asarray(epoch_s, dtype="int64"), unit="s", utc=True))
-    position = pvlib.solarposition.ephemeris(times, array.latitude, array.longitude)
+    with warnings.catch_warnings():  # pvlib 0.16 uses a pandas accessor pandas 3 deprecates
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        position = pvlib.solarposition.ephemeris(times, array.latitude, array.longitude)
     apparent_zenith = position["apparent_elevation"].to_numpy()
     apparent_zenith = 90.0 - apparent_zenith
     zenith = 90.0 - position["elevation"].to_numpy()
@@ -107,12 +111,12 @@ def sky_geometry(epoch_s: np.ndarray, array: ArrayModel) -> SkyGeometry:
     relative = pvlib.atmosphere.get_relative_airmass(apparent_zenith)
     pressure = pvlib.atmosphere.alt2pres(array.altitude_m)
     absolute = pvlib.atmosphere.get_absolute_airmass(relative, pressure)
-    dni_extra = pvlib.irradiance.get_extra_radiation(times.dayofyear.to_numpy())
+    dni_extra = pvlib.irradiance.get_extra_radiation(times.day_of_year.to_numpy())
     with np.errstate(divide="ignore", invalid="ignore"):  # night: pvlib divides by zero
         clear = pvlib.clearsky.ineichen(
             apparent_zenith, absolute, linke, altitude=array.altitude_m, dni_extra=dni_extra
         )
-    doy = times.dayofyear.to_numpy()
+    doy = times.day_of_year.to_numpy()
     hour = times.hour.to_numpy() + times.minute.to_numpy() / 60.0
     # UK climatology: ~5 °C in January, ~18 °C in July; warmest mid-afternoon.
     temp_air = (
@@ -146,7 +150,7 @@ def ac_power_kw(
         ghi, dni, dhi = sky.ghi, sky.dni, sky.dhi
     else:
         ghi = sky.ghi * clearness
-        split = pvlib.irradiance.erbs(ghi, sky.zenith, sky.times.dayofyear.to_numpy())
+        split = pvlib.irradiance.erbs(ghi, sky.zenith, sky.times.day_of_year.to_numpy())
         dni = np.nan_to_num(np.asarray(split["dni"], dtype=float))
         dhi = np.nan_to_num(np.asarray(split["dhi"], dtype=float))
     poa = pvlib.irradiance.get_total_irradiance(
@@ -183,7 +187,7 @@ def clear_sky_kw(epoch_s: np.ndarray, array: ArrayModel) -> np.ndarray:
 
 def typical_clearness(epoch_s: np.ndarray) -> np.ndarray:
     """Typical UK PV clearness (output / clear-sky output) at each time, smooth over the year."""
-    doy = pd.to_datetime(np.asarray(epoch_s, dtype="int64"), unit="s", utc=True).dayofyear
+    doy = pd.to_datetime(np.asarray(epoch_s, dtype="int64"), unit="s", utc=True).day_of_year
     return monthly_interpolate(UK_MONTHLY_CLEARNESS, np.asarray(doy, dtype=float))
 
 

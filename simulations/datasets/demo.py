@@ -205,7 +205,7 @@ def _base_days(first_day: int, days: int, seed: int) -> tuple[np.ndarray, np.nda
     # Solar only matters on the kept days; compute the sky there (the costly part).
     kept = epoch_s[keep]
     sky = sky_geometry(kept.reshape(-1) + BASE_STEP_S // 2, DEMO_ARRAY)
-    day_of_year = sky.times.dayofyear.to_numpy().reshape(kept.shape)[:, 0].astype(float)
+    day_of_year = sky.times.day_of_year.to_numpy().reshape(kept.shape)[:, 0].astype(float)
     clearness = _clearness(
         draws, np.concatenate([np.full(WARM_UP_DAYS, day_of_year[0]), day_of_year])
     )
