@@ -140,6 +140,21 @@ class PlannerConfig(_Strict):
     )
 
 
+class ForecastConfig(_Strict):
+    """How load and solar forecasts learn from recorded history."""
+
+    half_life_days: float = Field(
+        14.0, gt=0, description="load: weight of a day halves every this many days back"
+    )
+    solar_half_life_days: float = Field(
+        1.0, gt=0, description="solar weather: weight halves every this many days back"
+    )
+    lookback_days: float = Field(42.0, gt=0, le=366, description="history older is ignored")
+    min_history_days: float = Field(
+        2.0, ge=0, description="below this much history, typical UK values are used"
+    )
+
+
 class RecorderConfig(_Strict):
     """Where and how often to record the gateway."""
 
@@ -201,6 +216,7 @@ class Config(_Strict):
     battery: BatteryConfig = BatteryConfig()
     tariff: TariffConfig = TariffConfig()
     planner: PlannerConfig = PlannerConfig()
+    forecast: ForecastConfig = ForecastConfig()
     recorder: RecorderConfig = RecorderConfig()
     control: ControlConfig = ControlConfig()
     state_dir: Path = DEFAULT_STATE_DIR

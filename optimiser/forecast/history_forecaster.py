@@ -1,0 +1,180 @@
+"""Forecast load and solar from recorded history, falling back to typical UK values.
+
+Load: a profile by local time of day (15-minute bins) for weekdays and for weekends, each day
+weighted by ``0.5 ** (age / half_life_days)``; a weekday or weekend bin with little data leans
+on the pooled bin, and a pooled bin with little data on the typical UK profile scaled to the
+history's level. Solar: pvlib clear-sky output of the configured array × typical UK
+clearness × a lasting factor (recorded / expected energy over ``half_life_days``, per local
+hour where enough energy backs it: array size, shading) × the recent weather anomaly (over
+``solar_half_life_days``), fading towards climatology with lead time. With less than
+``min_history_days`` of usable history each part falls back to the typical UK household
+profile and clear-sky × typical UK monthly clearness.
+
+Only samples that end at or before ``now`` are used; the history is sliced here, whatever the
+caller passes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from optimiser.config import ForecastConfig, SiteConfig
+from optimiser.forecast.base import Forecast, sub_sample_times
+from optimiser.forecast.history import History
+from optimiser.forecast.household import expected_load_at_local, expected_load_kw, local_time
+from optimiser.forecast.pv import ArrayModel, clear_sky_kw, typical_clearness
+from tariffs.slots import SlotGrid, require_aware
+
+BIN_MINUTES = 15
+BINS_PER_DAY = 24 * 60 // BIN_MINUTES
+DAY_S = 86400.0
+PRIOR_DAYS = 0.5  # pseudo-days of data a bin's prior counts for
+WEATHER_PERSISTENCE = 0.5  # how much of recent days' weather anomaly carries to the next day
+SOLAR_HOUR_PRIOR = 0.25  # share of the best hour's clear-sky energy an hour's prior counts for
+
+
+@dataclass(frozen=True)
+class HistoryForecaster:
+    """Forecasts from recorded history (see the module docstring)."""
+
+    site: SiteConfig
+    config: ForecastConfig
+
+    @property
+    def array(self) -> ArrayModel:
+        """The PV array the solar forecast models."""
+        return ArrayModel.from_site(self.site)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The site's local time zone."""
+        return ZoneInfo(self.site.timezone)
+
+    def forecast(self, grid: SlotGrid, history: History | None, now: datetime) -> Forecast:
+        """Expected load and solar per slot of ``grid`` from history before ``now``. [kW]"""
+        now_s = require_aware(now, "now").timestamp()
+        points = sub_sample_times(grid)
+        flat = points.reshape(-1)
+        recent = _recent(history, now, self.config.lookback_days)
+        load = self._load_kw(flat, recent, now_s)
+        solar = self._solar_kw(flat, recent, now_s)
+        shape = points.shape
+        return Forecast(
+            load_kw=np.maximum(load.reshape(shape).mean(axis=1), 0.0),
+            solar_kw=np.maximum(solar.reshape(shape).mean(axis=1), 0.0),
+        )
+
+    # -- load ---------------------------------------------------------------------------
+
+    def _load_kw(self, at_s: np.ndarray, recent: History | None, now_s: float) -> np.ndarray:
+        typical = expected_load_kw(at_s, tz=self.tz)
+        if recent is None:
+            return typical
+        ok = np.isfinite(recent.load_kw) & (recent.load_kw >= 0)
+        hours = recent.sample_hours()[ok]
+        if hours.sum() < self.config.min_history_days * 24:
+            return typical
+        t = recent.epoch_s[ok]
+        values = recent.load_kw[ok]
+        weight = hours * 0.5 ** ((now_s - t) / DAY_S / self.config.half_life_days)
+        when = local_time(t, self.tz)
+        bins = _bin(when.hour)
+        weekend = when.weekend.astype(int)
+        # The history's level against the typical profile, for bins with no data at all.
+        level = float(np.sum(weight * values) / np.sum(weight * expected_load_kw(t, tz=self.tz)))
+        typical_bins = level * _typical_bins(self.tz, at_s)
+        pooled_w = np.bincount(bins, weight, BINS_PER_DAY)
+        pooled_s = np.bincount(bins, weight * values, BINS_PER_DAY)
+        prior_w = PRIOR_DAYS * BIN_MINUTES / 60 * _mean_daily_weight(weight, hours)
+        pooled = (pooled_s + prior_w * typical_bins.mean(axis=0)) / (pooled_w + prior_w)
+        profile = np.empty((2, BINS_PER_DAY))
+        for kind in (0, 1):
+            mask = weekend == kind
+            w = np.bincount(bins[mask], weight[mask], BINS_PER_DAY)
+            s = np.bincount(bins[mask], weight[mask] * values[mask], BINS_PER_DAY)
+            profile[kind] = _smooth((s + prior_w * pooled) / (w + prior_w))
+        target = local_time(at_s, self.tz)
+        return profile[target.weekend.astype(int), _bin(target.hour)]
+
+    # -- solar --------------------------------------------------------------------------
+
+    def _solar_kw(self, at_s: np.ndarray, recent: History | None, now_s: float) -> np.ndarray:
+        array = self.array
+        clear = clear_sky_kw(at_s, array)
+        typical = clear * typical_clearness(at_s)
+        if recent is None or array.kwp <= 0:
+            return typical
+        ok = np.isfinite(recent.solar_kw)
+        hours = recent.sample_hours()[ok]
+        if hours.sum() < self.config.min_history_days * 24:
+            return typical
+        t = recent.epoch_s[ok]
+        # An interval average is best compared with clear sky at the interval's middle.
+        clear_then = clear_sky_kw(t + recent.interval_s / 2, array)
+        daylight = clear_then > 0.02 * array.kwp
+        if not np.any(daylight):
+            return typical
+        t, hours = t[daylight], hours[daylight]
+        expected = clear_then[daylight] * typical_clearness(t)  # climatology at those times
+        recorded = np.maximum(recent.solar_kw[ok][daylight], 0.0)
+        age_days = (now_s - t) / DAY_S
+        # Lasting factor (array size, shading by hour, the season so far): the long window.
+        slow = hours * 0.5 ** (age_days / self.config.half_life_days)
+        lasting = float(np.sum(slow * recorded) / np.sum(slow * expected))
+        hour_of = local_time(t, self.tz).hour.astype(int)
+        exp_by_hour = np.bincount(hour_of, slow * expected, 24)
+        rec_by_hour = np.bincount(hour_of, slow * recorded, 24)
+        prior = SOLAR_HOUR_PRIOR * exp_by_hour.max()
+        by_hour = (rec_by_hour + prior * lasting) / (exp_by_hour + prior)
+        # Weather of the last days, relative to the lasting factor; it fades with lead time.
+        fast = hours * 0.5 ** (age_days / self.config.solar_half_life_days)
+        anomaly = float(np.sum(fast * recorded) / max(np.sum(fast * expected) * lasting, 1e-9))
+        lead_days = np.maximum(at_s - now_s, 0.0) / DAY_S
+        persistence = WEATHER_PERSISTENCE * WEATHER_PERSISTENCE**lead_days
+        weather = np.clip(1.0 + persistence * (anomaly - 1.0), 0.2, 2.0)
+        target_hour = local_time(at_s, self.tz).hour.astype(int)
+        return typical * np.clip(by_hour[target_hour], 0.0, 3.0) * weather
+
+
+def _recent(history: History | None, now: datetime, lookback_days: float) -> History | None:
+    """Samples known at ``now`` and no older than the lookback; None when there are none."""
+    if history is None:
+        return None
+    known = history.before(now)
+    oldest = now.timestamp() - lookback_days * DAY_S
+    start = int(np.searchsorted(known.epoch_s, oldest, side="left"))
+    if start >= len(known):
+        return None
+    return History(
+        known.epoch_s[start:], known.load_kw[start:], known.solar_kw[start:], known.interval_s
+    )
+
+
+def _bin(hour: np.ndarray) -> np.ndarray:
+    return np.minimum((hour * 60 // BIN_MINUTES).astype(int), BINS_PER_DAY - 1)
+
+
+def _smooth(profile: np.ndarray) -> np.ndarray:
+    """Light circular smoothing over neighbouring bins: appliance spikes are not habits."""
+    return 0.25 * np.roll(profile, 1) + 0.5 * profile + 0.25 * np.roll(profile, -1)
+
+
+def _mean_daily_weight(weight: np.ndarray, hours: np.ndarray) -> float:
+    """Average decay weight per recorded hour (so priors scale with the data's weights)."""
+    return float(np.sum(weight) / max(np.sum(hours), 1e-9))
+
+
+def _typical_bins(tz: ZoneInfo, around_s: np.ndarray) -> np.ndarray:
+    """Typical UK demand per (weekday, weekend) × local bin, in the forecast's season. [kW]"""
+    centres = (np.arange(BINS_PER_DAY) + 0.5) * BIN_MINUTES / 60
+    day_of_year = np.full(BINS_PER_DAY, local_time(around_s[:1], tz).day_of_year[0])
+    return np.vstack(
+        [
+            expected_load_at_local(centres, np.full(BINS_PER_DAY, kind), day_of_year)
+            for kind in (False, True)
+        ]
+    )
