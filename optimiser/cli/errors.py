@@ -31,6 +31,13 @@ ERROR_TABLE: tuple[tuple[str, str, int], ...] = (
     ("optimiser.config", "ConfigError", USER_ERROR),
     ("rules.yamlsource", "YamlError", USER_ERROR),
     ("rules.context", "ContextError", USER_ERROR),
+    ("optimiser.gateway.errors", "TrustError", AUTH),
+    ("optimiser.gateway.errors", "AuthenticationError", AUTH),
+    ("optimiser.gateway.errors", "AccessDenied", AUTH),
+    ("optimiser.gateway.errors", "GatewayUnavailable", TEMPORARY),
+    ("optimiser.gateway.errors", "RateLimited", TEMPORARY),
+    ("optimiser.gateway.errors", "ProtocolError", PROTOCOL),
+    ("optimiser.gateway.errors", "GatewayError", FAILED),
 )
 
 
