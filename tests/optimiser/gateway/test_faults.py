@@ -145,3 +145,50 @@ def test_trust_on_first_use_then_changed_certificate(tmp_path, monkeypatch):
     message = str(info.value)
     assert first.fingerprint_sha256 in message and second.fingerprint_sha256 in message
     assert "wattplan trust --reset" in info.value.hint
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        ({"kind": "reset"}, GatewayUnavailable),
+        ({"kind": "malformed"}, ProtocolError),
+        ({"kind": "restart"}, GatewayRestarting),
+        ({"kind": "hang", "seconds": 1.0}, GatewayTimeout),
+        ({"kind": "status", "code": 429}, RateLimited),
+    ],
+)
+def test_faults_during_login_are_gateway_errors(emulator, fault, expected):
+    api = make_api(emulator, timeout_s=0.3)
+    emulator.faults.add(count=1, path="/api/login", **fault)
+    with pytest.raises(GatewayError) as info:
+        api.get_operation()
+    assert isinstance(info.value, expected)
+
+
+def _config(tmp_path, port, **gateway):
+    return Config(
+        gateway=GatewayConfig(host="127.0.0.1", port=port, timeout_s=2, **gateway),
+        state_dir=tmp_path,
+    )
+
+
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
+def test_ca_file_and_insecure_modes(emulator, tmp_path, monkeypatch):
+    monkeypatch.setenv("WATTPLAN_GATEWAY_PASSWORD", CUSTOMER)
+    monkeypatch.delenv("WATTPLAN_STATE_DIR", raising=False)
+    ca = tmp_path / "gateway-ca.pem"
+    ca.write_bytes(emulator.certificate.cert_pem)
+    with open_gateway(_config(tmp_path, emulator.port, ca_file=ca)) as gateway:
+        assert gateway.operation().backup_reserve_percent == 20.0
+    with open_gateway(_config(tmp_path, emulator.port, insecure=True)) as gateway:
+        assert gateway.soe().percentage > 0
+    assert not (tmp_path / PINS_FILE).exists()  # neither mode pins
+    other = GatewayEmulator(stepped_site()).start()
+    other.stop()
+    wrong = tmp_path / "other-ca.pem"
+    wrong.write_bytes(other.certificate.cert_pem)
+    with (
+        pytest.raises(TrustError),
+        open_gateway(_config(tmp_path, emulator.port, ca_file=wrong)) as gw,
+    ):
+        gw.operation()
