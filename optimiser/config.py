@@ -41,6 +41,9 @@ class GatewayConfig(_Strict):
         description="TLS server name to send; the gateway only answers to its IP, 'teg', "
         "'powerwall' or 'powerpack'. Default: the host when it is an IP, else 'powerwall'.",
     )
+    username: str = Field(
+        "customer", description="'customer' to read; 'installer' for legacy local control"
+    )
     email: str = "wattplan@localhost"
     password_file: Path | None = None
     password_env: str = "WATTPLAN_GATEWAY_PASSWORD"  # noqa: S105 - a variable name

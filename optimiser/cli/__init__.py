@@ -19,6 +19,9 @@ from optimiser.cli.errors import handle_errors
 COMMANDS = (
     "config_cmd",
     "rules_cmd",
+    "status_cmd",
+    "trust_cmd",
+    "emulator_cmd",
 )
 
 

@@ -40,6 +40,13 @@ ERROR_TABLE: tuple[tuple[str, str, int], ...] = (
     ("optimiser.control.errors", "ControlError", FAILED),
     ("optimiser.forecast.errors", "InvalidHistory", USER_ERROR),
     ("optimiser.forecast.errors", "ForecastError", FAILED),
+    ("optimiser.gateway.errors", "TrustError", AUTH),
+    ("optimiser.gateway.errors", "AuthenticationError", AUTH),
+    ("optimiser.gateway.errors", "AccessDenied", AUTH),
+    ("optimiser.gateway.errors", "GatewayUnavailable", TEMPORARY),
+    ("optimiser.gateway.errors", "RateLimited", TEMPORARY),
+    ("optimiser.gateway.errors", "ProtocolError", PROTOCOL),
+    ("optimiser.gateway.errors", "GatewayError", FAILED),
 )
 
 

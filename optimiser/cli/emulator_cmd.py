@@ -1,0 +1,91 @@
+"""``wattplan emulator``: serve the gateway emulator standalone until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "emulator", help="serve an emulated Tesla Backup Gateway over HTTPS until Ctrl-C"
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8443, help="port (0 = any free port)")
+    secret = parser.add_mutually_exclusive_group()
+    secret.add_argument(
+        "--password-file", type=Path, help="file holding the customer password to accept"
+    )
+    secret.add_argument(
+        "--password-env", metavar="VAR", help="environment variable holding the customer password"
+    )
+    parser.add_argument(
+        "--speed", type=float, default=1.0, help="clock speed: 60 runs an hour a minute"
+    )
+    parser.add_argument(
+        "--token-lifetime", type=float, default=None, metavar="S", help="tokens expire after S s"
+    )
+    parser.set_defaults(func=_run)
+
+
+def _password(args: argparse.Namespace) -> str | None:
+    from optimiser.config import ConfigError
+
+    if args.password_file is not None:
+        path = args.password_file.expanduser()
+        try:
+            value = path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"--password-file: cannot read {path}: {exc.strerror}") from exc
+        if not value:
+            raise ConfigError(f"--password-file: {path} is empty")
+        return value
+    if args.password_env is not None:
+        value = os.environ.get(args.password_env, "")
+        if not value:
+            raise ConfigError(
+                f"--password-env: the environment variable {args.password_env} is empty"
+            )
+        return value
+    return None
+
+
+def _run(args: argparse.Namespace) -> int:
+    from optimiser.config import ConfigError
+    from simulations.clock import AcceleratedClock
+    from simulations.emulator import GatewayEmulator
+
+    if args.speed <= 0:
+        raise ConfigError(f"--speed must be > 0, got {args.speed}")
+    emulator = GatewayEmulator(
+        clock=AcceleratedClock(speed=args.speed),
+        host=args.host,
+        port=args.port,
+        customer_password=_password(args),
+        token_lifetime_s=args.token_lifetime,
+    )
+    try:
+        emulator.start()
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from exc
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print(f"gateway emulator listening on {emulator.url}")
+    print(f"customer password: {emulator.customer_password}")
+    print(f"installer password: {emulator.installer_password}")
+    print(f"certificate SHA-256: {emulator.fingerprint_sha256}")
+    print(f"clock speed: {args.speed:g}x; Ctrl-C to stop")
+    sys.stdout.flush()
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()
+    print("gateway emulator stopped")
+    return 0

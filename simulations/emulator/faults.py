@@ -1,0 +1,113 @@
+"""Fault injection for the gateway emulator, changeable while it runs (thread-safe).
+
+Each fault applies to the next ``count`` matching requests (None = until cleared), optionally
+only to paths starting with ``path``:
+
+- ``latency``: wait ``seconds`` before answering normally.
+- ``hang``: wait ``seconds`` (longer than the client's timeout) and then drop the connection.
+- ``status``: answer ``code`` with the gateway's error body (``code=429`` is the rate limit).
+- ``restart``: 502 with an empty body, as while the sitemaster restarts.
+- ``malformed``: 200 with truncated JSON.
+- ``reset``: reset the TCP connection without answering.
+
+Token expiry (:meth:`Faults.expire_tokens`) invalidates every issued token at once; a power
+cut (:meth:`Faults.power_cut`) takes the grid down at a given time of the site's clock.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+FaultKind = Literal["latency", "hang", "status", "restart", "malformed", "reset"]
+KINDS: tuple[str, ...] = ("latency", "hang", "status", "restart", "malformed", "reset")
+
+
+@dataclass
+class Fault:
+    """One injected fault. ``seconds`` for latency/hang, ``code`` for status."""
+
+    kind: FaultKind
+    count: int | None = None
+    path: str | None = None
+    seconds: float = 0.0
+    code: int = 500
+    hits: int = field(default=0, init=False)
+
+
+class Faults:
+    """The set of faults in force; the emulator consults it on every request."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+        self._token_epoch = 0
+        self._power_cut: tuple[datetime, datetime | None] | None = None
+
+    def add(
+        self,
+        kind: FaultKind,
+        *,
+        count: int | None = None,
+        path: str | None = None,
+        seconds: float = 0.0,
+        code: int = 500,
+    ) -> Fault:
+        """Inject a fault; returns it (its ``hits`` count how often it fired)."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown fault {kind!r}; expected one of {', '.join(KINDS)}")
+        if count is not None and count < 1:
+            raise ValueError(f"count must be >= 1 or None, got {count}")
+        fault = Fault(kind, count, path, seconds, code)
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        """Remove every request fault (token epoch and power cut stay)."""
+        with self._lock:
+            self._faults.clear()
+
+    def take(self, path: str) -> Fault | None:
+        """The first fault matching ``path``, consuming one of its uses."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.path is not None and not path.startswith(fault.path):
+                    continue
+                fault.hits += 1
+                if fault.count is not None and fault.hits >= fault.count:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    def expire_tokens(self) -> None:
+        """Invalidate every token issued so far (the next request gets 401)."""
+        with self._lock:
+            self._token_epoch += 1
+
+    @property
+    def token_epoch(self) -> int:
+        with self._lock:
+            return self._token_epoch
+
+    def power_cut(self, at: datetime, until: datetime | None = None) -> None:
+        """Take the grid down from ``at`` (site clock) until ``until`` (None = until cleared)."""
+        if at.tzinfo is None or (until is not None and until.tzinfo is None):
+            raise ValueError("power cut times must be timezone-aware")
+        with self._lock:
+            self._power_cut = (at, until)
+
+    def clear_power_cut(self) -> None:
+        with self._lock:
+            self._power_cut = None
+
+    def grid_up_at(self, when: datetime) -> bool:
+        """False while an injected power cut is in force at ``when``."""
+        with self._lock:
+            cut = self._power_cut
+        if cut is None:
+            return True
+        start, end = cut
+        return not (start <= when and (end is None or when < end))
