@@ -31,6 +31,10 @@ ERROR_TABLE: tuple[tuple[str, str, int], ...] = (
     ("optimiser.config", "ConfigError", USER_ERROR),
     ("rules.yamlsource", "YamlError", USER_ERROR),
     ("rules.context", "ContextError", USER_ERROR),
+    ("tariffs.errors", "OctopusUnavailable", TEMPORARY),
+    ("tariffs.errors", "OctopusProtocolError", PROTOCOL),
+    ("tariffs.errors", "PricesUnknown", FAILED),
+    ("tariffs.errors", "TariffError", USER_ERROR),
 )
 
 
