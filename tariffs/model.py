@@ -362,8 +362,8 @@ class Tariff:
         shape = (grid.count, sub)
         return SlotPrices(
             grid=grid,
-            import_price=imp.reshape(shape).mean(axis=1),
-            export_price=exp.reshape(shape).mean(axis=1),
+            import_price=_slot_means(imp.reshape(shape)),
+            export_price=_slot_means(exp.reshape(shape)),
             estimated_slots=(imp_est | exp_est).reshape(shape).any(axis=1),
             source=self.source,
         )
@@ -387,6 +387,12 @@ class Tariff:
             for a, b in windows
         )
         return replace(self, import_source=DispatchOverlay(self.import_source, clean, cheap))
+
+
+def _slot_means(values: np.ndarray) -> np.ndarray:
+    """Mean of each row; exactly the value when a row is constant (no float drift)."""
+    constant = (values == values[:, :1]).all(axis=1)
+    return np.where(constant, values[:, 0] if values.shape[1] else np.nan, values.mean(axis=1))
 
 
 def local_day_grid(day: date, minutes: int = 30, tz: ZoneInfo = LONDON) -> SlotGrid:
