@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -82,3 +83,12 @@ def test_mistakes_are_reported_with_file_line_and_column(tmp_path, text, message
 def test_missing_file(tmp_path):
     with pytest.raises(TariffFileError, match="file not found"):
         load_custom_tariff(tmp_path / "nope.yaml")
+
+
+def test_readme_example_loads(tmp_path):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("## Tariffs", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    tariff = load_custom_tariff(write(tmp_path, example))
+    assert (
+        tariff.prices(SlotGrid(datetime(2025, 7, 7, 15, tzinfo=UTC), 60, 1)).import_price[0] == 35
+    )
