@@ -156,7 +156,10 @@ def main() -> None:
         "Flexible Octopus (no export agreement)",
         "VAR-22-11-01",
         None,
-        simple({"all": lambda d: d}, export=lambda _: [era({"all": 0.0}, False)]),
+        simple(
+            {"all": lambda d: d},
+            export=lambda _: [era({"all": 0.0}, False, note="no export agreement: 0p")],
+        ),
         bands="flat",
     )
     add(

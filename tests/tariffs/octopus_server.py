@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -143,6 +144,7 @@ class OctopusServer:
         self.data = data or default_data()
         self.page_cap = page_cap
         self.fail_next: list[int] = []
+        self.delay_s = 0.0  # answer slowly (timeouts)
         self.requests: list[str] = []
         self.bodies: dict[str, str] = {}  # path → raw body override (protocol faults)
         self._lock = threading.Lock()
@@ -175,6 +177,8 @@ class OctopusServer:
                 with server._lock:
                     server.requests.append(self.path)
                     fail = server.fail_next.pop(0) if server.fail_next else None
+                if server.delay_s:
+                    time.sleep(server.delay_s)
                 if fail is not None:
                     self._send(fail, {"detail": "Server Error"} if fail != 502 else None)
                     return

@@ -196,3 +196,10 @@ def test_get_tariff_online_uses_the_configured_base_url(server, tmp_path):
     )
     assert tariff.codes == ("E-1R-FLUX-IMPORT-23-02-14-E", "E-1R-FLUX-EXPORT-23-02-14-E")
     assert tariff.prices(SlotGrid(utc(2023, 3, 27, 15), 60, 1)).import_price[0] == PEAK
+
+
+def test_slow_server_times_out_as_unavailable(server):
+    server.delay_s = 0.3
+    client = OctopusClient(server.url, timeout_s=0.05, retries=1, sleep=lambda _: None)
+    with pytest.raises(OctopusUnavailable, match=r"timed out after 0.05 s \(2 attempts\)"):
+        client.get_products()
