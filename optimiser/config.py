@@ -125,6 +125,10 @@ class TariffConfig(_Strict):
     product: str = "flux"
     region: str = Field("C", pattern="^[A-HJ-NP]$")
     custom_file: Path | None = None
+    offline: bool = Field(
+        True, description="price from the bundled snapshot instead of the Octopus API"
+    )
+    octopus_base_url: str = Field("https://api.octopus.energy", pattern="^https?://")
 
 
 class PlannerConfig(_Strict):

@@ -22,6 +22,7 @@ COMMANDS = (
     "status_cmd",
     "trust_cmd",
     "emulator_cmd",
+    "tariffs_cmd",
 )
 
 

@@ -47,6 +47,10 @@ ERROR_TABLE: tuple[tuple[str, str, int], ...] = (
     ("optimiser.gateway.errors", "RateLimited", TEMPORARY),
     ("optimiser.gateway.errors", "ProtocolError", PROTOCOL),
     ("optimiser.gateway.errors", "GatewayError", FAILED),
+    ("tariffs.errors", "OctopusUnavailable", TEMPORARY),
+    ("tariffs.errors", "OctopusProtocolError", PROTOCOL),
+    ("tariffs.errors", "PricesUnknown", FAILED),
+    ("tariffs.errors", "TariffError", USER_ERROR),
 )
 
 

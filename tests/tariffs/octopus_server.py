@@ -1,0 +1,264 @@
+"""A loopback HTTP server that answers like the Octopus Energy REST API.
+
+Data has the recorded shape of real responses (field names, newest-first order, ``Z`` times,
+``null`` for open-ended ``valid_to``, duplicate DIRECT_DEBIT / NON_DIRECT_DEBIT rows, ``count: 0``
+for unpublished periods, ``next`` page URLs). Rows are literal UTC periods, written out by hand
+for Flux region E around the 2023-03-26 clock change, using the real 2023-03-27 values.
+
+Faults: ``fail_next`` (a list of HTTP statuses to answer before behaving), ``page_cap`` (rows
+per page, to force pagination), ``requests`` (every path+query received).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlparse
+
+Z = "%Y-%m-%dT%H:%M:%SZ"
+NIGHT, DAY, PEAK = 20.23602, 33.726735, 47.21745  # real region E, 2023-03-27, inc VAT
+
+# (valid_from, valid_to, price) written out by hand, UTC. GMT until 2023-03-26T01:00Z.
+FLUX_E_PERIODS = [
+    ("2023-03-25T02:00:00Z", "2023-03-25T05:00:00Z", NIGHT),
+    ("2023-03-25T05:00:00Z", "2023-03-25T16:00:00Z", DAY),
+    ("2023-03-25T16:00:00Z", "2023-03-25T19:00:00Z", PEAK),
+    ("2023-03-25T19:00:00Z", "2023-03-26T01:00:00Z", DAY),
+    ("2023-03-26T01:00:00Z", "2023-03-26T04:00:00Z", NIGHT),  # clock change day
+    ("2023-03-26T04:00:00Z", "2023-03-26T15:00:00Z", DAY),
+    ("2023-03-26T15:00:00Z", "2023-03-26T18:00:00Z", PEAK),
+    ("2023-03-26T18:00:00Z", "2023-03-27T01:00:00Z", DAY),
+    ("2023-03-27T01:00:00Z", "2023-03-27T04:00:00Z", NIGHT),
+    ("2023-03-27T04:00:00Z", "2023-03-27T15:00:00Z", DAY),
+    ("2023-03-27T15:00:00Z", "2023-03-27T18:00:00Z", PEAK),
+    ("2023-03-27T18:00:00Z", "2023-03-28T01:00:00Z", DAY),
+    ("2023-03-28T01:00:00Z", "2023-03-28T04:00:00Z", NIGHT),
+    ("2023-03-28T04:00:00Z", "2023-03-28T15:00:00Z", DAY),
+    ("2023-03-28T15:00:00Z", "2023-03-28T18:00:00Z", PEAK),
+    ("2023-03-28T18:00:00Z", "2023-03-29T01:00:00Z", DAY),
+]
+
+
+def _agile_rows() -> list[dict[str, Any]]:
+    start = datetime(2025, 1, 15, 23, tzinfo=UTC)
+    out = []
+    for i in range(48):
+        a, b = start + timedelta(minutes=30 * i), start + timedelta(minutes=30 * (i + 1))
+        price = -2.5 if i == 26 else round(10 + 0.5 * i, 2)  # one negative midday price
+        out.append(row(a.strftime(Z), b.strftime(Z), price))
+    return out
+
+
+def row(valid_from: str, valid_to: str | None, inc_vat: float, payment: str | None = None):
+    return {
+        "value_exc_vat": round(inc_vat / 1.05, 6),
+        "value_inc_vat": inc_vat,
+        "valid_from": valid_from,
+        "valid_to": valid_to,
+        "payment_method": payment,
+    }
+
+
+AGILE_ROWS = _agile_rows()
+
+
+def product(code: str, name: str, regions: str = "ABCDEFGHJKLMNP") -> dict[str, Any]:
+    return {
+        "code": code,
+        "full_name": name,
+        "display_name": name,
+        "description": "…",
+        "is_variable": True,
+        "brand": "OCTOPUS_ENERGY",
+        "single_register_electricity_tariffs": {
+            f"_{r}": {
+                "direct_debit_monthly": {
+                    "code": f"E-1R-{code}-{r}",
+                    "standing_charge_inc_vat": 46.36,
+                    "standard_unit_rate_inc_vat": 24.5,
+                    "payment_methods": ["DIRECT_DEBIT"],
+                }
+            }
+            for r in regions
+        },
+        "links": [],
+    }
+
+
+def default_data() -> dict[str, Any]:
+    standing = [
+        row("2023-01-01T00:00:00Z", None, 46.36, "DIRECT_DEBIT"),
+        row("2023-01-01T00:00:00Z", None, 48.68, "NON_DIRECT_DEBIT"),
+    ]
+    rates = {
+        "E-1R-FLUX-IMPORT-23-02-14-E": {
+            "standard-unit-rates": [row(a, b, p) for a, b, p in FLUX_E_PERIODS],
+            "standing-charges": standing,
+        },
+        "E-1R-FLUX-EXPORT-23-02-14-E": {
+            "standard-unit-rates": [row(a, b, round(p - 11, 6)) for a, b, p in FLUX_E_PERIODS],
+            "standing-charges": [],
+        },
+        "E-1R-VAR-22-11-01-E": {
+            "standard-unit-rates": [
+                row("2023-01-01T00:00:00Z", "2024-01-01T00:00:00Z", 30.0, "DIRECT_DEBIT"),
+                row("2023-01-01T00:00:00Z", "2024-01-01T00:00:00Z", 31.5, "NON_DIRECT_DEBIT"),
+                row("2024-01-01T00:00:00Z", None, 24.5, "DIRECT_DEBIT"),
+                row("2024-01-01T00:00:00Z", None, 25.7, "NON_DIRECT_DEBIT"),
+            ],
+            "standing-charges": standing,
+        },
+        "E-1R-OUTGOING-VAR-24-10-26-E": {
+            "standard-unit-rates": [row("2024-10-26T00:00:00Z", None, 15.0)],
+            "standing-charges": [],
+        },
+        # Agile: published 2025-01-15T23:00Z → 2025-01-16T23:00Z; later days unpublished.
+        "E-1R-AGILE-24-10-01-E": {"standard-unit-rates": AGILE_ROWS, "standing-charges": standing},
+        "E-1R-AGILE-OUTGOING-19-05-13-E": {
+            "standard-unit-rates": [
+                dict(r, value_inc_vat=r["value_inc_vat"] / 2) for r in AGILE_ROWS
+            ],
+            "standing-charges": [],
+        },
+    }
+    products = {
+        "FLUX-IMPORT-23-02-14": product("FLUX-IMPORT-23-02-14", "Octopus Flux Import"),
+        "FLUX-EXPORT-23-02-14": product("FLUX-EXPORT-23-02-14", "Octopus Flux Export"),
+        "VAR-22-11-01": product("VAR-22-11-01", "Flexible Octopus"),
+        "OUTGOING-VAR-24-10-26": product("OUTGOING-VAR-24-10-26", "Outgoing Octopus"),
+        "AGILE-24-10-01": product("AGILE-24-10-01", "Agile Octopus", "ABCE"),
+        "AGILE-OUTGOING-19-05-13": product("AGILE-OUTGOING-19-05-13", "Agile Outgoing"),
+    }
+    postcodes = {"CF10 1AA": "_K", "B1 1AA": "_E", "SW1A 1AA": "_C"}
+    return {"rates": rates, "products": products, "postcodes": postcodes}
+
+
+class OctopusServer:
+    """Context manager: ``with OctopusServer() as server: server.url``."""
+
+    def __init__(self, data: dict[str, Any] | None = None, page_cap: int = 1500):
+        self.data = data or default_data()
+        self.page_cap = page_cap
+        self.fail_next: list[int] = []
+        self.delay_s = 0.0  # answer slowly (timeouts)
+        self.requests: list[str] = []
+        self.bodies: dict[str, str] = {}  # path → raw body override (protocol faults)
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> OctopusServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                with server._lock:
+                    server.requests.append(self.path)
+                    fail = server.fail_next.pop(0) if server.fail_next else None
+                if server.delay_s:
+                    time.sleep(server.delay_s)
+                if fail is not None:
+                    self._send(fail, {"detail": "Server Error"} if fail != 502 else None)
+                    return
+                parsed = urlparse(self.path)
+                if parsed.path in server.bodies:
+                    self._raw(200, server.bodies[parsed.path])
+                    return
+                query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
+                status, body = server.route(parsed.path, query)
+                self._send(status, body)
+
+            def _send(self, status: int, body: Any) -> None:
+                self._raw(status, "" if body is None else json.dumps(body))
+
+            def _raw(self, status: int, text: str) -> None:
+                data = text.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler
+
+    def route(self, path: str, query: dict[str, str]) -> tuple[int, Any]:
+        parts = [p for p in path.split("/") if p]
+        if parts[:3] == ["v1", "industry", "grid-supply-points"]:
+            group = self.data["postcodes"].get(query.get("postcode", "").upper())
+            results = [{"group_id": group}] if group else []
+            return 200, {"count": len(results), "next": None, "previous": None, "results": results}
+        if parts == ["v1", "products"]:
+            rows = [
+                {
+                    "code": c,
+                    "display_name": p["display_name"],
+                    "direction": "IMPORT",
+                    "is_variable": True,
+                    "brand": "OCTOPUS_ENERGY",
+                }
+                for c, p in self.data["products"].items()
+            ]
+            return 200, self._paginate(path, query, rows)
+        if len(parts) == 3 and parts[:2] == ["v1", "products"]:
+            found = self.data["products"].get(parts[2])
+            if found is None:
+                return 404, {"detail": "No EnergyProduct matches the given query."}
+            return 200, found
+        if len(parts) == 6 and parts[3] == "electricity-tariffs":
+            code, tariff, kind = parts[2], parts[4], parts[5]
+            series = self.data["rates"].get(tariff)
+            if code not in self.data["products"] or series is None or kind not in series:
+                return 404, {"detail": "Not found."}
+            rows = self._window(series[kind], query)
+            return 200, self._paginate(path, query, rows)
+        return 404, {"detail": "Not found."}
+
+    @staticmethod
+    def _window(rows: list[dict[str, Any]], query: dict[str, str]) -> list[dict[str, Any]]:
+        start, end = query.get("period_from"), query.get("period_to")
+        if end and not start:
+            return []  # period_to needs period_from
+        out = [
+            r
+            for r in rows
+            if (end is None or r["valid_from"] < end)
+            and (start is None or r["valid_to"] is None or r["valid_to"] > start)
+        ]
+        return sorted(out, key=lambda r: r["valid_from"], reverse=True)  # newest first
+
+    def _paginate(self, path: str, query: dict[str, str], rows: list[Any]) -> dict[str, Any]:
+        size = min(int(query.get("page_size", 100)), 1500, self.page_cap)
+        page = int(query.get("page", 1))
+        chunk = rows[(page - 1) * size : page * size]
+
+        def link(n: int) -> str:
+            return f"{self.url}{path}?{urlencode({**query, 'page': n})}"
+
+        return {
+            "count": len(rows),
+            "next": link(page + 1) if page * size < len(rows) else None,
+            "previous": link(page - 1) if page > 1 else None,
+            "results": chunk,
+        }
