@@ -147,15 +147,15 @@ def _document(name: str, periods: dict[str, list[dict[str, int]]], prices: dict[
         "utility": "Octopus",
         "name": name,
         "daily_charges": [{"name": "Charge"}],
-        "demand_charges": {"ALL": {"ALL": 0}, "Summer": {}, "Winter": {}},
-        "energy_charges": {"ALL": {"ALL": 0}, "Summer": prices, "Winter": {}},
+        "demand_charges": {"ALL": {"rates": {"ALL": 0}}, "Summer": {}, "Winter": {}},
+        "energy_charges": {"ALL": {"rates": {"ALL": 0}}, "Summer": {"rates": prices}, "Winter": {}},
         "seasons": {
             "Summer": {
                 "fromMonth": 1,
                 "fromDay": 1,
                 "toMonth": 12,
                 "toDay": 31,
-                "tou_periods": periods,
+                "tou_periods": {name: {"periods": p} for name, p in periods.items()},
             },
             "Winter": {"fromMonth": 0, "fromDay": 0, "toMonth": 0, "toDay": 0, "tou_periods": {}},
         },
@@ -234,6 +234,15 @@ def _get(doc: Any, path: str) -> Any:
     return value
 
 
+def _rates(charges: Any) -> dict[str, Any]:
+    """A season's prices, written ``{"rates": {...}}`` (Tesla's form) or flat."""
+    if isinstance(charges, dict) and isinstance(charges.get("rates"), dict):
+        return charges["rates"]
+    if not isinstance(charges, dict):
+        raise TeslaExportError(f"tariff_content_v2: expected a mapping of rates, got {charges!r}")
+    return charges
+
+
 def tou_schedule_from_content(
     content: dict[str, Any], timezone: str = "Europe/London"
 ) -> TouSchedule:
@@ -250,13 +259,14 @@ def tou_schedule_from_content(
         )
     season = used[0]
     periods = _get(content, f"seasons.{season}.tou_periods")
-    buys = _get(content, f"energy_charges.{season}")
-    sells = _get(content, f"sell_tariff.energy_charges.{season}")
+    buys = _rates(_get(content, f"energy_charges.{season}"))
+    sells = _rates(_get(content, f"sell_tariff.energy_charges.{season}"))
     if len(periods) > MAX_TIERS:
         raise TeslaExportError(f"tariff_content_v2: {len(periods)} tiers, at most {MAX_TIERS}")
     week = np.zeros((7, 1440), dtype=int)
     out: list[TouPeriod] = []
-    for name, entries in periods.items():
+    for name, spec in periods.items():
+        entries = spec.get("periods", []) if isinstance(spec, dict) else spec
         if name not in buys or name not in sells:
             raise TeslaExportError(f"tariff_content_v2: no buy or sell price for period {name!r}")
         buy, sell = float(buys[name]) * 100, float(sells[name]) * 100
@@ -265,9 +275,10 @@ def tou_schedule_from_content(
         if sell > buy + _TOL:
             raise TeslaExportError(f"tariff_content_v2: {name} sell {sell}p above buy {buy}p")
         for entry in entries:
-            start = int(entry["fromHour"]) * 60 + int(entry["fromMinute"])
-            end = int(entry["toHour"]) * 60 + int(entry["toMinute"])
-            days = range(int(entry["fromDayOfWeek"]), int(entry["toDayOfWeek"]) + 1)
+            # Tesla omits zero fields: a missing fromMinute is 0, a missing fromDayOfWeek is 0.
+            start = int(entry.get("fromHour", 0)) * 60 + int(entry.get("fromMinute", 0))
+            end = (int(entry.get("toHour", 0)) * 60 + int(entry.get("toMinute", 0))) % 1440
+            days = range(int(entry.get("fromDayOfWeek", 0)), int(entry.get("toDayOfWeek", 6)) + 1)
             if list(days) != list(range(7)):
                 raise TeslaExportError(
                     f"tariff_content_v2: {name} covers days {list(days)}; only whole-week "

@@ -314,7 +314,7 @@ def _parse_command(
         content = body["tou_settings"]["tariff_content_v2"]
         if not isinstance(content, dict):
             raise TypeError("tariff_content_v2 must be an object")
-        return {"tariff": tou_schedule(content, now)}, {"tariff_content": content}
+        return {"tariff": tou_schedule(content)}, {"tariff_content": content}
     if endpoint == "storm_mode":
         enabled = body["enabled"]
         if not isinstance(enabled, bool):

@@ -101,6 +101,7 @@ def test_tesla_command_prints_content_and_report(capsys, config):
     args = ["--config", config(), "tariffs", "tesla", "flux", "--date", "2025-07-01", "--doctor"]
     assert main(args) == 0
     doc = json.loads(capsys.readouterr().out)
-    summer = doc["tariff_content_v2"]["sell_tariff"]["energy_charges"]["Summer"]
-    assert summer["ON_PEAK"] == doc["tariff_content_v2"]["energy_charges"]["Summer"]["ON_PEAK"]
+    summer = doc["tariff_content_v2"]["sell_tariff"]["energy_charges"]["Summer"]["rates"]
+    buy = doc["tariff_content_v2"]["energy_charges"]["Summer"]["rates"]
+    assert summer["ON_PEAK"] == buy["ON_PEAK"]
     assert any("doctored" in line for line in doc["report"])

@@ -20,8 +20,8 @@ LONDON_DAYS = (date(2025, 1, 15), date(2025, 7, 1), date(2025, 3, 30), date(2025
 
 def assert_valid(content: dict) -> None:
     """Tesla's rules, checked on the document itself, then by the round trip."""
-    buys = content["energy_charges"]["Summer"]
-    sells = content["sell_tariff"]["energy_charges"]["Summer"]
+    buys = content["energy_charges"]["Summer"]["rates"]
+    sells = content["sell_tariff"]["energy_charges"]["Summer"]["rates"]
     assert 1 <= len(buys) <= MAX_TIERS and buys.keys() == sells.keys()
     assert set(buys) <= {"SUPER_OFF_PEAK", "OFF_PEAK", "PARTIAL_PEAK", "ON_PEAK"}
     for name in buys:
@@ -36,9 +36,9 @@ def test_flux_export_keeps_its_three_bands_in_local_time(day):
     result = to_tesla_tariff(get_tariff("flux", "K"), day)
     assert_valid(result.content)
     schedule = tou_schedule_from_content(result.content)
-    buys = result.content["energy_charges"]["Summer"]
+    buys = result.content["energy_charges"]["Summer"]["rates"]
     assert buys == {"OFF_PEAK": 0.1491, "PARTIAL_PEAK": 0.2485, "ON_PEAK": 0.3479}
-    sells = result.content["sell_tariff"]["energy_charges"]["Summer"]
+    sells = result.content["sell_tariff"]["energy_charges"]["Summer"]["rates"]
     assert sells == {"OFF_PEAK": 0.0469, "PARTIAL_PEAK": 0.1326, "ON_PEAK": 0.2642}
     # 01:30Z in July is 02:30 BST: off-peak; 04:30Z is 05:30 BST: day rate.
     assert schedule.period_at(datetime(2025, 7, 1, 1, 30, tzinfo=UTC)).name == "OFF_PEAK"
@@ -50,7 +50,7 @@ def test_flux_export_keeps_its_three_bands_in_local_time(day):
 def test_doctored_flux_sells_at_the_peak_buy_price():
     result = to_tesla_tariff(get_tariff("flux", "K"), date(2025, 7, 1), doctor_for_export=True)
     assert_valid(result.content)
-    assert result.content["sell_tariff"]["energy_charges"]["Summer"]["ON_PEAK"] == 0.3479
+    assert result.content["sell_tariff"]["energy_charges"]["Summer"]["rates"]["ON_PEAK"] == 0.3479
     assert any(
         "doctored for export: ON_PEAK sell 26.42p → 34.79p" in line for line in result.report
     )
@@ -63,7 +63,7 @@ def test_agile_day_with_negative_prices_is_clustered_and_reported():
     assert year.import_price.min() < 0
     result = to_tesla_tariff(tariff, cheapest)
     assert_valid(result.content)
-    assert len(result.content["energy_charges"]["Summer"]) == 4
+    assert len(result.content["energy_charges"]["Summer"]["rates"]) == 4
     tiered = [line for line in result.report if "tiered into" in line]
     assert len(tiered) >= 40  # nearly every half hour of an Agile day moves a little
 
@@ -99,7 +99,7 @@ def test_sell_above_buy_is_lowered_and_reported():
     result = to_tesla_tariff(tariff, date(2025, 5, 5))
     assert_valid(result.content)
     assert result.report == ["OFF_PEAK: sell 12.00p above buy 10.00p lowered to the buy"]
-    entry = result.content["seasons"]["Summer"]["tou_periods"]["OFF_PEAK"]
+    entry = result.content["seasons"]["Summer"]["tou_periods"]["OFF_PEAK"]["periods"]
     assert entry == [
         {
             "fromDayOfWeek": 0,
@@ -136,19 +136,19 @@ def test_clustering_is_monotone_and_at_most_four_tiers(values):
 def test_round_trip_rejects_gaps_overlaps_and_broken_rules():
     good = to_tesla_tariff(get_tariff("flux", "K"), date(2025, 7, 1)).content
     gap = copy.deepcopy(good)
-    gap["seasons"]["Summer"]["tou_periods"]["ON_PEAK"][0]["toHour"] = 18
+    gap["seasons"]["Summer"]["tou_periods"]["ON_PEAK"]["periods"][0]["toHour"] = 18
     with pytest.raises(TeslaExportError, match="day 0 18:00 is covered by 0 periods"):
         tou_schedule_from_content(gap)
     overlap = copy.deepcopy(good)
-    overlap["seasons"]["Summer"]["tou_periods"]["ON_PEAK"][0]["toHour"] = 20
+    overlap["seasons"]["Summer"]["tou_periods"]["ON_PEAK"]["periods"][0]["toHour"] = 20
     with pytest.raises(TeslaExportError, match="covered by 2 periods"):
         tou_schedule_from_content(overlap)
     negative = copy.deepcopy(good)
-    negative["energy_charges"]["Summer"]["OFF_PEAK"] = -0.01
+    negative["energy_charges"]["Summer"]["rates"]["OFF_PEAK"] = -0.01
     with pytest.raises(TeslaExportError, match="negative"):
         tou_schedule_from_content(negative)
     upside_down = copy.deepcopy(good)
-    upside_down["sell_tariff"]["energy_charges"]["Summer"]["ON_PEAK"] = 0.5
+    upside_down["sell_tariff"]["energy_charges"]["Summer"]["rates"]["ON_PEAK"] = 0.5
     with pytest.raises(TeslaExportError, match="above buy"):
         tou_schedule_from_content(upside_down)
     missing = copy.deepcopy(good)

@@ -58,7 +58,7 @@ def test_export_settings_reach_the_device(make_backend, emulator):
     settings = emulator.site.settings
     assert settings.mode is OperationMode.AUTONOMOUS
     assert settings.export_rule is ExportRule.BATTERY_OK
-    assert settings.tariff is not None and settings.tariff.max_buy == pytest.approx(0.40)
+    assert settings.tariff is not None and settings.tariff.max_buy == pytest.approx(40.0)  # p/kWh
     assert report.after == EXPORT
 
 
