@@ -19,6 +19,7 @@ from optimiser.cli.errors import handle_errors
 COMMANDS = (
     "config_cmd",
     "rules_cmd",
+    "record_cmd",
 )
 
 

@@ -31,6 +31,10 @@ ERROR_TABLE: tuple[tuple[str, str, int], ...] = (
     ("optimiser.config", "ConfigError", USER_ERROR),
     ("rules.yamlsource", "YamlError", USER_ERROR),
     ("rules.context", "ContextError", USER_ERROR),
+    ("optimiser.recorder.errors", "StoreLocked", USER_ERROR),
+    ("optimiser.recorder.errors", "StoreCorrupt", USER_ERROR),
+    ("optimiser.recorder.errors", "RecordingFileError", USER_ERROR),
+    ("optimiser.recorder.errors", "RecorderError", FAILED),
 )
 
 
