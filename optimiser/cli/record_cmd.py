@@ -140,7 +140,8 @@ def run_record(
             return
         soe = "" if s.soe_percent is None else f" soe {s.soe_percent:5.1f}%"
         print(
-            f"{s.time.isoformat()} load {s.load_kw or 0:6.3f} kW solar {s.solar_kw or 0:6.3f} kW"
+            f"{s.time.isoformat(timespec='seconds')} load {s.load_kw or 0:6.3f} kW"
+            f" solar {s.solar_kw or 0:6.3f} kW"
             f" battery {s.battery_kw or 0:+6.3f} kW grid {s.site_kw or 0:+6.3f} kW{soe}"
             f" {s.mode or ''} {s.grid_status or ''}".rstrip(),
             file=out,
@@ -148,7 +149,10 @@ def run_record(
         )
 
     def on_gap(when: datetime, exc: BaseException) -> None:
-        print(f"{when.isoformat()} gap: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(
+            f"{when.isoformat(timespec='seconds')} gap: {type(exc).__name__}: {exc}",
+            file=sys.stderr,
+        )
 
     try:
         stats = run_recorder(

@@ -27,10 +27,11 @@ import csv
 import io
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -288,31 +289,68 @@ def _check_header(header: Sequence[str], source: str, line: int) -> None:
         )
 
 
-def _cell(value: float | str | None, fmt: str) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    return fmt.format(value)
+def _format_row(
+    time_iso: str,
+    load_kw: float | None,
+    solar_kw: float | None,
+    site_kw: float | None,
+    battery_kw: float | None,
+    soe_percent: float | None,
+    grid_status: str | None,
+    mode: str | None,
+    reserve_percent: float | None,
+) -> list[str]:
+    def watts(kw: float | None) -> str:
+        return "" if kw is None else f"{kw * 1000.0:.1f}"
+
+    def pct(value: float | None) -> str:
+        return "" if value is None else f"{value:.3f}"
+
+    return [
+        time_iso,
+        watts(load_kw),
+        watts(solar_kw),
+        watts(site_kw),
+        watts(battery_kw),
+        pct(soe_percent),
+        grid_status or "",
+        mode or "",
+        pct(reserve_percent),
+    ]
 
 
 def sample_to_row(sample: Sample) -> list[str]:
     """The CSV cells for one sample, in :data:`COLUMNS` order."""
-
-    def watts(kw: float | None) -> float | None:
-        return None if kw is None else kw * 1000.0
-
-    return [
+    return _format_row(
         sample.time.isoformat(),
-        _cell(watts(sample.load_kw), "{:.1f}"),
-        _cell(watts(sample.solar_kw), "{:.1f}"),
-        _cell(watts(sample.site_kw), "{:.1f}"),
-        _cell(watts(sample.battery_kw), "{:.1f}"),
-        _cell(sample.soe_percent, "{:.3f}"),
-        _cell(sample.grid_status, ""),
-        _cell(sample.mode, ""),
-        _cell(sample.backup_reserve_percent, "{:.3f}"),
-    ]
+        sample.load_kw,
+        sample.solar_kw,
+        sample.site_kw,
+        sample.battery_kw,
+        sample.soe_percent,
+        sample.grid_status,
+        sample.mode,
+        sample.backup_reserve_percent,
+    )
+
+
+def _store_rows(store: Any, since: datetime | None, until: datetime | None) -> Iterator[list[str]]:
+    """CSV cells straight from the store's raw rows (fast: no Sample objects)."""
+    columns, rows = store.rows(since, until)
+    i = {name: k for k, name in enumerate(columns)}
+    for row in rows:
+        soe, capacity = row[i["soe_kwh"]], row[i["capacity_kwh"]]
+        yield _format_row(
+            datetime.fromtimestamp(row[i["epoch_s"]], UTC).isoformat(),
+            row[i["load_kw"]],
+            row[i["solar_kw"]],
+            row[i["site_kw"]],
+            row[i["battery_kw"]],
+            None if soe is None or not capacity else 100.0 * soe / capacity,
+            row[i["grid_status"]],
+            row[i["mode"]],
+            row[i["backup_reserve_percent"]],
+        )
 
 
 def write_recording_csv(
@@ -332,14 +370,14 @@ def write_recording_csv(
     int
         Rows written.
     """
-    if hasattr(samples, "samples"):
-        rows: Iterable[Sample] = samples.samples(since=since, until=until)  # type: ignore[attr-defined]
+    if hasattr(samples, "rows"):
+        rows: Iterable[list[str]] = _store_rows(samples, since, until)
     else:
-        rows = [
-            s
+        rows = (
+            sample_to_row(s)
             for s in samples  # type: ignore[union-attr]
             if (since is None or s.time >= since) and (until is None or s.time < until)
-        ]
+        )
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     count = 0
@@ -347,10 +385,10 @@ def write_recording_csv(
         with tmp.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(COLUMNS)
-            for sample in rows:
-                if sample.load_kw is None or sample.solar_kw is None:
-                    continue
-                writer.writerow(sample_to_row(sample))
+            for cells in rows:
+                if not cells[1] or not cells[2]:
+                    continue  # no load or solar power: not a usable row
+                writer.writerow(cells)
                 count += 1
         tmp.replace(path)
     except OSError as exc:

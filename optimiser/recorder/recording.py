@@ -32,6 +32,7 @@ import numpy as np
 from optimiser.recorder.csvformat import RecordingRows, parse_recording_csv
 from optimiser.recorder.errors import RecordingFileError
 from optimiser.recorder.sample import Sample
+from optimiser.recorder.store import COLUMNS
 from simulations.traces import Trace
 
 DEFAULT_MAX_FILL_S = 15 * 60.0
@@ -523,24 +524,38 @@ def clean(
 
 
 def rows_from_samples(samples: list[Sample], source: str) -> RecordingRows:
-    """Rows from stored samples (unknown values as NaN / None)."""
+    """Rows from samples (unknown values as NaN / None)."""
+    columns = ("epoch_s", *COLUMNS)
+    rows = [(s.time.timestamp(), *(getattr(s, c) for c in COLUMNS)) for s in samples]
+    return rows_from_store_rows(columns, rows, source)
 
-    def arr(values: list[float | None]) -> np.ndarray:
-        return np.array([np.nan if v is None else v for v in values], float)
 
+def rows_from_store_rows(columns: tuple[str, ...], rows: list[tuple], source: str) -> RecordingRows:
+    """Rows from the store's raw tuples (:meth:`RecordingStore.rows`)."""
+    n = len(rows)
+    by_name = dict(zip(columns, zip(*rows, strict=True), strict=True)) if n else {}
+
+    def arr(name: str) -> np.ndarray:
+        if not n:
+            return np.zeros(0)
+        return np.array(by_name[name], dtype=float)  # None becomes NaN
+
+    soe, capacity = arr("soe_kwh"), arr("capacity_kwh")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        soe_percent = np.where(capacity > 0, 100.0 * soe / capacity, np.nan)
     return RecordingRows(
         source=source,
-        epoch_s=np.array([s.time.timestamp() for s in samples], float),
-        utc_offset_s=np.zeros(len(samples), np.int64),
-        line=np.arange(1, len(samples) + 1),
-        load_kw=arr([s.load_kw for s in samples]),
-        solar_kw=arr([s.solar_kw for s in samples]),
-        site_kw=arr([s.site_kw for s in samples]),
-        battery_kw=arr([s.battery_kw for s in samples]),
-        soe_percent=arr([s.soe_percent for s in samples]),
-        reserve_percent=arr([s.backup_reserve_percent for s in samples]),
-        grid_status=tuple(s.grid_status for s in samples),
-        mode=tuple(s.mode for s in samples),
+        epoch_s=arr("epoch_s"),
+        utc_offset_s=np.zeros(n, np.int64),
+        line=np.arange(1, n + 1),
+        load_kw=arr("load_kw"),
+        solar_kw=arr("solar_kw"),
+        site_kw=arr("site_kw"),
+        battery_kw=arr("battery_kw"),
+        soe_percent=soe_percent,
+        reserve_percent=arr("backup_reserve_percent"),
+        grid_status=tuple(by_name["grid_status"]) if n else (),
+        mode=tuple(by_name["mode"]) if n else (),
     )
 
 
@@ -567,11 +582,11 @@ def read_recording(
     max_fill_s = float(max_fill_minutes) * 60.0
     if data.startswith(SQLITE_MAGIC):
         with RecordingStore(path, readonly=True) as store:
-            samples = store.samples()
+            columns, raw = store.rows()
             recorded_gaps = store.gap_count()
-        if not samples:
+        if not raw:
             raise RecordingFileError(str(path), "the recording has no samples yet")
-        rows = rows_from_samples(samples, str(path))
+        rows = rows_from_store_rows(columns, raw, str(path))
         return clean(rows, max_fill_s=max_fill_s, recorded_gaps=recorded_gaps)
     if data[:2] == b"\x1f\x8b":
         try:
