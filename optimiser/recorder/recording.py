@@ -180,11 +180,15 @@ class RecordedHistory:
         Sample times, UTC, increasing. [s]
     load_kw, solar_kw : numpy.ndarray
         Demand and generation; NaN marks the start of a long gap. [kW]
+    interval_s : float
+        How long each sample stands for after its time: the recording's step (rows hold until
+        the next row), so forecasts only use samples that have ended. [s]
     """
 
     epoch_s: np.ndarray
     load_kw: np.ndarray
     solar_kw: np.ndarray
+    interval_s: float = 0.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -265,8 +269,13 @@ class Recording:
         return _utc(float(self.epoch_s[-1]) + (self.quality.step_s or 0.0))
 
     def to_history(self) -> RecordedHistory:
-        """Arrays for ``optimiser.forecast.History(epoch_s, load_kw, solar_kw)``."""
-        return RecordedHistory(self.epoch_s.copy(), self.load_kw.copy(), self.solar_kw.copy())
+        """Arrays for ``optimiser.forecast.History(epoch_s, load_kw, solar_kw, interval_s)``."""
+        return RecordedHistory(
+            self.epoch_s.copy(),
+            self.load_kw.copy(),
+            self.solar_kw.copy(),
+            float(self.quality.step_s or 0.0),
+        )
 
     def resample(
         self, step_minutes: float | None = None, *, fill_long_gaps: bool = True

@@ -122,6 +122,7 @@ def test_short_gap_interpolated_long_gap_excluded_with_span():
     assert any("1 long gaps excluded, 2.00 h" in line for line in q.lines())
     hist = rec.to_history()
     assert np.isnan(hist.load_kw).sum() == 1 and len(hist.epoch_s) == len(rec)
+    assert hist.interval_s == 300
 
 
 def test_max_fill_is_configurable(tmp_path):
