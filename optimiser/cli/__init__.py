@@ -23,6 +23,7 @@ COMMANDS = (
     "trust_cmd",
     "emulator_cmd",
     "tariffs_cmd",
+    "record_cmd",
 )
 
 

@@ -51,6 +51,10 @@ ERROR_TABLE: tuple[tuple[str, str, int], ...] = (
     ("tariffs.errors", "OctopusProtocolError", PROTOCOL),
     ("tariffs.errors", "PricesUnknown", FAILED),
     ("tariffs.errors", "TariffError", USER_ERROR),
+    ("optimiser.recorder.errors", "StoreLocked", USER_ERROR),
+    ("optimiser.recorder.errors", "StoreCorrupt", USER_ERROR),
+    ("optimiser.recorder.errors", "RecordingFileError", USER_ERROR),
+    ("optimiser.recorder.errors", "RecorderError", FAILED),
 )
 
 
