@@ -92,13 +92,16 @@ def plan(
         hook(problem)
     t1 = time.perf_counter()
     result = solve(problem, solver=solver, time_limit_s=time_limit_s)
-    # Ties can leave both directions in a slot; re-solve with binaries there (see problem.py).
-    for _ in range(2):
+    # Ties can leave both directions in a slot; re-solve with binaries there (see problem.py),
+    # the first time also on every slot where a tie is possible at all.
+    for attempt in range(problem.count + 1):
         if result.x is None:
             break
         grid_slots, battery_slots = simultaneous_slots(problem, result.x)
         if grid_slots.size == 0 and battery_slots.size == 0:
             break
+        if attempt == 0:
+            grid_slots, battery_slots = _tie_slots(inputs, grid_slots, battery_slots)
         define_grid_exclusivity(problem, grid_slots)
         define_battery_exclusivity(problem, battery_slots)
         result = solve(problem, solver=solver, time_limit_s=time_limit_s)
@@ -109,6 +112,20 @@ def plan(
     extracted = extract_plan(problem, result, timings)
     timings["extract"] = (time.perf_counter() - t2) * 1e3
     return PlanOutcome(result.status, extracted, timings, result.message, result.solver)
+
+
+def _tie_slots(
+    inputs: PlanInputs, grid_slots: np.ndarray, battery_slots: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Add the slots where simultaneous flows can tie with the optimum (problem.py)."""
+    grid_ties = np.flatnonzero(inputs.export_price >= inputs.import_price)
+    bat = inputs.battery
+    lossless = bat.charge_efficiency * bat.discharge_efficiency >= 1.0
+    if lossless and inputs.wear_cost_p_per_kwh == 0:
+        battery_ties = np.arange(inputs.grid.count)
+    else:
+        battery_ties = np.flatnonzero(inputs.import_price <= 0)
+    return np.union1d(grid_slots, grid_ties), np.union1d(battery_slots, battery_ties)
 
 
 def simultaneous_slots(problem: Problem, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
