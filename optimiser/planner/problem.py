@@ -51,6 +51,12 @@ would cycle the battery as a heater: those slots get a binary ``z_t`` with
 (:func:`define_battery_exclusivity`). Importing at a negative price to replace curtailed solar
 is real (PV can be switched off) and is left to the LP.
 
+Known simplification: ``chs_t ≤ max(solar_t − load_t, 0)·h`` uses the forecast surplus
+before curtailment. In a slot with a negative import price the plan may curtail solar below
+the home's load, import for the home and still charge the battery from the remaining PV; a
+Powerwall with grid charging off would not charge then. Only negative import prices make
+curtailing below the load worthwhile, so nothing else is affected.
+
 Ties (equal prices, lossless battery with no wear) can still return both flows; ``solve``
 checks every solution and, if any slot has both, re-solves with binaries on those slots, so no
 plan ever contains them.
@@ -118,6 +124,8 @@ class Problem:
         self._integer: list[np.ndarray] = []
         self._row_blocks: list[_RowBlock] = []
         self._row_prefixes: set[str] = set()
+        #: The PuLP model that owns the variables hooks see (constraints live in the matrix).
+        self.lp = pulp.LpProblem("wattplan_hooks", pulp.LpMinimize)
         self._pulp_vars: dict[str, list[pulp.LpVariable]] = {}
         self._col_of_var: dict[str, int] = {}
         self.objective_constant = 0.0
@@ -224,7 +232,7 @@ class Problem:
             cat = pulp.LpBinary if self._integer[block].any() else pulp.LpContinuous
             made = []
             for i in range(size):
-                var = pulp.LpVariable(
+                var = self.lp.add_variable(
                     f"{name}_{i}",
                     lowBound=_finite_or_none(lower[i]),
                     upBound=_finite_or_none(upper[i]),
@@ -275,10 +283,27 @@ class Problem:
         """Stored energy at each slot's end. [kWh]"""
         return self.variables("soe")
 
+    def add_variable(
+        self, name: str, lower: float | None = 0.0, upper: float | None = None, cost: float = 0.0
+    ) -> pulp.LpVariable:
+        """A new continuous variable for a hook (e.g. a rule's slack), ``cost`` per unit. [p]"""
+        col = self.add_columns(
+            name,
+            1,
+            -INF if lower is None else lower,
+            INF if upper is None else upper,
+            cost,
+        )
+        (var,) = self.variables(name)
+        assert self._col_of_var[var.name] == col[0]
+        return var
+
     def _linear(self, expr: object) -> tuple[np.ndarray, np.ndarray, float]:
         """Columns, coefficients and constant of a PuLP expression (new variables registered)."""
         if isinstance(expr, pulp.LpConstraint):
-            expr = expr.expr
+            # The constraint's own constant is ``lhs constant − rhs``; its expr has no rhs.
+            cols, coeffs, _ = self._linear(expr.expr)
+            return cols, coeffs, float(expr.constant)
         if isinstance(expr, pulp.LpVariable):
             expr = pulp.LpAffineExpression(expr)
         if isinstance(expr, int | float):
@@ -400,7 +425,7 @@ class Problem:
         model = pulp.LpProblem("wattplan", pulp.LpMinimize)
         lower, upper, cost, integer = self.column_arrays()
         variables = [
-            pulp.LpVariable(
+            model.add_variable(
                 name,
                 lowBound=_finite_or_none(lower[i]),
                 upBound=_finite_or_none(upper[i]),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -219,7 +220,12 @@ def solve_cbc(problem: Problem, *, time_limit_s: float = DEFAULT_TIME_LIMIT_S) -
         import pulp
 
         model, variables = problem.to_pulp()
-        model.solve(pulp.PULP_CBC_CMD(msg=False, timeLimit=max(int(time_limit_s), 1)))
+        with warnings.catch_warnings():
+            # PuLP 3.3 marks its bundled CBC deprecated (removed in 4.0); it is still the one
+            # solver that ships with PuLP, which is the point of a fallback.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            command = pulp.PULP_CBC_CMD(msg=False, timeLimit=max(int(time_limit_s), 1))
+        model.solve(command)
         name = pulp.LpStatus[model.status]
         status = {
             "Optimal": SolveStatus.OPTIMAL,
@@ -252,9 +258,11 @@ def extract_plan(problem: Problem, result: SolverResult, timings: dict[str, floa
     load = inp.load_kw * h
     solar = inp.solar_kw * h
     charge = chs + chg
-    # The split is a tie within a slot; report solar surplus first, the grid for the rest.
+    # The split is a tie within a slot; report solar surplus first, the grid for the rest
+    # (never more from the grid than the LP's own charge_from_grid).
     surplus = np.maximum(solar - cur - load, 0.0)
-    from_grid = np.maximum(charge - np.minimum(charge, surplus), 0.0)
+    from_solar = np.maximum(np.minimum(charge, surplus), chs)
+    from_grid = np.maximum(charge - from_solar, 0.0)
     from_grid[from_grid < FLOW_TOLERANCE_KWH] = 0.0
     soe_start = np.concatenate([[inp.battery.soe_kwh], soe[:-1]])
     actions = label_actions(
