@@ -31,6 +31,8 @@ ERROR_TABLE: tuple[tuple[str, str, int], ...] = (
     ("optimiser.config", "ConfigError", USER_ERROR),
     ("rules.yamlsource", "YamlError", USER_ERROR),
     ("rules.context", "ContextError", USER_ERROR),
+    ("optimiser.planner.errors", "PlanInputError", USER_ERROR),
+    ("optimiser.planner.errors", "PlanFailed", FAILED),
 )
 
 
