@@ -8,6 +8,9 @@ solver comes back as a :class:`SolveStatus`, never as an exception.
 from __future__ import annotations
 
 import logging
+import os
+import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -186,8 +189,7 @@ def solve_highs(problem: Problem, *, time_limit_s: float = DEFAULT_TIME_LIMIT_S)
                 highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
                 for i in integer
             ]
-        highs = highspy.Highs()
-        highs.setOptionValue("output_flag", False)
+        highs = _new_highs()
         highs.setOptionValue("time_limit", float(time_limit_s))
         highs.setOptionValue("threads", 1)
         highs.passModel(lp)
@@ -202,6 +204,38 @@ def solve_highs(problem: Problem, *, time_limit_s: float = DEFAULT_TIME_LIMIT_S)
         return SolverResult(status, x, objective, message, "highs")
     except Exception as exc:  # a failed solve is a value, never a crash
         return SolverResult(SolveStatus.FAILED, None, None, f"HiGHS error: {exc}", "highs")
+
+
+_banner_lock = threading.Lock()
+_banner_silenced = False
+
+
+def _new_highs():
+    """A silent HiGHS instance.
+
+    HiGHS prints its banner on stdout when the first instance of a process is made, before any
+    option can be set; ``wattplan plan --json`` must print only JSON, so the first one is made
+    with file descriptor 1 pointed at /dev/null.
+    """
+    global _banner_silenced  # noqa: PLW0603 - once per process
+    import highspy
+
+    with _banner_lock:
+        if _banner_silenced:
+            highs = highspy.Highs()
+        else:
+            sys.stdout.flush()
+            saved = os.dup(1)
+            try:
+                with open(os.devnull, "w") as devnull:
+                    os.dup2(devnull.fileno(), 1)
+                    highs = highspy.Highs()
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+            _banner_silenced = True
+    highs.setOptionValue("output_flag", False)
+    return highs
 
 
 _HIGHS_STATUS = {

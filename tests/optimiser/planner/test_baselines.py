@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 
 from optimiser.cli.errors import FAILED, USER_ERROR, exit_code_for
@@ -37,3 +41,17 @@ def test_self_powered_charges_from_solar_surplus_and_exports_only_solar() -> Non
 def test_planner_errors_have_exit_codes() -> None:
     assert exit_code_for(PlanInputError("bad")) == USER_ERROR
     assert exit_code_for(PlanFailed("infeasible", "no plan")) == FAILED
+
+
+def test_solving_prints_nothing_on_stdout() -> None:
+    # `wattplan plan --json` prints the plan on stdout; HiGHS must not add its banner.
+    code = (
+        "import json\n"
+        "from tests.optimiser.planner.helpers import inputs\n"
+        "from optimiser.planner import plan\n"
+        "print(json.dumps(plan(inputs([10.0, 30.0], load_kw=1.0)).require().to_json_dict()))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert json.loads(out)["status"] == "optimal"
