@@ -469,6 +469,7 @@ def build_problem(inputs: PlanInputs) -> Problem:
     define_charge_limits(problem)
     define_battery_export(problem)
     define_reserve_floor(problem)
+    define_soe_ceiling(problem)
     define_soe_targets(problem)
     define_stability(problem)
     define_objective(problem)
@@ -499,7 +500,9 @@ def define_variables(problem: Problem) -> None:
     problem.add_columns("charge_from_grid", n, 0.0, grid_charge)
     problem.add_columns("discharge", n, 0.0, bat.max_discharge_kw * h)
     problem.add_columns("curtail", n, 0.0, inp.solar_kw * h)
-    problem.add_columns("soe", n, 0.0, np.minimum(inp.max_soe_kwh, bat.capacity_kwh))
+    ceiling = np.minimum(inp.max_soe_kwh, bat.capacity_kwh)
+    # A battery that starts above a ceiling gets a soft one there (define_soe_ceiling).
+    problem.add_columns("soe", n, 0.0, np.where(ceiling < bat.soe_kwh, bat.capacity_kwh, ceiling))
 
 
 def define_energy_balance(problem: Problem) -> None:
@@ -620,6 +623,24 @@ def define_reserve_floor(problem: Problem) -> None:
     problem.add_rows(
         "reserve", slots, [(problem.cols("soe")[slots], 1.0), (slack, 1.0)], floor, INF
     )
+
+
+def define_soe_ceiling(problem: Problem) -> None:
+    """Soft ceiling where the battery starts above ``max_soe_t``, ``ceiling_t`` [kWh]::
+
+        soe_t − over_t ≤ max_soe_t,   over_t ≥ 0,   cost reserve_penalty·over_t
+
+    Elsewhere the ceiling is a plain bound on ``soe_t``. Starting above a ceiling must not
+    make the plan infeasible (the battery may have no way to shed the energy in time).
+    """
+    inp = problem.inputs
+    ceiling = np.minimum(inp.max_soe_kwh, inp.battery.capacity_kwh)
+    slots = np.flatnonzero(ceiling < inp.battery.soe_kwh)
+    if slots.size == 0:
+        return
+    over = problem.add_columns("ceiling_over", slots.size, 0.0, INF, inp.reserve_penalty_p_per_kwh)
+    soe = problem.cols("soe")[slots]
+    problem.add_rows("ceiling", slots, [(soe, 1.0), (over, -1.0)], -INF, ceiling[slots])
 
 
 def define_soe_targets(problem: Problem) -> None:

@@ -51,6 +51,23 @@ def test_below_floor_without_any_way_to_charge_is_still_feasible() -> None:
     assert set(result.actions) == {Action.IDLE}
 
 
+def test_battery_above_its_ceiling_gets_a_plan_that_comes_down() -> None:
+    inp = inputs(
+        [20.0] * 10,
+        load_kw=1.0,
+        battery=Battery(10.0, 9.0, 3.0, 3.0),
+        max_soe_kwh=5.0,
+        battery_export_allowed=False,
+    )
+    result = plan(inp).require()
+    assert_physical(result, inp)
+    # Sheds into the home (0.5 kWh a slot, 0.53 stored) until under the ceiling.
+    below = int(np.argmax(result.soe_kwh <= 5.0 + 1e-6))
+    assert below == 7
+    assert (np.diff(np.concatenate([[9.0], result.soe_kwh[: below + 1]])) < 0).all()
+    assert (result.soe_kwh[below:] <= 5.0 + 1e-6).all()
+
+
 def test_grid_charge_limit_and_ban() -> None:
     prices = [10.0, 10.0, 40.0, 40.0]
     inp = inputs(prices, load_kw=2.0, battery=Battery(10.0, 0.0, 5.0, 5.0), max_grid_charge_kw=1.8)

@@ -51,7 +51,7 @@ def random_inputs(draw, *, comparable: bool = False) -> PlanInputs:
             "grid_charge_allowed": arr(0, 1) > 0.3,
             "battery_export_allowed": arr(0, 1) > 0.3,
             "max_grid_charge_kw": arr(0.0, 6.0),
-            "max_soe_kwh": soe0 + arr(0, 1) * (capacity - soe0),
+            "max_soe_kwh": arr(0, 1) * capacity,
             "export_limit_kw": arr(0.0, 5.0),
             "wear_cost_p_per_kwh": draw(st.floats(0.0, 5.0)),
         }
