@@ -55,6 +55,8 @@ ERROR_TABLE: tuple[tuple[str, str, int], ...] = (
     ("optimiser.recorder.errors", "StoreCorrupt", USER_ERROR),
     ("optimiser.recorder.errors", "RecordingFileError", USER_ERROR),
     ("optimiser.recorder.errors", "RecorderError", FAILED),
+    ("optimiser.planner.errors", "PlanInputError", USER_ERROR),
+    ("optimiser.planner.errors", "PlanFailed", FAILED),
 )
 
 

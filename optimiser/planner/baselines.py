@@ -1,0 +1,81 @@
+"""What the same forecast costs without a battery, and with Tesla's self-powered mode.
+
+Both walk the plan's slot grid with the same prices, load and solar as the plan, so the three
+costs are directly comparable. The self-powered baseline steps the shared Powerwall model
+(:func:`simulations.powerwall.step`) in ``self_consumption`` with the backup reserve at the
+plan's reserve floor and export of solar only (``pv_only``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from optimiser.planner.inputs import PlanInputs
+from simulations.powerwall import (
+    ExportRule,
+    OperationMode,
+    PowerwallSpec,
+    PowerwallState,
+    Settings,
+    step,
+)
+
+
+def no_battery_cost_gbp(inputs: PlanInputs) -> float:
+    """Cost with no battery: import the deficit, export the surplus up to the limit. [£]
+
+    Surplus beyond the export limit is curtailed; nothing else responds to prices.
+    """
+    h = inputs.hours
+    net_kwh = (inputs.load_kw - inputs.solar_kw) * h
+    import_kwh = np.maximum(net_kwh, 0.0)
+    export_kwh = np.minimum(np.maximum(-net_kwh, 0.0), inputs.export_limit_kw * h)
+    cost_p = np.dot(import_kwh, inputs.import_price) - np.dot(export_kwh, inputs.export_price)
+    return float(cost_p) / 100.0
+
+
+def self_powered_flows(inputs: PlanInputs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Import, export and end-of-slot stored energy under self-powered mode. [kWh]"""
+    bat = inputs.battery
+    h = inputs.hours
+    state = PowerwallState(soe_kwh=bat.soe_kwh)
+    count = inputs.grid.count
+    import_kwh, export_kwh, soe_kwh = np.zeros(count), np.zeros(count), np.zeros(count)
+    for t in range(count):
+        spec = PowerwallSpec(
+            capacity_kwh=bat.capacity_kwh,
+            max_charge_kw=max(bat.max_charge_kw, 1e-9),
+            max_discharge_kw=max(bat.max_discharge_kw, 1e-9),
+            charge_efficiency=bat.charge_efficiency,
+            discharge_efficiency=bat.discharge_efficiency,
+            reserve_charge_kw_per_unit=float(inputs.max_grid_charge_kw[t]),
+            export_limit_kw=float(inputs.export_limit_kw[t]),
+            import_limit_kw=float(inputs.import_limit_kw[t]),
+        )
+        reserve = min(100.0 * inputs.reserve_floor_kwh[t] / bat.capacity_kwh, 100.0)
+        settings = Settings(
+            mode=OperationMode.SELF_CONSUMPTION,
+            backup_reserve_percent=reserve,
+            grid_charging=bool(inputs.grid_charge_allowed[t]),
+            export_rule=ExportRule.PV_ONLY,
+        )
+        state, flows = step(
+            spec,
+            state,
+            settings,
+            load_kw=float(inputs.load_kw[t]),
+            solar_kw=float(inputs.solar_kw[t]),
+            dt_h=h,
+            when=inputs.grid.slot_start(t),
+        )
+        import_kwh[t] = max(flows.grid_kw, 0.0) * h
+        export_kwh[t] = max(-flows.grid_kw, 0.0) * h
+        soe_kwh[t] = state.soe_kwh
+    return import_kwh, export_kwh, soe_kwh
+
+
+def self_powered_cost_gbp(inputs: PlanInputs) -> float:
+    """Cost under Tesla's self-powered mode with the reserve at the plan's floor. [£]"""
+    import_kwh, export_kwh, _ = self_powered_flows(inputs)
+    cost_p = np.dot(import_kwh, inputs.import_price) - np.dot(export_kwh, inputs.export_price)
+    return float(cost_p) / 100.0

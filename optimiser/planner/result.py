@@ -1,0 +1,204 @@
+"""The frozen plan a solve produces, its per-slot action labels and its JSON form."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+
+from tariffs.slots import SlotGrid
+
+#: Flows below this are treated as zero when labelling. [kWh]
+ACTION_TOLERANCE_KWH = 1e-4
+
+
+class Action(StrEnum):
+    """What the battery does in a slot, in order of precedence.
+
+    ``charge_from_grid``
+        Grid energy flows into the battery (``charge_from_grid_kwh`` > 0).
+    ``charge_from_solar``
+        The battery charges, only from solar surplus.
+    ``export``
+        The battery discharges more than the home needs after solar, so battery energy leaves
+        through the meter (``discharge_kwh`` > ``max(load − solar + curtailed, 0)``).
+    ``self_power``
+        The battery discharges to cover (part of) the home's deficit, nothing more.
+    ``hold``
+        The battery is still although the home imports to cover a deficit and the battery has
+        energy above the reserve floor: it is kept back on purpose.
+    ``idle``
+        The battery is still and there is nothing it is holding back for: no deficit (solar
+        covers the home), or no energy above the floor.
+    """
+
+    CHARGE_FROM_GRID = "charge_from_grid"
+    CHARGE_FROM_SOLAR = "charge_from_solar"
+    HOLD = "hold"
+    SELF_POWER = "self_power"
+    EXPORT = "export"
+    IDLE = "idle"
+
+
+def label_actions(
+    *,
+    charge_kwh: np.ndarray,
+    charge_from_grid_kwh: np.ndarray,
+    discharge_kwh: np.ndarray,
+    import_kwh: np.ndarray,
+    load_kwh: np.ndarray,
+    solar_kwh: np.ndarray,
+    curtailed_kwh: np.ndarray,
+    soe_start_kwh: np.ndarray,
+    floor_kwh: np.ndarray,
+) -> tuple[Action, ...]:
+    """One :class:`Action` per slot from the plan's flows (see :class:`Action`)."""
+    eps = ACTION_TOLERANCE_KWH
+    deficit = np.maximum(load_kwh - solar_kwh + curtailed_kwh, 0.0)
+    actions = []
+    for t in range(charge_kwh.size):
+        if charge_from_grid_kwh[t] > eps:
+            actions.append(Action.CHARGE_FROM_GRID)
+        elif charge_kwh[t] > eps:
+            actions.append(Action.CHARGE_FROM_SOLAR)
+        elif discharge_kwh[t] > deficit[t] + eps:
+            actions.append(Action.EXPORT)
+        elif discharge_kwh[t] > eps:
+            actions.append(Action.SELF_POWER)
+        elif import_kwh[t] > eps and deficit[t] > eps and soe_start_kwh[t] > floor_kwh[t] + eps:
+            actions.append(Action.HOLD)
+        else:
+            actions.append(Action.IDLE)
+    return tuple(actions)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A solved schedule: per-slot flows [kWh], stored energy [kWh], prices [p/kWh].
+
+    Attributes
+    ----------
+    grid : SlotGrid
+        The slots.
+    status : str
+        The solve status (``optimal``).
+    import_price, export_price : numpy.ndarray
+        Prices used. [p/kWh]
+    load_kwh, solar_kwh : numpy.ndarray
+        Forecast energy per slot. [kWh]
+    import_kwh, export_kwh : numpy.ndarray
+        Grid energy per slot. [kWh]
+    charge_kwh, discharge_kwh : numpy.ndarray
+        Battery AC energy per slot. [kWh]
+    charge_from_grid_kwh : numpy.ndarray
+        Part of ``charge_kwh`` that came from the grid (the rest is solar surplus). [kWh]
+    curtailed_kwh : numpy.ndarray
+        Solar switched off. [kWh]
+    soe_kwh : numpy.ndarray
+        Stored energy at each slot's end. [kWh]
+    start_soe_kwh : float
+        Stored energy at the first slot's start. [kWh]
+    actions : tuple of Action
+        Label per slot.
+    cost_gbp : float
+        Money out minus money in over the plan (energy only). [£]
+    objective_p : float
+        The LP objective: cost, wear and penalties minus terminal value. [p]
+    timings_ms : dict
+        ``build``, ``solve`` (and ``extract``). [ms]
+    """
+
+    grid: SlotGrid
+    status: str
+    import_price: np.ndarray
+    export_price: np.ndarray
+    load_kwh: np.ndarray
+    solar_kwh: np.ndarray
+    import_kwh: np.ndarray
+    export_kwh: np.ndarray
+    charge_kwh: np.ndarray
+    discharge_kwh: np.ndarray
+    charge_from_grid_kwh: np.ndarray
+    curtailed_kwh: np.ndarray
+    soe_kwh: np.ndarray
+    start_soe_kwh: float
+    actions: tuple[Action, ...]
+    cost_gbp: float
+    objective_p: float
+    timings_ms: Mapping[str, float] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        for name in (
+            "import_price",
+            "export_price",
+            "load_kwh",
+            "solar_kwh",
+            "import_kwh",
+            "export_kwh",
+            "charge_kwh",
+            "discharge_kwh",
+            "charge_from_grid_kwh",
+            "curtailed_kwh",
+            "soe_kwh",
+        ):
+            arr = np.array(getattr(self, name), dtype=float)
+            if arr.shape != (self.grid.count,):
+                raise ValueError(f"{name} must have {self.grid.count} values, got {arr.shape}")
+            arr.setflags(write=False)
+            object.__setattr__(self, name, arr)
+        object.__setattr__(self, "timings_ms", dict(self.timings_ms))
+
+    @property
+    def charge_from_solar_kwh(self) -> np.ndarray:
+        """Part of ``charge_kwh`` from solar surplus. [kWh]"""
+        return self.charge_kwh - self.charge_from_grid_kwh
+
+    def to_json_dict(self, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The plan as issue 4's JSON document; ``extra`` is merged in (dicts one level deep).
+
+        Pass ``extra={"costs": {"no_battery_gbp": …, "self_powered_gbp": …}}`` to add the
+        baselines.
+        """
+        slots = []
+        for t, start in enumerate(self.grid.starts):
+            end = start + self.grid.step
+            slots.append(
+                {
+                    "start": start.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                    "end": end.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+                    "import_price": round(float(self.import_price[t]), 4),
+                    "export_price": round(float(self.export_price[t]), 4),
+                    "load_kwh": _kwh(self.load_kwh[t]),
+                    "solar_kwh": _kwh(self.solar_kwh[t]),
+                    "import_kwh": _kwh(self.import_kwh[t]),
+                    "export_kwh": _kwh(self.export_kwh[t]),
+                    "charge_kwh": _kwh(self.charge_kwh[t]),
+                    "discharge_kwh": _kwh(self.discharge_kwh[t]),
+                    "charge_from_grid_kwh": _kwh(self.charge_from_grid_kwh[t]),
+                    "curtailed_kwh": _kwh(self.curtailed_kwh[t]),
+                    "soe_kwh": _kwh(self.soe_kwh[t]),
+                    "action": str(self.actions[t]),
+                }
+            )
+        document: dict[str, Any] = {
+            "status": self.status,
+            "slots": slots,
+            "costs": {"plan_gbp": round(self.cost_gbp, 4)},
+            "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
+        }
+        for key, value in (extra or {}).items():
+            if isinstance(value, Mapping) and isinstance(document.get(key), dict):
+                document[key].update(value)
+            else:
+                document[key] = value
+        return document
+
+
+def _kwh(value: float) -> float:
+    """Energy rounded to the watt-hour, with -0.0 and solver dust removed. [kWh]"""
+    rounded = round(float(value), 4)
+    return 0.0 if rounded == 0 else rounded

@@ -1,0 +1,333 @@
+"""Solve a built problem and extract a :class:`Plan`: ``plan(inputs, hooks=...)``.
+
+HiGHS (through highspy) gets the problem's numpy matrix directly; CBC (bundled with PuLP)
+gets the PuLP model when asked for, or when HiGHS fails outright. Whatever happens in a
+solver comes back as a :class:`SolveStatus`, never as an exception.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal
+
+import numpy as np
+
+from optimiser.planner.errors import PlanFailed
+from optimiser.planner.inputs import PlanInputs
+from optimiser.planner.problem import (
+    Problem,
+    build_problem,
+    define_battery_exclusivity,
+    define_grid_exclusivity,
+)
+from optimiser.planner.result import Plan, label_actions
+
+log = logging.getLogger(__name__)
+
+#: Flows smaller than this are solver dust. [kWh]
+FLOW_TOLERANCE_KWH = 1e-6
+DEFAULT_TIME_LIMIT_S = 10.0
+
+Hook = Callable[[Problem], None]
+
+
+class SolveStatus(StrEnum):
+    """How a solve ended."""
+
+    OPTIMAL = "optimal"
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    FAILED = "failed"
+    TIME_LIMIT = "time_limit"
+
+    @property
+    def is_ok(self) -> bool:
+        """True when the plan can be used."""
+        return self is SolveStatus.OPTIMAL
+
+
+@dataclass(frozen=True)
+class SolverResult:
+    """A raw solve: status, column values and objective (None unless optimal)."""
+
+    status: SolveStatus
+    x: np.ndarray | None
+    objective: float | None
+    message: str
+    solver: str
+
+
+@dataclass(frozen=True)
+class PlanOutcome:
+    """What ``plan()`` returns: a status, the plan when it is ok, and timings [ms]."""
+
+    status: SolveStatus
+    plan: Plan | None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    message: str = ""
+    solver: str = ""
+
+    def require(self) -> Plan:
+        """The plan, or :class:`PlanFailed` saying why there is none."""
+        if self.plan is None or not self.status.is_ok:
+            raise PlanFailed(str(self.status), self.message or "no plan")
+        return self.plan
+
+
+def plan(
+    inputs: PlanInputs,
+    *,
+    hooks: Sequence[Hook] = (),
+    solver: Literal["highs", "cbc"] = "highs",
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+) -> PlanOutcome:
+    """Build, apply ``hooks``, solve and extract the cheapest plan for ``inputs``."""
+    t0 = time.perf_counter()
+    problem = build_problem(inputs)
+    for hook in hooks:
+        hook(problem)
+    t1 = time.perf_counter()
+    result = solve(problem, solver=solver, time_limit_s=time_limit_s)
+    # Ties can leave both directions in a slot; re-solve with binaries there (see problem.py),
+    # the first time also on every slot where a tie is possible at all.
+    for attempt in range(problem.count + 1):
+        if result.x is None:
+            break
+        grid_slots, battery_slots = simultaneous_slots(problem, result.x)
+        if grid_slots.size == 0 and battery_slots.size == 0:
+            break
+        if attempt == 0:
+            grid_slots, battery_slots = _tie_slots(inputs, grid_slots, battery_slots)
+        define_grid_exclusivity(problem, grid_slots)
+        define_battery_exclusivity(problem, battery_slots)
+        result = solve(problem, solver=solver, time_limit_s=time_limit_s)
+    t2 = time.perf_counter()
+    timings = {"build": (t1 - t0) * 1e3, "solve": (t2 - t1) * 1e3}
+    if result.x is None:
+        return PlanOutcome(result.status, None, timings, result.message, result.solver)
+    extracted = extract_plan(problem, result, timings)
+    timings["extract"] = (time.perf_counter() - t2) * 1e3
+    return PlanOutcome(result.status, extracted, timings, result.message, result.solver)
+
+
+def _tie_slots(
+    inputs: PlanInputs, grid_slots: np.ndarray, battery_slots: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Add the slots where simultaneous flows can tie with the optimum (problem.py)."""
+    grid_ties = np.flatnonzero(inputs.export_price >= inputs.import_price)
+    bat = inputs.battery
+    lossless = bat.charge_efficiency * bat.discharge_efficiency >= 1.0
+    if lossless and inputs.wear_cost_p_per_kwh == 0:
+        battery_ties = np.arange(inputs.grid.count)
+    else:
+        battery_ties = np.flatnonzero(inputs.import_price <= 0)
+    return np.union1d(grid_slots, grid_ties), np.union1d(battery_slots, battery_ties)
+
+
+def simultaneous_slots(problem: Problem, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Slots whose solution both imports and exports, and both charges and discharges."""
+    imp = x[problem.cols("grid_import")]
+    exp = x[problem.cols("grid_export")]
+    charge = x[problem.cols("charge_from_solar")] + x[problem.cols("charge_from_grid")]
+    dis = x[problem.cols("discharge")]
+    grid = np.flatnonzero(np.minimum(imp, exp) > FLOW_TOLERANCE_KWH)
+    battery = np.flatnonzero(np.minimum(charge, dis) > FLOW_TOLERANCE_KWH)
+    return grid, battery
+
+
+def solve(
+    problem: Problem,
+    *,
+    solver: Literal["highs", "cbc"] = "highs",
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+) -> SolverResult:
+    """Solve ``problem``; HiGHS by default, CBC if asked or if HiGHS fails."""
+    if solver == "cbc":
+        return solve_cbc(problem, time_limit_s=time_limit_s)
+    if solver != "highs":
+        return SolverResult(SolveStatus.FAILED, None, None, f"unknown solver {solver!r}", solver)
+    result = solve_highs(problem, time_limit_s=time_limit_s)
+    if result.status is SolveStatus.FAILED:
+        log.warning("HiGHS failed (%s); trying CBC", result.message)
+        return solve_cbc(problem, time_limit_s=time_limit_s)
+    return result
+
+
+def solve_highs(problem: Problem, *, time_limit_s: float = DEFAULT_TIME_LIMIT_S) -> SolverResult:
+    """Solve with HiGHS through highspy, passing the numpy matrix (row-wise) directly."""
+    try:
+        import highspy
+
+        lower, upper, cost, integer = problem.column_arrays()
+        rows, cols, values, row_lo, row_hi = problem.row_arrays()
+        order = np.lexsort((cols, rows))
+        lp = highspy.HighsLp()
+        lp.num_col_ = problem.num_cols
+        lp.num_row_ = problem.num_rows
+        lp.col_cost_ = cost
+        lp.col_lower_ = lower
+        lp.col_upper_ = upper
+        lp.row_lower_ = row_lo
+        lp.row_upper_ = row_hi
+        lp.offset_ = problem.objective_constant
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.num_col_ = problem.num_cols
+        lp.a_matrix_.num_row_ = problem.num_rows
+        lp.a_matrix_.start_ = np.searchsorted(rows[order], np.arange(problem.num_rows + 1))
+        lp.a_matrix_.index_ = cols[order]
+        lp.a_matrix_.value_ = values[order]
+        if integer.any():
+            lp.integrality_ = [
+                highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+                for i in integer
+            ]
+        highs = _new_highs()
+        highs.setOptionValue("time_limit", float(time_limit_s))
+        highs.setOptionValue("threads", 1)
+        highs.passModel(lp)
+        highs.run()
+        model_status = highs.getModelStatus()
+        status = _HIGHS_STATUS.get(model_status.name, SolveStatus.FAILED)
+        message = highs.modelStatusToString(model_status)
+        if status is not SolveStatus.OPTIMAL:
+            return SolverResult(status, None, None, message, "highs")
+        x = np.asarray(highs.getSolution().col_value, dtype=float)
+        objective = float(highs.getInfo().objective_function_value)
+        return SolverResult(status, x, objective, message, "highs")
+    except Exception as exc:  # a failed solve is a value, never a crash
+        return SolverResult(SolveStatus.FAILED, None, None, f"HiGHS error: {exc}", "highs")
+
+
+_banner_lock = threading.Lock()
+_banner_silenced = False
+
+
+def _new_highs():
+    """A silent HiGHS instance.
+
+    HiGHS prints its banner on stdout when the first instance of a process is made, before any
+    option can be set; ``wattplan plan --json`` must print only JSON, so the first one is made
+    with file descriptor 1 pointed at /dev/null.
+    """
+    global _banner_silenced  # noqa: PLW0603 - once per process
+    import highspy
+
+    with _banner_lock:
+        if _banner_silenced:
+            highs = highspy.Highs()
+        else:
+            sys.stdout.flush()
+            saved = os.dup(1)
+            try:
+                with open(os.devnull, "w") as devnull:
+                    os.dup2(devnull.fileno(), 1)
+                    highs = highspy.Highs()
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+            _banner_silenced = True
+    highs.setOptionValue("output_flag", False)
+    return highs
+
+
+_HIGHS_STATUS = {
+    "kOptimal": SolveStatus.OPTIMAL,
+    "kInfeasible": SolveStatus.INFEASIBLE,
+    "kUnbounded": SolveStatus.UNBOUNDED,
+    "kUnboundedOrInfeasible": SolveStatus.INFEASIBLE,
+    "kTimeLimit": SolveStatus.TIME_LIMIT,
+    "kIterationLimit": SolveStatus.TIME_LIMIT,
+}
+
+
+def solve_cbc(problem: Problem, *, time_limit_s: float = DEFAULT_TIME_LIMIT_S) -> SolverResult:
+    """Solve the PuLP form of ``problem`` with CBC (bundled with PuLP)."""
+    try:
+        import pulp
+
+        model, variables = problem.to_pulp()
+        with warnings.catch_warnings():
+            # PuLP 3.3 marks its bundled CBC deprecated (removed in 4.0); it is still the one
+            # solver that ships with PuLP, which is the point of a fallback.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            command = pulp.PULP_CBC_CMD(msg=False, timeLimit=max(int(time_limit_s), 1))
+        model.solve(command)
+        name = pulp.LpStatus[model.status]
+        status = {
+            "Optimal": SolveStatus.OPTIMAL,
+            "Infeasible": SolveStatus.INFEASIBLE,
+            "Unbounded": SolveStatus.UNBOUNDED,
+            "Not Solved": SolveStatus.TIME_LIMIT,
+        }.get(name, SolveStatus.FAILED)
+        if status is not SolveStatus.OPTIMAL:
+            return SolverResult(status, None, None, f"CBC: {name}", "cbc")
+        x = np.array([v.varValue or 0.0 for v in variables], dtype=float)
+        return SolverResult(status, x, float(pulp.value(model.objective)), "CBC: Optimal", "cbc")
+    except Exception as exc:  # a failed solve is a value, never a crash
+        return SolverResult(SolveStatus.FAILED, None, None, f"CBC error: {exc}", "cbc")
+
+
+def extract_plan(problem: Problem, result: SolverResult, timings: dict[str, float]) -> Plan:
+    """The frozen :class:`Plan` from a solution vector."""
+    inp = problem.inputs
+    x = result.x
+    assert x is not None
+    h = inp.hours
+
+    def block(name: str) -> np.ndarray:
+        return np.maximum(x[problem.cols(name)], 0.0)
+
+    imp, exp = block("grid_import"), block("grid_export")
+    chs, chg = block("charge_from_solar"), block("charge_from_grid")
+    dis, cur = block("discharge"), block("curtail")
+    soe = np.clip(x[problem.cols("soe")], 0.0, inp.battery.capacity_kwh)
+    load = inp.load_kw * h
+    solar = inp.solar_kw * h
+    charge = chs + chg
+    # The split is a tie within a slot; report solar surplus first, the grid for the rest
+    # (never more from the grid than the LP's own charge_from_grid).
+    surplus = np.maximum(solar - cur - load, 0.0)
+    from_solar = np.maximum(np.minimum(charge, surplus), chs)
+    from_grid = np.maximum(charge - from_solar, 0.0)
+    from_grid[from_grid < FLOW_TOLERANCE_KWH] = 0.0
+    soe_start = np.concatenate([[inp.battery.soe_kwh], soe[:-1]])
+    actions = label_actions(
+        charge_kwh=charge,
+        charge_from_grid_kwh=from_grid,
+        discharge_kwh=dis,
+        import_kwh=imp,
+        load_kwh=load,
+        solar_kwh=solar,
+        curtailed_kwh=cur,
+        soe_start_kwh=soe_start,
+        floor_kwh=inp.reserve_floor_kwh,
+    )
+    cost_p = float(np.dot(imp, inp.import_price) - np.dot(exp, inp.export_price))
+    return Plan(
+        grid=inp.grid,
+        status=str(result.status),
+        import_price=inp.import_price,
+        export_price=inp.export_price,
+        load_kwh=load,
+        solar_kwh=solar,
+        import_kwh=imp,
+        export_kwh=exp,
+        charge_kwh=charge,
+        discharge_kwh=dis,
+        charge_from_grid_kwh=from_grid,
+        curtailed_kwh=cur,
+        soe_kwh=soe,
+        start_soe_kwh=inp.battery.soe_kwh,
+        actions=actions,
+        cost_gbp=cost_p / 100.0,
+        objective_p=float(result.objective or 0.0),
+        timings_ms=timings,
+    )
