@@ -137,13 +137,13 @@ class PlannerConfig(_Strict):
     slot_minutes: Literal[5, 15, 30, 60] = 30
     wear_cost_p_per_kwh: float = Field(1.0, ge=0, description="battery wear per kWh throughput")
     reserve_penalty_p_per_kwh: float = Field(
-        50.0, gt=0, description="cost of each kWh planned below the reserve floor [p/kWh]"
+        100.0, gt=0, description="cost of each kWh planned below the reserve floor [p/kWh]"
     )
     terminal_value_p_per_kwh: float | None = Field(
         None, description="value of energy left at the horizon's end; None: the planner's default"
     )
     stability_penalty_p_per_kwh: float = Field(
-        0.2, ge=0, description="discourages changing the previous plan for pennies [p/kWh]"
+        0.1, ge=0, description="discourages changing the previous plan for pennies [p/kWh]"
     )
 
 

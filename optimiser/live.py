@@ -68,10 +68,15 @@ def plan_request(
     rules: RulesFile | None = None,
     context: Context | None = None,
     previous=None,
-    limits=None,
+    capabilities=None,
 ) -> PlanRequest:
-    """Gather prices and forecasts on the planning horizon into a :class:`PlanRequest`."""
+    """Gather prices and forecasts on the planning horizon into a :class:`PlanRequest`.
+
+    ``capabilities`` (the control backend's) limit the plan to what the device can follow.
+    """
     from zoneinfo import ZoneInfo
+
+    from optimiser.control.translate import planner_limits
 
     grid = horizon(now, config.planner.slot_minutes, ZoneInfo(config.site.timezone))
     prices = tariff.prices(grid)
@@ -87,7 +92,7 @@ def plan_request(
         rules=rules,
         context=context.active(now) if context is not None else {},
         previous=previous,
-        limits=limits or {},
+        limits=planner_limits(capabilities, grid.count) if capabilities is not None else {},
     )
 
 

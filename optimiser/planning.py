@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from optimiser.config import Config
-from optimiser.planner import Battery, Plan, PlanInputs, PlanOutcome, plan
+from optimiser.planner import Battery, Plan, PlanInputs, PlanOutcome, app_percent_to_kwh, plan
 from optimiser.planner.baselines import no_battery_cost_gbp, self_powered_cost_gbp
-from rules.apply import AppliedRules, app_percent_to_kwh, apply_effects
+from rules.apply import AppliedRules, apply_effects
 from rules.evaluate import RuleEffects, RuleEnvironment, evaluate
 from rules.schema import ContextValue, RulesFile
 from tariffs.slots import SlotGrid, floor_to_slot
@@ -127,8 +127,18 @@ class PlanResult:
             "no_battery_gbp": round(self.no_battery_gbp, 4),
             "self_powered_gbp": round(self.self_powered_gbp, 4),
         }
-        out = self.outcome.to_json_dict(extra={"costs": costs})
-        plan_gbp = out.get("costs", {}).get("plan_gbp")
+        outcome = self.outcome
+        if outcome.plan is not None:
+            out = outcome.plan.to_json_dict(extra={"costs": costs})
+        else:
+            out = {
+                "status": str(outcome.status),
+                "message": outcome.message,
+                "slots": [],
+                "costs": {"plan_gbp": None, **costs},
+                "timings_ms": {k: round(v, 3) for k, v in outcome.timings_ms.items()},
+            }
+        plan_gbp = out["costs"]["plan_gbp"]
         if self.rules is not None:
             out["rules"] = self.rules.to_json_dict(self.request.grid, plan_gbp)
         return out
@@ -152,31 +162,21 @@ def battery_inputs(state: Any, config: Config) -> Battery:
 
 def build_inputs(request: PlanRequest, config: Config) -> PlanInputs:
     """Planner inputs from a request and the config (pure)."""
-    n = request.grid.count
     battery = battery_inputs(request.state, config)
     floor = app_percent_to_kwh(config.battery.reserve_percent, battery.capacity_kwh)
-    full = np.ones(n)
-    limits = {
-        "max_grid_charge_kw": full * battery.max_charge_kw,
-        "battery_export_allowed": np.ones(n, dtype=bool),
-        **request.limits,
-    }
-    return PlanInputs(
-        grid=request.grid,
-        import_price=np.asarray(request.import_price, dtype=float),
-        export_price=np.asarray(request.export_price, dtype=float),
-        load_kw=np.asarray(request.load_kw, dtype=float),
-        solar_kw=np.asarray(request.solar_kw, dtype=float),
+    return PlanInputs.build(
+        request.grid,
+        import_price=request.import_price,
+        export_price=request.export_price,
+        load_kw=request.load_kw,
+        solar_kw=request.solar_kw,
         battery=battery,
-        reserve_floor_kwh=full * floor,
+        reserve_floor_kwh=floor,
         reserve_penalty_p_per_kwh=config.planner.reserve_penalty_p_per_kwh,
-        max_soe_kwh=full * battery.capacity_kwh,
-        import_limit_kw=full * config.site.import_limit_kw,
-        export_limit_kw=full * config.site.export_limit_kw,
-        grid_charge_allowed=np.ones(n, dtype=bool),
-        battery_export_allowed=np.asarray(limits["battery_export_allowed"], dtype=bool),
-        max_grid_charge_kw=np.asarray(limits["max_grid_charge_kw"], dtype=float),
-        soe_targets=(),
+        import_limit_kw=config.site.import_limit_kw,
+        export_limit_kw=config.site.export_limit_kw,
+        battery_export_allowed=request.limits.get("battery_export_allowed", True),
+        max_grid_charge_kw=request.limits.get("max_grid_charge_kw"),
         terminal_value_p_per_kwh=config.planner.terminal_value_p_per_kwh,
         wear_cost_p_per_kwh=config.planner.wear_cost_p_per_kwh,
         previous=request.previous,

@@ -32,18 +32,18 @@ def _local(iso: str, tz: ZoneInfo) -> datetime:
 def plan_table(plan: Mapping[str, Any], tz: ZoneInfo, capacity_kwh: float | None = None) -> Table:
     """One row per slot: local time, prices, flows, action and stored energy."""
     table = Table(title="Plan", show_lines=False, header_style="bold")
-    for column, justify in (
-        ("local time", "left"),
-        ("import p", "right"),
-        ("export p", "right"),
-        ("load kWh", "right"),
-        ("solar kWh", "right"),
-        ("grid kWh", "right"),
-        ("battery kWh", "right"),
-        ("action", "left"),
-        ("stored kWh", "right"),
+    for column, justify, wide in (
+        ("local time", "left", 16),
+        ("import p", "right", 0),
+        ("export p", "right", 0),
+        ("load kWh", "right", 0),
+        ("solar kWh", "right", 0),
+        ("grid kWh", "right", 0),
+        ("battery kWh", "right", 0),
+        ("action", "left", 17),
+        ("stored kWh", "right", 13),
     ):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        table.add_column(column, justify=justify, no_wrap=bool(wide), min_width=wide or None)  # type: ignore[arg-type]
     previous_day = None
     for slot in plan["slots"]:
         start = _local(slot["start"], tz)
@@ -93,7 +93,10 @@ def print_plan(
     extra: Sequence[str] = (),
 ) -> None:
     """Print the table and the summary to the terminal."""
-    console = console or Console()
+    if console is None:
+        console = Console()
+        if not console.is_terminal:  # piped or logged: don't squeeze the table to 80 columns
+            console = Console(width=120)
     console.print(plan_table(plan, tz, capacity_kwh))
     for line in (*summary_lines(plan), *extra):
         console.print(line, highlight=False)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from optimiser.planner import app_percent_to_kwh
 from rules.evaluate import RuleEffects
 from rules.schema import ForceMode
 
@@ -49,11 +50,6 @@ class AppliedRules:
     hook: object
     force_mode: list[ForceMode | None]
     notes: list[str]
-
-
-def app_percent_to_kwh(app_percent: float, capacity_kwh: float) -> float:
-    """Tesla app percent → stored energy. raw = 0.95·app + 5. [kWh]"""
-    return (0.95 * app_percent + 5.0) / 100.0 * capacity_kwh
 
 
 def apply_effects(inputs, effects: RuleEffects) -> AppliedRules:

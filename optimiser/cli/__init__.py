@@ -17,6 +17,7 @@ from optimiser.cli.errors import handle_errors
 
 # Subcommand modules under optimiser.cli, in the order ``--help`` lists them.
 COMMANDS = (
+    "plan_cmd",
     "config_cmd",
     "rules_cmd",
     "status_cmd",

@@ -46,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
 
     from optimiser import render
     from optimiser.config import load_config
+    from optimiser.control.factory import backend_from_config
     from optimiser.gateway import open_gateway
     from optimiser.live import load_tariff, plan_request, read_context, read_history
     from optimiser.planning import plan_cycle
@@ -56,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     tariff = load_tariff(config)
     with open_gateway(config) as gateway:
         state = gateway.site_state()
+        backend = backend_from_config(config, gateway=gateway, units=_units(state))
         now = datetime.now(UTC)
         context = read_context(config, args.context_file, args.context, now)
         request = plan_request(
@@ -66,13 +68,14 @@ def run(args: argparse.Namespace) -> int:
             history=read_history(config, now),
             rules=rules,
             context=context,
+            capabilities=backend.capabilities,
         )
         result = plan_cycle(request, config)
         applied = None
         if args.apply and result.outcome.status.is_ok:
             from optimiser.control.apply_now import apply_current_slot
 
-            applied = apply_current_slot(config, gateway, result, now)
+            applied = apply_current_slot(config, backend, result, now)
     document = result.to_json_dict()
     if applied is not None:
         document["applied"] = applied.to_json_dict()
@@ -81,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         json.dump(document, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        extra = [f"tariff: {tariff.name}"]
+        extra = [f"tariff: {tariff.name}", f"control: {backend.capabilities.name}"]
         if config.uses_emulator:
             extra.append("gateway: embedded emulator (no gateway configured; see the README)")
         extra += _rules_lines(document)
@@ -96,6 +99,11 @@ def run(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"plot written to {args.plot}")
     return OK if result.outcome.status.is_ok else FAILED
+
+
+def _units(state) -> int:
+    """Number of Powerwalls, from the capacity (13.5 kWh each)."""
+    return max(1, round(state.capacity_kwh / 13.5))
 
 
 def _rules_lines(document: dict) -> list[str]:
