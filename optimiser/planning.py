@@ -187,8 +187,9 @@ def build_inputs(request: PlanRequest, config: Config) -> PlanInputs:
 def plan_cycle(request: PlanRequest, config: Config, *, cost_rules: bool = True) -> PlanResult:
     """Plan once: build inputs, apply rules as a hook, solve, and price the baselines.
 
-    With rules and ``cost_rules``, the same inputs are also solved without the rules so the
-    report can say what the rules cost. [£]
+    With rules and ``cost_rules``, the inputs are also solved without the rules' constraints
+    (keeping what they tell: extra loads, load scaling, export bonuses) so the report can say
+    what the rules cost. [£]
     """
     inputs = build_inputs(request, config)
     report = None
@@ -213,7 +214,7 @@ def plan_cycle(request: PlanRequest, config: Config, *, cost_rules: bool = True)
         hooks = (applied.hook,)
         without = None
         if cost_rules:
-            bare = plan(inputs)
+            bare = plan(applied.informed_inputs)
             without = bare.plan.cost_gbp if bare.plan is not None else None
         report = RulesReport(effects, applied, without)
     outcome = plan(planned_inputs, hooks=hooks)

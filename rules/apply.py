@@ -38,6 +38,9 @@ class AppliedRules:
     ----------
     inputs : PlanInputs
         The inputs with load, prices, bans and ceilings changed by the rules.
+    informed_inputs : PlanInputs
+        The inputs with only what rules *tell* (load scaling, extra loads, export bonuses):
+        planning these without the hook prices what the rules' constraints cost.
     hook : callable
         ``hook(problem)`` adds floors, targets and holds to a built problem.
     force_mode : list[ForceMode | None]
@@ -47,6 +50,7 @@ class AppliedRules:
     """
 
     inputs: object
+    informed_inputs: object
     hook: object
     force_mode: list[ForceMode | None]
     notes: list[str]
@@ -89,18 +93,17 @@ def apply_effects(inputs, effects: RuleEffects) -> AppliedRules:
     # A ceiling below what the battery holds now cannot bind before the battery has
     # discharged down to it.
     reach_down = _reachable_low(inputs)
-    for t in range(n):
-        if max_soe[t] < reach_down[t] - 1e-9:
-            notes.append(
-                f"slot {_when(inputs, t)}: maximum {max_soe[t]:.2f} kWh cannot be reached "
-                f"from {inputs.battery.soe_kwh:.2f} kWh in time; using {reach_down[t]:.2f} kWh"
-            )
-            max_soe[t] = reach_down[t]
+    raised = [t for t in range(n) if max_soe[t] < reach_down[t] - 1e-9]
+    if raised:
+        notes.append(
+            f"a maximum state of charge cannot be reached from {inputs.battery.soe_kwh:.2f} kWh "
+            f"before {_when(inputs, raised[-1] + 1)}; it follows the fastest discharge until then"
+        )
+        max_soe[raised] = reach_down[raised]
 
+    informed = replace(inputs, load_kw=load, export_price=export_price)
     new_inputs = replace(
-        inputs,
-        load_kw=load,
-        export_price=export_price,
+        informed,
         grid_charge_allowed=grid_charge,
         battery_export_allowed=battery_export,
         export_limit_kw=export_limit,
@@ -115,16 +118,17 @@ def apply_effects(inputs, effects: RuleEffects) -> AppliedRules:
     ]
 
     def hook(problem) -> None:
-        for t, kwh, penalty, name in floors:
+        for i, (t, kwh, penalty, _rule) in enumerate(floors):
             if penalty is None:
-                problem.add_constraint(f"rule_floor_{t}", problem.soe[t] >= kwh)
+                problem.add_constraint(f"rule_floor_{i}_{t}", problem.soe[t] >= kwh)
             else:
-                problem.add_soft_min_soe(t, kwh, penalty, f"rule_floor_{t}_{name}")
+                problem.add_soft_min_soe(t, kwh, penalty, f"rule_floor_{i}_{t}")
         for t in holds:
             problem.add_constraint(f"rule_hold_{t}", problem.discharge[t] <= 0)
 
     return AppliedRules(
         inputs=new_inputs,
+        informed_inputs=informed,
         hook=hook,
         force_mode=[m.value if m is not None else None for m in effects.force_mode],
         notes=notes,
@@ -155,17 +159,20 @@ def _floors(inputs, effects: RuleEffects, notes: list[str]):
             wanted.append((t, cap, BACKUP_FILL_PENALTY, mode.rule))
 
     out = []
+    softened: dict[str, list[int]] = {}
     for t, want_kwh, want_penalty, rule in wanted:
         kwh = min(want_kwh, float(inputs.max_soe_kwh[t]))
         penalty = want_penalty
         if penalty is None and kwh > reach_up[t] + 1e-9:
-            notes.append(
-                f"rule {rule!r}: hard floor {kwh:.2f} kWh at {_when(inputs, t)} cannot be "
-                f"reached in time from {inputs.battery.soe_kwh:.2f} kWh; planned as soft "
-                f"({UNREACHABLE_PENALTY:g} p/kWh) there"
-            )
+            softened.setdefault(rule, []).append(t)
             penalty = UNREACHABLE_PENALTY
         out.append((t, kwh, penalty, rule))
+    for rule, slots in softened.items():
+        notes.append(
+            f"rule {rule!r}: its hard floor cannot be reached from "
+            f"{inputs.battery.soe_kwh:.2f} kWh before {_when(inputs, slots[-1] + 1)}; "
+            f"planned as soft ({UNREACHABLE_PENALTY:g} p/kWh) in those {len(slots)} slot(s)"
+        )
     return out
 
 
@@ -187,4 +194,4 @@ def _reachable_low(inputs) -> np.ndarray:
 
 
 def _when(inputs, t: int) -> str:
-    return inputs.grid.slot_start(t).isoformat()
+    return (inputs.grid.start + t * inputs.grid.step).isoformat()

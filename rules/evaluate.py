@@ -172,7 +172,12 @@ def evaluate(rules: RulesFile, env: RuleEnvironment) -> RuleEffects:
                 if current is None:
                     slots[family][t] = SlotValue(value, rule.name)
                 elif current.value != value:
-                    key = (family, current.rule, rule.name, f"{value!r} vs {current.value!r}")
+                    key = (
+                        family,
+                        current.rule,
+                        rule.name,
+                        f"{_describe(value)} but {_describe(current.value)} applies",
+                    )
                     overridden.setdefault(key, []).append(t)
             if rule.do.extra_load is not None:
                 extra[t] += rule.do.extra_load.kw
@@ -356,6 +361,16 @@ def _clip_floor_above_ceiling(slots: dict[str, list], rules: RulesFile) -> list[
         )
         for (family, winner, loser), ts in clipped.items()
     ]
+
+
+def _describe(value: object) -> str:
+    """A value as users wrote it: ``30% (soft, 60 p/kWh)``, ``backup``, ``True``."""
+    if isinstance(value, SoftFloor):
+        kind = "hard" if value.hard else f"soft, {value.penalty_p_per_kwh:g} p/kWh"
+        return f"{value.percent:g}% ({kind})"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
 
 
 def _unique(items: list[str]) -> list[str]:

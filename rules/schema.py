@@ -182,7 +182,7 @@ class MinReserve(_Strict):
     percent: Percent
     hard: bool = False
     penalty_p_per_kwh: float = Field(
-        100.0, gt=0, description="cost of each kWh below the floor, when soft [p/kWh]"
+        100.0, gt=0, description="cost of each kWh below the floor in each slot, when soft [p/kWh]"
     )
 
 
