@@ -27,6 +27,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--speed", type=float, default=1.0, help="clock speed: 60 runs an hour a minute"
     )
     parser.add_argument(
+        "--trace",
+        type=Path,
+        metavar="FILE",
+        help="drive the house with recorded data (recorded-data CSV or recorder SQLite file); "
+        "the clock starts at its first sample. Default: the demo household, starting now",
+    )
+    parser.add_argument(
         "--token-lifetime", type=float, default=None, metavar="S", help="tokens expire after S s"
     )
     parser.set_defaults(func=_run)
@@ -54,6 +61,24 @@ def _password(args: argparse.Namespace) -> str | None:
     return None
 
 
+def _trace(path: Path | None):
+    """The load/solar trace to drive the emulated house, and where its clock starts."""
+    from datetime import UTC, datetime, timedelta
+
+    if path is None:
+        from simulations.datasets import demo_trace
+
+        now = datetime.now(UTC)
+        return demo_trace(now - timedelta(days=1), now + timedelta(days=30)), now
+    from optimiser.recorder import read_recording
+
+    recording = read_recording(path.expanduser())
+    for line in recording.quality.lines():
+        print(f"trace: {line}")
+    trace = recording.to_trace()
+    return trace, trace.start
+
+
 def _run(args: argparse.Namespace) -> int:
     from optimiser.config import ConfigError
     from simulations.clock import AcceleratedClock
@@ -61,8 +86,10 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.speed <= 0:
         raise ConfigError(f"--speed must be > 0, got {args.speed}")
+    trace, start = _trace(args.trace)
     emulator = GatewayEmulator(
-        clock=AcceleratedClock(speed=args.speed),
+        clock=AcceleratedClock(start=start, speed=args.speed),
+        trace=trace,
         host=args.host,
         port=args.port,
         customer_password=_password(args),

@@ -21,19 +21,15 @@ log = logging.getLogger(__name__)
 def embedded_emulator(now: datetime | None = None):
     """A (not yet started) demo emulator on a free loopback port, its clock at real time.
 
-    Driven by ``simulations.datasets.demo_trace`` when that module exists, else by the built-in
-    UK household day.
+    Driven by the demo household (:func:`simulations.datasets.demo_trace`), the same data
+    ``wattplan plan`` forecasts from.
     """
-    from simulations.emulator import GatewayEmulator, uk_household_day
+    from simulations.datasets import demo_trace
+    from simulations.emulator import GatewayEmulator
 
     start = now or datetime.now(UTC)
     clock = AcceleratedClock(start=start, speed=1.0)
-    try:
-        from simulations.datasets import demo_trace  # type: ignore[attr-defined]
-    except ImportError:
-        trace = uk_household_day()
-    else:
-        trace = demo_trace(start - timedelta(days=1), start + timedelta(days=7))
+    trace = demo_trace(start - timedelta(days=1), start + timedelta(days=7))
     return GatewayEmulator(clock=clock, trace=trace, host="127.0.0.1", port=0)
 
 
