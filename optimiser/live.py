@@ -91,6 +91,7 @@ def plan_request(
         solar_kw=forecast.solar_kw,
         rules=rules,
         context=context.active(now) if context is not None else {},
+        context_expires=context.expiries(now) if context is not None else {},
         previous=previous,
         limits=planner_limits(capabilities, grid.count) if capabilities is not None else {},
     )

@@ -56,6 +56,8 @@ class PlanRequest:
         The user's rules.
     context : Mapping
         Active context facts (storm_warning, holiday…).
+    context_expires : Mapping
+        When facts with an expiry stop applying; rules use them only in earlier slots.
     previous : Plan | None
         The last plan, for the stability penalty.
     limits : Mapping[str, numpy.ndarray]
@@ -72,6 +74,7 @@ class PlanRequest:
     solar_kw: np.ndarray
     rules: RulesFile | None = None
     context: Mapping[str, ContextValue] = field(default_factory=dict)
+    context_expires: Mapping[str, datetime] = field(default_factory=dict)
     previous: Plan | None = None
     limits: Mapping[str, np.ndarray] = field(default_factory=dict)
 
@@ -206,6 +209,7 @@ def plan_cycle(request: PlanRequest, config: Config, *, cost_rules: bool = True)
             soc_app_percent=getattr(request.state, "app_percent", None),
             grid_up=getattr(request.state, "grid_up", True),
             context=dict(request.context),
+            context_expires=dict(request.context_expires),
             timezone=ZoneInfo(config.site.timezone),
         )
         effects = evaluate(request.rules, env)

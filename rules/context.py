@@ -57,6 +57,14 @@ class Context:
             if entry.expires is None or entry.expires > now
         }
 
+    def expiries(self, now: datetime) -> dict[str, datetime]:
+        """When each fact still in force at ``now`` stops applying (facts with an expiry)."""
+        return {
+            key: entry.expires
+            for key, entry in self.entries.items()
+            if entry.expires is not None and entry.expires > now
+        }
+
     def expired(self, now: datetime) -> list[str]:
         """Keys whose expiry has passed, for reporting."""
         return sorted(

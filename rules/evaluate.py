@@ -48,6 +48,8 @@ class RuleEnvironment:
         False during a power cut.
     context : dict
         Active context facts.
+    context_expires : dict
+        When each context fact stops applying (absent: it lasts the whole horizon).
     timezone : ZoneInfo
         Where clock times and days are read.
     """
@@ -61,6 +63,7 @@ class RuleEnvironment:
     soc_app_percent: float | None = None
     grid_up: bool = True
     context: dict[str, ContextValue] = field(default_factory=dict)
+    context_expires: dict[str, datetime] = field(default_factory=dict)
     timezone: ZoneInfo = LONDON
 
     def __post_init__(self) -> None:
@@ -246,6 +249,9 @@ def _holds(
                 notes.append(f"rule {rule!r}: context {key!r} is not set; condition false")
                 return False
             if env.context[key] != wanted:
+                return False
+            expires = env.context_expires.get(key)
+            if expires is not None and local >= expires:
                 return False
     if when.price is not None:
         p = when.price

@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         extra = [f"tariff: {tariff.name}", f"control: {backend.capabilities.name}"]
         if config.uses_emulator:
             extra.append("gateway: embedded emulator (no gateway configured; see the README)")
-        extra += _rules_lines(document)
+        extra += _rules_lines(document, tz)
         if applied is not None:
             extra += applied.summary_lines()
         if result.outcome.status.is_ok:
@@ -101,18 +101,49 @@ def run(args: argparse.Namespace) -> int:
     return OK if result.outcome.status.is_ok else FAILED
 
 
+def _slot_length(document: dict):
+    from datetime import datetime, timedelta
+
+    slots = document.get("slots") or []
+    if not slots:
+        return timedelta(minutes=30)
+    first = slots[0]
+    return datetime.fromisoformat(first["end"]) - datetime.fromisoformat(first["start"])
+
+
+def _ranges(starts: list[str], step, tz) -> str:
+    """Slot starts as local time ranges: ``Tue 19:00–23:30, Wed 19:00–23:30``."""
+    from datetime import datetime
+
+    times = [datetime.fromisoformat(s) for s in starts]
+    runs: list[list[datetime]] = []
+    for t in times:
+        if runs and t - runs[-1][1] == step:
+            runs[-1][1] = t
+        else:
+            runs.append([t, t])
+    parts = []
+    for first, last in runs:
+        a, b = first.astimezone(tz), (last + step).astimezone(tz)
+        end = f"{b:%H:%M}" if a.date() == b.date() else f"{b:%a %H:%M}"
+        parts.append(f"{a:%a %H:%M}–{end}")
+    return ", ".join(parts)
+
+
 def _units(state) -> int:
     """Number of Powerwalls, from the capacity (13.5 kWh each)."""
     return max(1, round(state.capacity_kwh / 13.5))
 
 
-def _rules_lines(document: dict) -> list[str]:
+def _rules_lines(document: dict, tz) -> list[str]:
     report = document.get("rules")
     if not report:
         return []
+    step = _slot_length(document)
     lines = ["rules:"]
     for name, starts in report["fired"].items():
-        lines.append(f"  {name}: fired in {len(starts)} slot(s)")
+        where = _ranges(starts, step, tz) if starts else "did not fire"
+        lines.append(f"  {name}: {where}")
     for conflict in report["conflicts"]:
         lines.append(f"  conflict: {conflict}")
     for note in report["notes"]:

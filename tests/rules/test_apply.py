@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -210,3 +210,17 @@ def test_condition_decides_where_the_rule_acts(when, expected):
         assert np.allclose(plan.discharge_kwh[expected], 0)
     free = [t for t in range(24) if t not in expected]
     assert np.all(plan.discharge_kwh[free] > 0.25)
+
+
+def test_context_expiry_ends_the_rule_mid_horizon():
+    req = request(rule("{context: storm_warning}", "{hold: true}"))
+    from dataclasses import replace
+
+    req = replace(
+        req,
+        context={"storm_warning": True},
+        context_expires={"storm_warning": NOW + timedelta(hours=3)},
+    )
+    result = plan_cycle(req, CONFIG)
+    assert list(result.rules.effects.fired["r"]) == list(range(6))
+    assert np.allclose(result.outcome.plan.discharge_kwh[:6], 0)
