@@ -184,7 +184,16 @@ def build_inputs(request: PlanRequest, config: Config) -> PlanInputs:
         wear_cost_p_per_kwh=config.planner.wear_cost_p_per_kwh,
         previous=request.previous,
         stability_penalty_p_per_kwh=config.planner.stability_penalty_p_per_kwh,
+        first_slot_hours=_first_slot_hours(request),
     )
+
+
+def _first_slot_hours(request: PlanRequest) -> float | None:
+    """What is left of the first slot at decision time; None when it starts on a boundary."""
+    left = (request.grid.start + request.grid.step - request.now).total_seconds() / 3600
+    if left >= request.grid.hours - 1e-9:
+        return None
+    return max(left, 1 / 60)  # at least a minute, so the slot is never empty
 
 
 def plan_cycle(request: PlanRequest, config: Config, *, cost_rules: bool = True) -> PlanResult:

@@ -179,7 +179,7 @@ def _floors(inputs, effects: RuleEffects, notes: list[str]):
 def _reachable_high(inputs) -> np.ndarray:
     """Most stored energy at each slot end, charging flat out from grid and solar. [kWh]"""
     b = inputs.battery
-    h = inputs.grid.hours
+    h = inputs.hours
     grid_kw = np.where(inputs.grid_charge_allowed, inputs.max_grid_charge_kw, 0.0)
     kw = np.minimum(np.asarray(inputs.solar_kw, dtype=float) + grid_kw, b.max_charge_kw)
     return np.minimum(b.soe_kwh + np.cumsum(kw * h * b.charge_efficiency), b.capacity_kwh)
@@ -188,7 +188,7 @@ def _reachable_high(inputs) -> np.ndarray:
 def _reachable_low(inputs) -> np.ndarray:
     """Least stored energy at each slot end, discharging flat out. [kWh]"""
     b = inputs.battery
-    h = inputs.grid.hours
+    h = inputs.hours
     steps = np.full(inputs.grid.count, b.max_discharge_kw * h / b.discharge_efficiency)
     return np.maximum(b.soe_kwh - np.cumsum(steps), 0.0)
 

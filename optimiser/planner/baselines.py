@@ -65,11 +65,11 @@ def self_powered_flows(inputs: PlanInputs) -> tuple[np.ndarray, np.ndarray, np.n
             settings,
             load_kw=float(inputs.load_kw[t]),
             solar_kw=float(inputs.solar_kw[t]),
-            dt_h=h,
+            dt_h=float(h[t]),
             when=inputs.grid.slot_start(t),
         )
-        import_kwh[t] = max(flows.grid_kw, 0.0) * h
-        export_kwh[t] = max(-flows.grid_kw, 0.0) * h
+        import_kwh[t] = max(flows.grid_kw, 0.0) * h[t]
+        export_kwh[t] = max(-flows.grid_kw, 0.0) * h[t]
         soe_kwh[t] = state.soe_kwh
     return import_kwh, export_kwh, soe_kwh
 

@@ -164,6 +164,8 @@ class PlanInputs:
         The plan in force, for the stability penalty.
     stability_penalty_p_per_kwh : float
         Price of each kWh of change in net battery energy against ``previous``. [p/kWh]
+    first_slot_hours : float or None
+        What is left of the first slot when planning starts mid-slot (None: all of it). [h]
     """
 
     grid: SlotGrid
@@ -185,9 +187,15 @@ class PlanInputs:
     wear_cost_p_per_kwh: float = DEFAULT_WEAR_COST_P_PER_KWH
     previous: Plan | None = field(default=None, compare=False)
     stability_penalty_p_per_kwh: float = DEFAULT_STABILITY_PENALTY_P_PER_KWH
+    first_slot_hours: float | None = None
 
     def __post_init__(self) -> None:
         count = self.grid.count
+        first = self.first_slot_hours
+        if first is not None and not (isfinite(first) and 0 < first <= self.grid.hours):
+            raise PlanInputError(
+                f"first_slot_hours must be in (0, {self.grid.hours}] h, got {first}"
+            )
         for name in _FLOAT_FIELDS:
             object.__setattr__(self, name, _array(getattr(self, name), name, count, float))
         for name in _BOOL_FIELDS:
@@ -219,9 +227,12 @@ class PlanInputs:
                 )
 
     @property
-    def hours(self) -> float:
-        """Slot length. [h]"""
-        return self.grid.hours
+    def hours(self) -> np.ndarray:
+        """Length of each slot; the first is shorter when planning starts mid-slot. [h]"""
+        hours = np.full(self.grid.count, self.grid.hours)
+        if self.first_slot_hours is not None and self.grid.count:
+            hours[0] = self.first_slot_hours
+        return hours
 
     @classmethod
     def build(
@@ -246,6 +257,7 @@ class PlanInputs:
         wear_cost_p_per_kwh: float = DEFAULT_WEAR_COST_P_PER_KWH,
         previous: Plan | None = None,
         stability_penalty_p_per_kwh: float = DEFAULT_STABILITY_PENALTY_P_PER_KWH,
+        first_slot_hours: float | None = None,
     ) -> PlanInputs:
         """Inputs with sensible defaults; scalars broadcast to every slot.
 
@@ -290,6 +302,7 @@ class PlanInputs:
             wear_cost_p_per_kwh=wear_cost_p_per_kwh,
             previous=previous,
             stability_penalty_p_per_kwh=stability_penalty_p_per_kwh,
+            first_slot_hours=first_slot_hours,
         )
 
 

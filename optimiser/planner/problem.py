@@ -581,7 +581,7 @@ def define_charge_limits(problem: Problem) -> None:
         sunny,
         [(chs[sunny], 1.0), (problem.cols("curtail")[sunny], 1.0)],
         -INF,
-        inp.solar_kw[sunny] * inp.hours,
+        inp.solar_kw[sunny] * inp.hours[sunny],
     )
 
 
@@ -727,8 +727,8 @@ def define_grid_exclusivity(problem: Problem, slots: Sequence[int] | np.ndarray)
     if slots.size == 0:
         return
     inp = problem.inputs
-    imp_cap = inp.import_limit_kw[slots] * inp.hours
-    exp_cap = inp.export_limit_kw[slots] * inp.hours
+    imp_cap = inp.import_limit_kw[slots] * inp.hours[slots]
+    exp_cap = inp.export_limit_kw[slots] * inp.hours[slots]
     tag = f"_{problem.num_cols}" if problem.binary_slots["grid"] else ""
     y = problem.add_columns(f"import_on{tag}", slots.size, 0.0, 1.0, integer=True)
     problem.add_rows(
@@ -758,8 +758,8 @@ def define_battery_exclusivity(problem: Problem, slots: Sequence[int] | np.ndarr
     if slots.size == 0:
         return
     inp = problem.inputs
-    charge_cap = inp.battery.max_charge_kw * inp.hours
-    discharge_cap = inp.battery.max_discharge_kw * inp.hours
+    charge_cap = inp.battery.max_charge_kw * inp.hours[slots]
+    discharge_cap = inp.battery.max_discharge_kw * inp.hours[slots]
     tag = f"_{problem.num_cols}" if problem.binary_slots["battery"] else ""
     z = problem.add_columns(f"charging_on{tag}", slots.size, 0.0, 1.0, integer=True)
     problem.add_rows(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -110,6 +110,8 @@ class Plan:
         The LP objective: cost, wear and penalties minus terminal value. [p]
     timings_ms : dict
         ``build``, ``solve`` (and ``extract``). [ms]
+    first_slot_hours : float or None
+        What was left of the first slot when planning started mid-slot (None: all). [h]
     """
 
     grid: SlotGrid
@@ -130,6 +132,7 @@ class Plan:
     cost_gbp: float
     objective_p: float
     timings_ms: Mapping[str, float] = field(default_factory=dict, compare=False)
+    first_slot_hours: float | None = None
 
     def __post_init__(self) -> None:
         for name in (
@@ -164,8 +167,11 @@ class Plan:
         baselines.
         """
         slots = []
-        for t, start in enumerate(self.grid.starts):
-            end = start + self.grid.step
+        for t, slot_start in enumerate(self.grid.starts):
+            end = slot_start + self.grid.step
+            start = slot_start
+            if t == 0 and self.first_slot_hours is not None:  # planning began mid-slot
+                start = end - timedelta(hours=self.first_slot_hours)
             slots.append(
                 {
                     "start": start.astimezone(UTC).isoformat().replace("+00:00", "Z"),

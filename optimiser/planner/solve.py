@@ -330,4 +330,5 @@ def extract_plan(problem: Problem, result: SolverResult, timings: dict[str, floa
         cost_gbp=cost_p / 100.0,
         objective_p=float(result.objective or 0.0),
         timings_ms=timings,
+        first_slot_hours=inp.first_slot_hours,
     )
