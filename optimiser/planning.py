@@ -9,7 +9,7 @@ edges (the CLI, the service loop, the replay), which all call this function.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -86,6 +86,7 @@ class RulesReport:
     effects: RuleEffects
     applied: AppliedRules
     without_rules_gbp: float | None
+    shortfalls: tuple[str, ...] = ()
 
     def to_json_dict(self, grid: SlotGrid, with_rules_gbp: float | None) -> dict[str, Any]:
         """JSON form: fired rules with their slot times, conflicts, notes, cost."""
@@ -100,7 +101,7 @@ class RulesReport:
         return {
             "fired": fired,
             "conflicts": [c.detail + f" (kept {c.winner!r})" for c in self.effects.conflicts],
-            "notes": list(self.effects.notes) + list(self.applied.notes),
+            "notes": list(self.effects.notes) + list(self.shortfalls),
             "without_rules_gbp": self.without_rules_gbp,
             "rules_cost_gbp": cost,
         }
@@ -231,6 +232,8 @@ def plan_cycle(request: PlanRequest, config: Config, *, cost_rules: bool = True)
             without = bare.plan.cost_gbp if bare.plan is not None else None
         report = RulesReport(effects, applied, without)
     outcome = plan(planned_inputs, hooks=hooks)
+    if report is not None and outcome.plan is not None:
+        report = replace(report, shortfalls=tuple(report.applied.shortfalls(outcome.plan)))
     return PlanResult(
         request=request,
         inputs=planned_inputs,

@@ -98,7 +98,7 @@ def test_unreachable_hard_floor_is_softened_and_reported():
         rule("{}", "{min_reserve: {percent: 100, hard: true}}"),
         state=State(soe_kwh=4.0, app_percent=25.9),
     )
-    assert any("cannot be reached" in note for note in result.rules.applied.notes)
+    assert any("cannot be met" in note for note in result.rules.shortfalls)
     assert plan.charge_from_grid_kwh.sum() > 5  # climbs as fast as it can
 
 
@@ -109,6 +109,17 @@ def test_reach_target_by_time():
         state=State(soe_kwh=3.0, app_percent=18.1),
     )
     assert plan.soe_kwh[slots(12, 20)[-1]] >= target - 1e-6
+
+
+def test_hard_floor_without_grid_charging_is_never_infeasible():
+    """Solar below the load cannot lift the battery: the plan still exists and says so."""
+    text = (
+        "rules:\n  - name: floor\n    do: {min_reserve: {percent: 90, hard: true}}\n"
+        "  - name: ban\n    do: {no_grid_charge: true}\n"
+    )
+    result, plan = run(text, state=State(soe_kwh=7.0, app_percent=49.3), solar_kw=np.full(24, 0.5))
+    assert plan.discharge_kwh.sum() < 1e-6  # it holds what it has
+    assert any("'floor'" in note and "cannot be met" in note for note in result.rules.shortfalls)
 
 
 def test_max_soc_caps_stored_energy():
