@@ -20,6 +20,7 @@ from simulations.replay.errors import ReplayDataError
 from simulations.traces import Trace
 
 DAY_S = 86400
+FORECAST_STEP_S = 900.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -142,7 +143,7 @@ def load_data(path: Path, *, step_minutes: float | None = None) -> ReplayData:
     resampled = rec.resample(step)
     trace = Trace(resampled.epoch_s, resampled.load_kw, resampled.solar_kw)
     raw = rec.to_history()
-    history = History(raw.epoch_s, raw.load_kw, raw.solar_kw, raw.interval_s)
+    history = coarsen(History(raw.epoch_s, raw.load_kw, raw.solar_kw, raw.interval_s))
     lines = list(rec.quality.lines())
     filled_days = int(resampled.from_other_day.sum())
     if filled_days:
@@ -162,6 +163,28 @@ def load_data(path: Path, *, step_minutes: float | None = None) -> ReplayData:
         if battery is not None or soe is not None or mode is not None:
             actual = Actual(battery, soe, mode)
     return ReplayData(trace, history, str(path), quality, tuple(lines), actual)
+
+
+def coarsen(history: History, step_s: float = FORECAST_STEP_S) -> History:
+    """Means over ``step_s`` bins (NaN where any sample in a bin is NaN), for the forecaster.
+
+    The forecaster bins load by 15 minutes of local time, so 15-minute means carry what it
+    learns from while costing a third of 5-minute data to fit. A bin counts as known only once
+    it has ended (``interval_s = step_s``), so no decision sees data from its future.
+    """
+    if len(history) == 0 or history.interval_s >= step_s:
+        return history
+    bins = np.floor(history.epoch_s / step_s).astype(np.int64)
+    keys, inverse = np.unique(bins, return_inverse=True)
+    out = []
+    for values in (history.load_kw, history.solar_kw):
+        bad = ~np.isfinite(values)
+        total = np.bincount(inverse, np.where(bad, 0.0, values), len(keys))
+        count = np.bincount(inverse, minlength=len(keys))
+        mean = total / np.maximum(count, 1)
+        mean[np.bincount(inverse, bad, len(keys)) > 0] = np.nan
+        out.append(mean)
+    return History(keys * step_s, out[0], out[1], interval_s=step_s)
 
 
 def _known(values: np.ndarray | None) -> np.ndarray | None:
@@ -203,4 +226,4 @@ def _history(warm: Trace, trace: Trace) -> History:
         np.concatenate([warm.load_kw[keep], trace.load_kw]),
         np.concatenate([warm.solar_kw[keep], trace.solar_kw]),
     )
-    return History.from_trace(joined)
+    return coarsen(History.from_trace(joined))

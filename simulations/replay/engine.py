@@ -23,6 +23,7 @@ becomes the export rule ``never`` (the control layer has no other way to stop so
 
 from __future__ import annotations
 
+import itertools
 import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -112,7 +113,7 @@ class _PerfectForecasts:
         self.fits = 1
 
     def at(self, now: datetime, grid: SlotGrid) -> tuple[np.ndarray, np.ndarray]:
-        first = int(round((grid.start.timestamp() - self._start) / self._slot_s))
+        first = round((grid.start.timestamp() - self._start) / self._slot_s)
         last = first + grid.count
         return self._load[first:last], self._solar[first:last]
 
@@ -141,7 +142,7 @@ class _HistoryForecasts:
             self._fit_until = t + self._refit_s
             self._grid_end = fit_grid.end.timestamp()
             self.fits += 1
-        first = int(round((grid.start.timestamp() - self._fit_start) / self._slot_s))
+        first = round((grid.start.timestamp() - self._fit_start) / self._slot_s)
         return self._load[first : first + grid.count], self._solar[first : first + grid.count]
 
 
@@ -214,7 +215,7 @@ def run_closed_loop(
     intents: dict[str, int] = {}
     plan_s = forecast_s = control_s = physics_s = 0.0
     notes: list[str] = []
-    for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+    for a, b in itertools.pairwise(cuts):
         if a >= b:
             continue
         now_s = float(epoch[a])
@@ -229,7 +230,7 @@ def run_closed_loop(
         t0 = _time.perf_counter()
         load_kw, solar_kw = forecasts.at(now, grid)
         t1 = _time.perf_counter()
-        first = int(round((grid_start - price_start) / slot_s))
+        first = round((grid_start - price_start) / slot_s)
         request = PlanRequest(
             now=now,
             grid=grid,

@@ -196,7 +196,7 @@ def perfect_foresight(
     count = int(np.ceil((float(epoch[-1]) + data.step_s - start_s) / slot_s))
     grid = SlotGrid(datetime.fromtimestamp(start_s, UTC), minutes, count)
     truth = PerfectForecaster(data.trace).forecast(grid, None, grid.start)
-    first = int(round((start_s - prices.grid.start.timestamp()) / slot_s))
+    first = round((start_s - prices.grid.start.timestamp()) / slot_s)
     spec = site.spec
     request = PlanRequest(
         now=grid.start,
