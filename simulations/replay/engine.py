@@ -210,6 +210,7 @@ def run_closed_loop(
     first_decision = np.floor(epoch[0] / decision_s) * decision_s
     bounds = np.arange(first_decision + decision_s, end_s, decision_s)
     cuts = np.concatenate([[0], np.searchsorted(epoch, bounds - 1e-6), [n]])
+    ideal = options.control == "ideal"  # direct dispatch: no reserve-rate charging limit
     previous = None
     failures = 0
     intents: dict[str, int] = {}
@@ -248,7 +249,7 @@ def run_closed_loop(
             rules=rules,
             context=options.context or {},
             previous=previous,
-            limits=planner_limits(site.capabilities, count),
+            limits={} if ideal else planner_limits(site.capabilities, count),
         )
         result = plan_cycle(request, config, cost_rules=False, baselines=False)
         t2 = _time.perf_counter()
@@ -260,7 +261,7 @@ def run_closed_loop(
                 backup_reserve_percent=site.floor_raw_percent,
             )
             intent = "fallback"
-        elif options.control == "ideal":
+        elif ideal:
             net_kwh = float(plan.discharge_kwh[0] - plan.charge_kwh[0])
             settings = Settings(
                 mode=OperationMode.SELF_CONSUMPTION,
