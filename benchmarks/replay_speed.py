@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -37,9 +38,7 @@ def main() -> None:
     args = parser.parse_args()
     tz = ZoneInfo("Europe/London")
     start = time.perf_counter()
-    data = demo_data(
-        None if args.days is None else __import__("datetime").date(2025, 1, 1), args.days, tz=tz
-    )
+    data = demo_data(None if args.days is None else date(2025, 1, 1), args.days, tz=tz)
     site = SiteModel.from_config(Config())
     prices = period_prices(
         get_tariff("flux", "C"), data.start, data.end, 30, args.horizon_hours + 1
