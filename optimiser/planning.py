@@ -197,12 +197,15 @@ def _first_slot_hours(request: PlanRequest) -> float | None:
     return max(left, 1 / 60)  # at least a minute, so the slot is never empty
 
 
-def plan_cycle(request: PlanRequest, config: Config, *, cost_rules: bool = True) -> PlanResult:
+def plan_cycle(
+    request: PlanRequest, config: Config, *, cost_rules: bool = True, baselines: bool = True
+) -> PlanResult:
     """Plan once: build inputs, apply rules as a hook, solve, and price the baselines.
 
     With rules and ``cost_rules``, the inputs are also solved without the rules' constraints
     (keeping what they tell: extra loads, load scaling, export bonuses) so the report can say
-    what the rules cost. [£]
+    what the rules cost. [£] Without ``baselines`` (the replay, which measures its own
+    baselines on the real data) their costs are NaN.
     """
     inputs = build_inputs(request, config)
     report = None
@@ -238,7 +241,7 @@ def plan_cycle(request: PlanRequest, config: Config, *, cost_rules: bool = True)
         request=request,
         inputs=planned_inputs,
         outcome=outcome,
-        no_battery_gbp=no_battery_cost_gbp(planned_inputs),
-        self_powered_gbp=self_powered_cost_gbp(planned_inputs),
+        no_battery_gbp=no_battery_cost_gbp(planned_inputs) if baselines else float("nan"),
+        self_powered_gbp=self_powered_cost_gbp(planned_inputs) if baselines else float("nan"),
         rules=report,
     )

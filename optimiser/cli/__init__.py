@@ -25,6 +25,7 @@ COMMANDS = (
     "emulator_cmd",
     "tariffs_cmd",
     "record_cmd",
+    "simulate_cmd",
 )
 
 

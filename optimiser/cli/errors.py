@@ -57,6 +57,8 @@ ERROR_TABLE: tuple[tuple[str, str, int], ...] = (
     ("optimiser.recorder.errors", "RecorderError", FAILED),
     ("optimiser.planner.errors", "PlanInputError", USER_ERROR),
     ("optimiser.planner.errors", "PlanFailed", FAILED),
+    ("simulations.replay.errors", "ReplayDataError", USER_ERROR),
+    ("simulations.replay.errors", "ReplayError", USER_ERROR),
 )
 
 

@@ -1,0 +1,276 @@
+"""``wattplan simulate``: replay recorded (or demo) data under tariffs and strategies."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from optimiser.cli.errors import OK
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``simulate`` subcommand."""
+    p = subparsers.add_parser(
+        "simulate",
+        help="replay recorded data: what would wattplan have saved, under which tariff?",
+        description="Replay recorded load and solar (the recorder's SQLite file or a "
+        "recorded-data CSV) or the demo year through the production planner, control "
+        "translation and Powerwall model, and compare tariffs and strategies in pounds. "
+        "no-battery and perfect-foresight always run as the references for savings and "
+        "capture ratio.",
+    )
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", type=Path, metavar="FILE", help="recording (SQLite or CSV)")
+    source.add_argument("--demo", action="store_true", help="the built-in demo household year")
+    p.add_argument("--days", type=int, metavar="N", help="replay N days (default: all)")
+    p.add_argument("--start", type=date.fromisoformat, metavar="YYYY-MM-DD", help="first day")
+    p.add_argument(
+        "--tariff",
+        action="append",
+        default=[],
+        metavar="PRODUCT|FILE.yaml",
+        help="tariff to compare (repeatable; default: the config's)",
+    )
+    p.add_argument("--region", metavar="R", help="Octopus region letter (default: the config's)")
+    p.add_argument(
+        "--strategy",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="wattplan, self-powered, time-based, perfect-foresight, no-battery "
+        "(repeatable; default: all)",
+    )
+    p.add_argument("--rules", type=Path, metavar="FILE", help="YAML rules for wattplan")
+    p.add_argument("--capacity-kwh", type=float, metavar="X", help="battery capacity override")
+    p.add_argument("--power-kw", type=float, metavar="Y", help="battery power override")
+    p.add_argument(
+        "--horizon-hours", type=float, default=24.0, help="planning horizon per decision [h]"
+    )
+    p.add_argument(
+        "--decision-minutes", type=int, help="minutes between decisions (default: every slot)"
+    )
+    p.add_argument(
+        "--refit-minutes",
+        type=float,
+        default=1440.0,
+        help="how often the forecaster is re-fitted on data before the decision [min]",
+    )
+    p.add_argument(
+        "--forecasts",
+        choices=("history", "perfect"),
+        default="history",
+        help="wattplan's forecasts: from history (production) or the truth",
+    )
+    p.add_argument(
+        "--step-minutes", type=float, help="resample the data to this step (default: its own)"
+    )
+    p.add_argument("--csv", type=Path, metavar="FILE", help="write the per-day CSV")
+    p.add_argument("--plot", type=Path, metavar="DIR", help="write PNG plots to DIR")
+    p.add_argument("--json", action="store_true", help="print only JSON")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Replay and report."""
+    from zoneinfo import ZoneInfo
+
+    from optimiser.config import load_config
+    from simulations.replay import (
+        STRATEGIES,
+        ClosedLoopOptions,
+        ReplayError,
+        SiteModel,
+        demo_data,
+        load_data,
+        period_prices,
+        run_strategy,
+    )
+    from simulations.replay.report import Comparison, plot, write_csv
+    from simulations.replay.validate import actual_run, compare_days
+
+    config = load_config(args.config)
+    tz = ZoneInfo(config.site.timezone)
+    strategies = list(dict.fromkeys(args.strategy or STRATEGIES))
+    unknown = [s for s in strategies if s not in STRATEGIES]
+    if unknown:
+        raise ReplayError(f"expected strategies among {', '.join(STRATEGIES)}, got {unknown}")
+    for reference in ("no-battery", "perfect-foresight"):
+        if reference not in strategies:
+            strategies.append(reference)
+    if args.days is not None and args.days < 1:
+        raise ReplayError(f"--days must be at least 1, got {args.days}")
+    rules = None
+    if args.rules:
+        from rules import load_rules
+
+        rules = load_rules(args.rules)
+    site = SiteModel.from_config(config, capacity_kwh=args.capacity_kwh, power_kw=args.power_kw)
+    config = site.config
+    minutes = config.planner.slot_minutes
+    if args.demo:
+        data = demo_data(args.start, args.days, tz=tz)
+    else:
+        data = load_data(args.data, step_minutes=args.step_minutes)
+        data = data.window(args.start, args.days, tz, minutes)
+    options = ClosedLoopOptions(
+        forecasts=args.forecasts,
+        horizon_hours=args.horizon_hours,
+        decision_minutes=args.decision_minutes,
+        refit_minutes=args.refit_minutes,
+    )
+    region = args.region or config.tariff.region
+    comparison = Comparison(data=data, tz=tz)
+    tariff_keys = args.tariff or [config.tariff.product]
+    with _progress(enabled=sys.stderr.isatty()) as bar:
+        for key in tariff_keys:
+            tariff = _tariff(key, region, config, data)
+            prices = period_prices(tariff, data.start, data.end, minutes, args.horizon_hours + 1)
+            comparison.prices[key] = prices
+            for strategy in strategies:
+                task = bar.add(f"{key}: {strategy}")
+                run_ = run_strategy(
+                    strategy,
+                    data,
+                    prices,
+                    site,
+                    options=options,
+                    rules=rules,
+                    progress=lambda done, total, task=task: bar.update(task, done, total),
+                )
+                comparison.add(key, run_)
+            actual = actual_run(data, prices, site)
+            if actual is not None:
+                comparison.add(key, actual)
+                if (key, "wattplan") in comparison.runs:
+                    comparison.validation[key] = compare_days(
+                        actual, comparison.runs[(key, "wattplan")], data, tz
+                    )
+    per_day = comparison.per_day()
+    for row in per_day:
+        if row["strategy"] == "wattplan":
+            for check in comparison.validation.get(row["tariff"], []):
+                if check["day"] == row["day"]:
+                    row.update({k: v for k, v in check.items() if k != "day"})
+    if args.csv:
+        write_csv(args.csv, per_day)
+    plots = plot(comparison, args.plot) if args.plot else []
+    if args.json:
+        json.dump(comparison.to_json_dict(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return OK
+    _print(comparison, site)
+    if args.csv:
+        print(f"per-day CSV written to {args.csv}")
+    for path in plots:
+        print(f"plot written to {path}")
+    return OK
+
+
+def _tariff(key: str, region: str, config, data):
+    from tariffs import get_tariff, load_custom_tariff
+
+    if key.endswith((".yaml", ".yml")):
+        return load_custom_tariff(Path(key).expanduser())
+    from datetime import timedelta
+
+    return get_tariff(
+        key,
+        region,
+        cache_dir=config.state_path() / "octopus-cache",
+        offline=config.tariff.offline,
+        base_url=config.tariff.octopus_base_url,
+        period_from=data.start,
+        period_to=data.end + timedelta(days=2),
+    )
+
+
+class _progress:
+    """A rich progress bar on stderr (a no-op when stderr is not a terminal)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._bar = None
+
+    def __enter__(self) -> _progress:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self._bar = Progress(console=Console(stderr=True), transient=True)
+            self._bar.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+
+    def add(self, label: str):
+        return None if self._bar is None else self._bar.add_task(label, total=None)
+
+    def update(self, task, done: int, total: int) -> None:
+        if self._bar is not None and task is not None:
+            self._bar.update(task, completed=done, total=total)
+
+
+def _print(comparison, site) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=None if sys.stdout.isatty() else 120)
+    data = comparison.data
+    console.print(
+        f"[bold]Replay[/bold] {data.source}: {data.start:%Y-%m-%d %H:%M} → "
+        f"{data.end:%Y-%m-%d %H:%M} UTC, step {data.step_s / 60:g} min; battery "
+        f"{site.capacity_kwh:g} kWh / {site.spec.max_charge_kw:g} kW, reserve "
+        f"{site.policy.reserve_floor_app_percent:g}% (app), control: {site.capabilities.name}"
+    )
+    if data.quality_lines:
+        console.print("data quality:")
+        for line in data.quality_lines:
+            console.print(f"  {line}")
+    rows = comparison.summary()
+    for key, prices in comparison.prices.items():
+        table = Table(title=f"{prices.name} — prices: {prices.basis}", title_justify="left")
+        for name in ("strategy", "cost £", "import kWh", "export kWh", "throughput kWh"):
+            table.add_column(name, justify="left" if name == "strategy" else "right")
+        for name in ("cycles", "savings £", "capture"):
+            table.add_column(name, justify="right")
+        for row in rows:
+            if row["tariff"] != key:
+                continue
+            table.add_row(
+                row["strategy"],
+                f"{row['cost_gbp']:.2f}",
+                f"{row['import_kwh']:.0f}",
+                f"{row['export_kwh']:.0f}",
+                f"{row['throughput_kwh']:.0f}",
+                f"{row['cycles']:.1f}",
+                "—" if row["savings_gbp"] is None else f"{row['savings_gbp']:.2f}",
+                "—" if row["capture_ratio"] is None else f"{100 * row['capture_ratio']:.0f}%",
+            )
+        console.print(table)
+        standing = next((r["standing_gbp"] for r in rows if r["tariff"] == key), 0.0)
+        console.print(f"  costs include £{standing:.2f} standing charges")
+        for (k, strategy), run in comparison.runs.items():
+            for note in run.notes if k == key else ():
+                console.print(f"  {strategy}: {note}")
+        checks = comparison.validation.get(key)
+        if checks:
+            table = Table(title=f"{prices.name} — recorded battery vs wattplan, per day")
+            for name in ("day", "actual £", "wattplan £", "Δ £", "actual out", "wattplan out"):
+                table.add_column(name, justify="right")
+            table.add_column("recorded modes")
+            for check in checks:
+                table.add_row(
+                    check["day"],
+                    f"{check['actual_cost_gbp']:.2f}",
+                    f"{check['wattplan_cost_gbp']:.2f}",
+                    f"{check['difference_gbp']:+.2f}",
+                    f"{check['actual_discharged_kwh']:.1f}",
+                    f"{check['wattplan_discharged_kwh']:.1f}",
+                    check["actual_modes"],
+                )
+            console.print(table)

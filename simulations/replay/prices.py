@@ -1,0 +1,106 @@
+"""A tariff's prices over the replayed period, on the planner's UTC slot grid.
+
+Prices come from :meth:`tariffs.Tariff.prices`: historical rates where the tariff knows them
+(the Octopus cache, a fetched series), otherwise the bundled snapshot's rates applied to every
+day. Which one is reported (:attr:`PeriodPrices.basis`); a replay never passes off today's
+prices as last year's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from simulations.replay.errors import ReplayDataError
+from tariffs.slots import SlotGrid
+
+
+@dataclass(frozen=True, eq=False)
+class PeriodPrices:
+    """Import and export prices for every slot of the period plus a look-ahead margin.
+
+    Attributes
+    ----------
+    tariff : Tariff
+        The tariff priced.
+    grid : SlotGrid
+        Slots from the period's start to its end plus the planning margin (UTC).
+    import_price, export_price : numpy.ndarray
+        Per slot. [p/kWh inc VAT]
+    estimated : bool
+        True when any price is an estimate (snapshot rates applied to days they were not
+        published for).
+    source : str
+        Where the prices come from.
+    """
+
+    tariff: Any
+    grid: SlotGrid
+    import_price: np.ndarray
+    export_price: np.ndarray
+    estimated: bool
+    source: str
+
+    @property
+    def name(self) -> str:
+        """The tariff's name."""
+        return self.tariff.name
+
+    @property
+    def basis(self) -> str:
+        """In words: historical rates, or today's rates applied to every day."""
+        if self.estimated:
+            return f"current rates applied to every day (not historical): {self.source}"
+        return f"historical rates: {self.source}"
+
+    def slot_of(self, epoch_s: np.ndarray | float) -> np.ndarray:
+        """Index of the slot containing each time. [-]"""
+        start = self.grid.start.timestamp()
+        return ((np.asarray(epoch_s, dtype=float) - start) // (self.grid.minutes * 60)).astype(int)
+
+    def standing_p_per_day(self, day: date) -> float:
+        """Standing charge on local ``day`` (0 when the tariff does not know it). [p/day]"""
+        from tariffs.errors import PricesUnknown
+
+        try:
+            return float(self.tariff.standing_charge_p_per_day(day))
+        except PricesUnknown:
+            return 0.0
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """Which prices were used, for ``--json``."""
+        return {
+            "tariff": self.name,
+            "estimated": self.estimated,
+            "source": self.source,
+            "basis": self.basis,
+            "mean_import_p": round(float(self.import_price.mean()), 3),
+            "mean_export_p": round(float(self.export_price.mean()), 3),
+        }
+
+
+def period_prices(
+    tariff: Any, start: datetime, end: datetime, minutes: int, margin_hours: float
+) -> PeriodPrices:
+    """Prices from ``start`` to ``end`` plus ``margin_hours`` of look-ahead for the planner."""
+    from tariffs.errors import PricesUnknown
+
+    grid = SlotGrid.covering(start, end + timedelta(hours=margin_hours), minutes)
+    try:
+        prices = tariff.prices(grid)
+    except PricesUnknown as exc:
+        raise ReplayDataError(
+            f"{tariff.name}: expected prices for {grid.start.isoformat()} → "
+            f"{grid.end.isoformat()}, got: {exc}"
+        ) from exc
+    return PeriodPrices(
+        tariff=tariff,
+        grid=grid,
+        import_price=np.asarray(prices.import_price, dtype=float),
+        export_price=np.asarray(prices.export_price, dtype=float),
+        estimated=bool(prices.estimated),
+        source=prices.source,
+    )

@@ -1,0 +1,78 @@
+"""``wattplan simulate``: the --json shape, tariff comparison, rules, and user mistakes."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from optimiser.cli import main
+from rules import loads_rules
+from simulations.replay import ClosedLoopOptions, run_closed_loop
+from tests.simulations.replay.conftest import period
+
+RESULT_KEYS = {
+    "tariff",
+    "strategy",
+    "cost_gbp",
+    "import_kwh",
+    "export_kwh",
+    "throughput_kwh",
+    "savings_gbp",
+    "capture_ratio",
+}
+
+
+def test_json_shape_for_two_tariffs(capsys, tmp_path):
+    code = main(
+        [
+            "simulate",
+            "--demo",
+            "--days",
+            "2",
+            "--start",
+            "2025-05-10",
+            "--tariff",
+            "flux",
+            "--tariff",
+            "go",
+            "--region",
+            "A",
+            "--json",
+            "--plot",
+            str(tmp_path / "plots"),
+        ]
+    )
+    assert code == 0
+    doc = json.loads(capsys.readouterr().out)  # nothing but JSON on stdout
+    assert set(doc) >= {"results", "data", "prices"}
+    assert len(doc["results"]) == 2 * 5
+    for row in doc["results"]:
+        assert set(row) >= RESULT_KEYS
+    by = {(r["tariff"], r["strategy"]): r for r in doc["results"]}
+    assert by[("flux", "perfect-foresight")]["capture_ratio"] == 1.0
+    assert by[("go", "no-battery")]["savings_gbp"] == 0.0
+    for key in ("flux", "go"):
+        assert doc["prices"][key]["estimated"] is True
+        assert "snapshot" in doc["prices"][key]["source"]
+        assert "(region A" in doc["prices"][key]["tariff"]
+    assert doc["data"]["quality"] is None  # generated data: nothing was cleaned
+    assert len(list((tmp_path / "plots").glob("*.png"))) == 4
+
+
+def test_unknown_strategy_and_tariff_are_user_errors(capsys):
+    assert main(["simulate", "--demo", "--days", "1", "--strategy", "yolo"]) == 2
+    assert "expected strategies among" in capsys.readouterr().err
+    assert main(["simulate", "--demo", "--days", "1", "--tariff", "nosuch"]) == 2
+
+
+def test_a_no_export_rule_reduces_export(flux, site):
+    data, prices = period(flux, date(2025, 6, 10), 2)
+    options = ClosedLoopOptions()
+    free = run_closed_loop(data, prices, site, options=options)
+    rules = loads_rules(
+        "version: 1\nrules:\n  - name: never export\n    do:\n      no_export: all\n"
+    )
+    banned = run_closed_loop(data, prices, site, options=options, rules=rules)
+    assert free.export_kwh.sum() > 10.0
+    assert banned.export_kwh.sum() < 0.05 * free.export_kwh.sum()
+    assert banned.cost_gbp > free.cost_gbp

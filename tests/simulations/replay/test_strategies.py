@@ -1,0 +1,49 @@
+"""On a fortnight of the demo household under Flux, wattplan beats Tesla's own modes."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from simulations.replay import STRATEGIES, run_strategy
+from simulations.replay.report import Comparison
+from tests.simulations.replay.conftest import LONDON, period
+
+
+@pytest.fixture(scope="module")
+def comparison(flux, site):
+    data, prices = period(flux, date(2025, 3, 3), 14)
+    result = Comparison(data=data, tz=LONDON, prices={"flux": prices})
+    for name in STRATEGIES:
+        result.add("flux", run_strategy(name, data, prices, site))
+    return result
+
+
+def test_wattplan_beats_self_powered_and_time_based_under_flux(comparison):
+    cost = {row["strategy"]: row["cost_gbp"] for row in comparison.summary()}
+    assert cost["wattplan"] < cost["self-powered"]
+    assert cost["wattplan"] < cost["time-based"]
+    assert cost["perfect-foresight"] < cost["wattplan"]
+    assert max(cost.values()) == cost["no-battery"]
+
+
+def test_capture_ratio_and_savings(comparison):
+    rows = {row["strategy"]: row for row in comparison.summary()}
+    assert rows["perfect-foresight"]["capture_ratio"] == 1.0
+    assert rows["no-battery"]["savings_gbp"] == 0.0
+    assert 0.5 < rows["wattplan"]["capture_ratio"] < 1.0
+    assert rows["wattplan"]["capture_ratio"] > rows["time-based"]["capture_ratio"]
+    base = rows["no-battery"]["cost_gbp"]
+    assert rows["wattplan"]["savings_gbp"] == pytest.approx(
+        base - rows["wattplan"]["cost_gbp"], abs=0.011
+    )
+
+
+def test_per_day_rows_add_up_to_the_totals(comparison):
+    per_day = comparison.per_day()
+    for row in comparison.summary():
+        days = [r for r in per_day if r["strategy"] == row["strategy"]]
+        assert len(days) == 14
+        energy = sum(r["cost_gbp"] for r in days)
+        assert energy == pytest.approx(row["energy_gbp"], abs=0.01)
