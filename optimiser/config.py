@@ -53,6 +53,20 @@ class GatewayConfig(_Strict):
     rate_limit_cooldown_s: float = Field(300.0, ge=0)
     max_login_attempts: int = Field(3, ge=1, le=5)
 
+    @field_validator("host")
+    @classmethod
+    def _bare_host(cls, value: str) -> str:
+        value = value.strip()
+        if "://" in value or "/" in value:
+            raise ValueError(f"expected an IP address or host name, got {value!r}")
+        if value.count(":") == 1:  # one colon: host:port (IPv6 addresses have several)
+            raise ValueError(
+                f"expected a host without a port, got {value!r}; put the port in gateway.port"
+            )
+        if not value:
+            raise ValueError("expected an IP address or host name, got an empty string")
+        return value
+
     def password(self) -> SecretStr:
         """The customer password from the password file or the environment."""
         if self.password_file is not None:

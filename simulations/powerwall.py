@@ -41,6 +41,16 @@ from zoneinfo import ZoneInfo
 _EPS = 1e-9
 
 
+def app_to_raw(app_percent: float) -> float:
+    """Tesla app % → gateway raw %: raw = 0.95 · app + 5 (DESIGN.md glossary). [%]"""
+    return 0.95 * app_percent + 5.0
+
+
+def raw_to_app(raw_percent: float) -> float:
+    """Gateway raw % → Tesla app %: app = (raw − 5) / 0.95, clipped to [0, 100]. [%]"""
+    return min(max((raw_percent - 5.0) / 0.95, 0.0), 100.0)
+
+
 class OperationMode(StrEnum):
     """The gateway's ``real_mode``."""
 

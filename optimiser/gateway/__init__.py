@@ -22,8 +22,9 @@ from optimiser.gateway.errors import (
     RateLimited,
     TrustError,
 )
-from optimiser.gateway.models import Operation, SiteState, app_to_raw, raw_to_app
+from optimiser.gateway.models import Operation, SiteState
 from optimiser.gateway.tls import PinStore, TlsPolicy
+from simulations.powerwall import app_to_raw, raw_to_app
 
 __all__ = [
     "AccessDenied",

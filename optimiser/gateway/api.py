@@ -219,6 +219,12 @@ class GatewayApi:
         if self._token is None:
             self.login()
         response = self._send(method, path, body)
+        if response.status_code == 403 and _is_role_denial(response):
+            # The role lacks the right (a customer POSTing a control endpoint): a new session
+            # would not help, and every extra login is a session the gateway must hold.
+            raise AccessDenied(
+                f"{method} {path}: the gateway denies user {self.username!r} access (HTTP 403)"
+            )
         if response.status_code in (401, 403):
             log.debug("%s %s: %s, logging in again", method, path, response.status_code)
             self.login()
@@ -294,3 +300,13 @@ class GatewayApi:
 def _short(exc: BaseException) -> str:
     text = str(exc)
     return text if len(text) <= 200 else text[:200] + "…"
+
+
+def _is_role_denial(response: Any) -> bool:
+    """A 403 whose body says the user's role lacks the right (not an expired session)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    text = f"{body.get('error', '')} {body.get('message', '')}" if isinstance(body, dict) else ""
+    return "adequate access rights" in text or "Unable to POST" in text

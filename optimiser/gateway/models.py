@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from optimiser.gateway.errors import ProtocolError
-from simulations.powerwall import OperationMode
+from simulations.powerwall import OperationMode, raw_to_app
 
 GRID_CONNECTED = "SystemGridConnected"
 GRID_STATUSES = (
@@ -168,16 +168,6 @@ class Powerwalls(Payload):
 
     powerwalls: list[PowerwallUnit]
     gateway_din: str | None = None
-
-
-def raw_to_app(raw_percent: float) -> float:
-    """Gateway raw % → Tesla app %: app = (raw − 5) / 0.95, clipped to [0, 100]. [%]"""
-    return min(max((raw_percent - 5.0) / 0.95, 0.0), 100.0)
-
-
-def app_to_raw(app_percent: float) -> float:
-    """Tesla app % → gateway raw %: raw = 0.95 · app + 5. [%]"""
-    return 0.95 * app_percent + 5.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from optimiser.planner.errors import PlanInputError
+from simulations.powerwall import app_to_raw
 from tariffs.slots import SlotGrid
 
 if TYPE_CHECKING:
@@ -33,8 +34,7 @@ def app_percent_to_kwh(app_percent: float, capacity_kwh: float) -> float:
     """Stored energy for a Tesla-app percentage (raw = 0.95·app + 5). [kWh]"""
     if not 0 <= app_percent <= 100:
         raise PlanInputError(f"app_percent must be within [0, 100], got {app_percent}")
-    raw = 0.95 * app_percent + 5.0
-    return raw / 100.0 * capacity_kwh
+    return app_to_raw(app_percent) / 100.0 * capacity_kwh
 
 
 @dataclass(frozen=True, slots=True)

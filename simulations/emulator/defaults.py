@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from simulations.powerwall import PowerwallSpec, PowerwallState, Settings
+from simulations.powerwall import PowerwallSpec, PowerwallState, Settings, app_to_raw
 from simulations.traces import Trace
 
 STEP_MINUTES = 5
@@ -59,5 +59,5 @@ def default_state(spec: PowerwallSpec) -> PowerwallState:
 
 
 def default_settings() -> Settings:
-    """Self-powered with a 20% reserve (raw scale), as most homes run."""
-    return Settings(backup_reserve_percent=20.0)
+    """Self-powered with a 20% reserve as the Tesla app shows it (24% raw), as most homes run."""
+    return Settings(backup_reserve_percent=app_to_raw(20.0))

@@ -68,8 +68,11 @@ def test_wrong_password_stops_before_the_gateway_locks_out(emulator):
 
 
 def test_customer_control_is_denied_with_an_explanation(gateway: Gateway, emulator):
+    gateway.site_state()
+    logins = emulator.logins
     with pytest.raises(AccessDenied) as info:
         gateway.set_operation(OperationMode.BACKUP, 80.0)
+    assert emulator.logins == logins, "a role denial must not open another session"
     assert "installer" in info.value.hint and "Fleet" in info.value.hint
     assert emulator.site.settings.mode is OperationMode.SELF_CONSUMPTION
     assert emulator.sitemaster_running

@@ -179,7 +179,7 @@ def test_ca_file_and_insecure_modes(emulator, tmp_path, monkeypatch):
     ca = tmp_path / "gateway-ca.pem"
     ca.write_bytes(emulator.certificate.cert_pem)
     with open_gateway(_config(tmp_path, emulator.port, ca_file=ca)) as gateway:
-        assert gateway.operation().backup_reserve_percent == 20.0
+        assert gateway.operation().backup_reserve_percent == 24.0  # app 20%
     with open_gateway(_config(tmp_path, emulator.port, insecure=True)) as gateway:
         assert gateway.soe().percentage > 0
     assert not (tmp_path / PINS_FILE).exists()  # neither mode pins

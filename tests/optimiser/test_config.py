@@ -1,0 +1,70 @@
+"""The config file: strict schema, located errors, secrets only from files or the environment."""
+
+from __future__ import annotations
+
+import pytest
+
+from optimiser.cli import main
+from optimiser.config import Config, ConfigError, load_config
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_no_config_means_defaults_and_the_embedded_emulator(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("WATTPLAN_CONFIG", raising=False)
+    config = load_config()
+    assert config == Config() and config.uses_emulator
+    assert config.tariff.product == "flux" and config.control.backend == "dry-run"
+
+
+def test_misspelt_key_names_file_line_and_column(tmp_path):
+    path = write(tmp_path, "site:\n  latitude: 51.5\n  longitud: 0.1\n")
+    with pytest.raises(ConfigError, match=r"config\.yaml:3:3: .*longitud"):
+        load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("127.0.0.1:8443", "without a port"),
+        ("https://192.168.1.5", "IP address or host name"),
+        ("", "IP address or host name"),
+    ],
+)
+def test_gateway_host_must_be_bare(tmp_path, host, expected):
+    path = write(tmp_path, f"gateway:\n  host: '{host}'\n")
+    with pytest.raises(ConfigError, match=expected):
+        load_config(path)
+
+
+def test_region_letter_is_checked(tmp_path):
+    with pytest.raises(ConfigError, match=r"tariff\.region"):
+        load_config(write(tmp_path, "tariff: {region: I}\n"))
+
+
+def test_password_from_file_or_environment_never_shown(tmp_path, monkeypatch):
+    secret = tmp_path / "pw"
+    secret.write_text("S3CRT\n")
+    config = load_config(write(tmp_path, f"gateway: {{host: 10.0.0.2, password_file: {secret}}}"))
+    assert config.gateway.password().get_secret_value() == "S3CRT"
+    assert "S3CRT" not in repr(config) and "S3CRT" not in str(config.gateway.password())
+    config = load_config(write(tmp_path, "gateway: {host: 10.0.0.2}\n"))
+    monkeypatch.delenv("WATTPLAN_GATEWAY_PASSWORD", raising=False)
+    with pytest.raises(ConfigError, match="WATTPLAN_GATEWAY_PASSWORD"):
+        config.gateway.password()
+    monkeypatch.setenv("WATTPLAN_GATEWAY_PASSWORD", "FROMENV")
+    assert config.gateway.password().get_secret_value() == "FROMENV"
+
+
+def test_config_check_cli(tmp_path, capsys):
+    good = write(tmp_path, "site: {latitude: 53.4}\n")
+    assert main(["--config", str(good), "config", "check"]) == 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("planner: {slot_minutes: 7}\n")
+    assert main(["--config", str(bad), "config", "check"]) == 2
+    assert "bad.yaml:1" in capsys.readouterr().err
