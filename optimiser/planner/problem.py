@@ -766,7 +766,10 @@ def define_grid_exclusivity(problem: Problem, slots: Sequence[int] | np.ndarray)
     imp_t ≤ y_t·import_limit_t·h      (import_exclusive_t)
     exp_t ≤ (1 − y_t)·export_limit_t·h  (export_exclusive_t)
     """
-    slots = np.setdiff1d(np.asarray(slots, dtype=int), list(problem.binary_slots["grid"]))
+    slots = np.asarray(slots, dtype=int)
+    if slots.size == 0:
+        return
+    slots = np.setdiff1d(slots, list(problem.binary_slots["grid"]))
     if slots.size == 0:
         return
     inp = problem.inputs
@@ -797,7 +800,10 @@ def define_battery_exclusivity(problem: Problem, slots: Sequence[int] | np.ndarr
     chs_t + chg_t ≤ z_t·max_charge·h       (charge_exclusive_t)
     dis_t ≤ (1 − z_t)·max_discharge·h      (discharge_exclusive_t)
     """
-    slots = np.setdiff1d(np.asarray(slots, dtype=int), list(problem.binary_slots["battery"]))
+    slots = np.asarray(slots, dtype=int)
+    if slots.size == 0:
+        return
+    slots = np.setdiff1d(slots, list(problem.binary_slots["battery"]))
     if slots.size == 0:
         return
     inp = problem.inputs

@@ -174,8 +174,10 @@ def solve_highs(problem: Problem, *, time_limit_s: float = DEFAULT_TIME_LIMIT_S)
 
         lower, upper, cost, integer = problem.column_arrays()
         rows, cols, values, row_lo, row_hi = problem.row_arrays()
-        order = np.lexsort((cols, rows))
-        start = np.searchsorted(rows[order], np.arange(problem.num_rows + 1))
+        # Row-wise (CSR): entries by row, then column (a stable sort, as np.lexsort).
+        order = np.argsort(rows * problem.num_cols + cols, kind="stable")
+        start = np.zeros(problem.num_rows + 1, dtype=np.int32)
+        np.cumsum(np.bincount(rows, minlength=problem.num_rows), out=start[1:])
         integrality = integer.astype(np.int32)  # kContinuous = 0, kInteger = 1
         highs = _new_highs()
         highs.setOptionValue("time_limit", float(time_limit_s))
@@ -192,7 +194,7 @@ def solve_highs(problem: Problem, *, time_limit_s: float = DEFAULT_TIME_LIMIT_S)
             upper,
             row_lo,
             row_hi,
-            start.astype(np.int32),
+            start,
             cols[order].astype(np.int32),
             values[order],
             integrality,
