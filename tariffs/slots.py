@@ -90,7 +90,8 @@ class SlotGrid:
     @property
     def starts(self) -> tuple[datetime, ...]:
         """Slot start times, UTC."""
-        return tuple(self.start + i * self.step for i in range(self.count))
+        start, step = self.start, self.step
+        return tuple([start + i * step for i in range(self.count)])
 
     def slot_start(self, index: int) -> datetime:
         """Start of slot ``index``, UTC."""

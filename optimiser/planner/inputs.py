@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from math import isfinite
 from typing import TYPE_CHECKING
 
@@ -226,12 +227,14 @@ class PlanInputs:
                     f"SoE target slot must be within [0, {count}), got {target.slot}"
                 )
 
-    @property
+    @cached_property
     def hours(self) -> np.ndarray:
-        """Length of each slot; the first is shorter when planning starts mid-slot. [h]"""
+        """Length of each slot; the first is shorter when planning starts mid-slot (read-only).
+        [h]"""
         hours = np.full(self.grid.count, self.grid.hours)
         if self.first_slot_hours is not None and self.grid.count:
             hours[0] = self.first_slot_hours
+        hours.setflags(write=False)
         return hours
 
     @classmethod

@@ -122,18 +122,29 @@ class Problem:
         self._n_cols = 0
         self._n_rows = 0
         self._col_blocks: dict[str, tuple[int, int]] = {}
-        self._lower: list[np.ndarray] = []
-        self._upper: list[np.ndarray] = []
-        self._cost: list[np.ndarray] = []
-        self._integer: list[np.ndarray] = []
+        self._col_index: dict[str, np.ndarray] = {}
+        # Column data in arrays grown by doubling (filled up to ``_n_cols``): a block is a
+        # slice, so adding columns or costs never re-concatenates the earlier blocks.
+        capacity = 8 * self.count + 16
+        self._lower = np.empty(capacity)
+        self._upper = np.empty(capacity)
+        self._cost = np.empty(capacity)
+        self._integer = np.empty(capacity, dtype=bool)
         self._row_blocks: list[_RowBlock] = []
         self._row_prefixes: set[str] = set()
-        #: The PuLP model that owns the variables hooks see (constraints live in the matrix).
-        self.lp = pulp.LpProblem("wattplan_hooks", pulp.LpMinimize)
+        self._lp: pulp.LpProblem | None = None
         self._pulp_vars: dict[str, list[pulp.LpVariable]] = {}
         self._col_of_var: dict[str, int] = {}
         self.objective_constant = 0.0
         self.binary_slots: dict[str, frozenset[int]] = {"grid": frozenset(), "battery": frozenset()}
+
+    @property
+    def lp(self) -> pulp.LpProblem:
+        """The PuLP model that owns the variables hooks see (made on first use; constraints
+        live in the matrix, so a problem without hooks never makes one)."""
+        if self._lp is None:
+            self._lp = pulp.LpProblem("wattplan_hooks", pulp.LpMinimize)
+        return self._lp
 
     # ----- columns -------------------------------------------------------------------------
 
@@ -151,18 +162,32 @@ class Problem:
         if name in self._col_blocks:
             raise PlanInputError(f"variable block {name!r} already exists")
         start = self._n_cols
+        end = start + size
+        if end > self._lower.size:
+            self._grow(end)
+        self._lower[start:end] = lower
+        self._upper[start:end] = upper
+        self._cost[start:end] = cost
+        self._integer[start:end] = integer
         self._col_blocks[name] = (start, size)
-        self._lower.append(np.broadcast_to(np.asarray(lower, dtype=float), (size,)).copy())
-        self._upper.append(np.broadcast_to(np.asarray(upper, dtype=float), (size,)).copy())
-        self._cost.append(np.broadcast_to(np.asarray(cost, dtype=float), (size,)).copy())
-        self._integer.append(np.full(size, integer))
-        self._n_cols += size
-        return np.arange(start, start + size)
+        index = np.arange(start, end)
+        index.setflags(write=False)
+        self._col_index[name] = index
+        self._n_cols = end
+        return index
+
+    def _grow(self, needed: int) -> None:
+        """Make room for at least ``needed`` columns (doubling)."""
+        capacity = max(needed, 2 * self._lower.size)
+        for attr in ("_lower", "_upper", "_cost", "_integer"):
+            old = getattr(self, attr)
+            new = np.empty(capacity, dtype=old.dtype)
+            new[: self._n_cols] = old[: self._n_cols]
+            setattr(self, attr, new)
 
     def cols(self, name: str) -> np.ndarray:
-        """Column indices of block ``name``."""
-        start, size = self._col_blocks[name]
-        return np.arange(start, start + size)
+        """Column indices of block ``name`` (read-only)."""
+        return self._col_index[name]
 
     def has_block(self, name: str) -> bool:
         """Whether a variable block ``name`` exists."""
@@ -206,11 +231,24 @@ class Problem:
         row_index = np.arange(self._n_rows, self._n_rows + n)
         for term_cols, coeffs in terms:
             col_arr = np.asarray(term_cols)
+            if col_arr.shape != (n,):
+                raise PlanInputError(
+                    f"constraint family {prefix!r}: a term has {col_arr.shape} columns, "
+                    f"expected one per row ({n})"
+                )
+            if isinstance(coeffs, float | int):  # one coefficient for every row
+                if coeffs != 0:
+                    rows_list.append(row_index)
+                    cols_list.append(col_arr)
+                    vals_list.append(np.full(n, float(coeffs)))
+                continue
             vals = np.broadcast_to(np.asarray(coeffs, dtype=float), (n,))
             keep = vals != 0
             rows_list.append(row_index[keep])
             cols_list.append(col_arr[keep])
             vals_list.append(vals[keep])
+        if not rows_list:
+            rows_list, cols_list, vals_list = [row_index[:0]], [row_index[:0]], [np.empty(0)]
         self._row_blocks.append(
             _RowBlock(
                 prefix=prefix,
@@ -218,8 +256,8 @@ class Problem:
                 rows=np.concatenate(rows_list),
                 cols=np.concatenate(cols_list),
                 values=np.concatenate(vals_list),
-                lower=np.broadcast_to(np.asarray(lower, dtype=float), (n,)).copy(),
-                upper=np.broadcast_to(np.asarray(upper, dtype=float), (n,)).copy(),
+                lower=_per_row(lower, n),
+                upper=_per_row(upper, n),
                 single=single,
             )
         )
@@ -231,9 +269,9 @@ class Problem:
         """PuLP variables of block ``name``, one per index (made on first use)."""
         if name not in self._pulp_vars:
             start, size = self._col_blocks[name]
-            block = list(self._col_blocks).index(name)
-            lower, upper = self._lower[block], self._upper[block]
-            cat = pulp.LpBinary if self._integer[block].any() else pulp.LpContinuous
+            lower = self._lower[start : start + size]
+            upper = self._upper[start : start + size]
+            cat = pulp.LpBinary if self._integer[start : start + size].any() else pulp.LpContinuous
             made = []
             for i in range(size):
                 var = self.lp.add_variable(
@@ -363,10 +401,7 @@ class Problem:
 
     def add_costs(self, cols: np.ndarray, coeffs: float | np.ndarray) -> None:
         """Add ``coeffs`` to the objective coefficients of columns ``cols``. [p/unit]"""
-        cost = np.concatenate(self._cost)
-        np.add.at(cost, np.asarray(cols, dtype=int), coeffs)
-        sizes = [c.size for c in self._cost]
-        self._cost = list(np.split(cost, np.cumsum(sizes)[:-1]))
+        np.add.at(self._cost[: self._n_cols], np.asarray(cols, dtype=int), coeffs)
 
     def add_soft_min_soe(self, slot: int, kwh: float, penalty_p_per_kwh: float, name: str) -> None:
         """At least ``kwh`` stored at the end of ``slot``, each missing kWh costing the penalty."""
@@ -389,11 +424,12 @@ class Problem:
 
     def column_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Lower bounds, upper bounds, costs and integrality of every column."""
+        n = self._n_cols
         return (
-            np.concatenate(self._lower),
-            np.concatenate(self._upper),
-            np.concatenate(self._cost),
-            np.concatenate(self._integer),
+            self._lower[:n].copy(),
+            self._upper[:n].copy(),
+            self._cost[:n].copy(),
+            self._integer[:n].copy(),
         )
 
     def row_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -455,6 +491,13 @@ class Problem:
             if np.isfinite(row_hi[r]):
                 model += (expr <= row_hi[r], name if not np.isfinite(row_lo[r]) else name + "_hi")
         return model, variables
+
+
+def _per_row(value: float | np.ndarray, n: int) -> np.ndarray:
+    """``value`` as a fresh float array of ``n`` entries (scalars broadcast)."""
+    if isinstance(value, float | int):
+        return np.full(n, float(value))
+    return np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy()
 
 
 def _finite_or_none(value: float) -> float | None:
@@ -723,7 +766,10 @@ def define_grid_exclusivity(problem: Problem, slots: Sequence[int] | np.ndarray)
     imp_t ≤ y_t·import_limit_t·h      (import_exclusive_t)
     exp_t ≤ (1 − y_t)·export_limit_t·h  (export_exclusive_t)
     """
-    slots = np.setdiff1d(np.asarray(slots, dtype=int), list(problem.binary_slots["grid"]))
+    slots = np.asarray(slots, dtype=int)
+    if slots.size == 0:
+        return
+    slots = np.setdiff1d(slots, list(problem.binary_slots["grid"]))
     if slots.size == 0:
         return
     inp = problem.inputs
@@ -754,7 +800,10 @@ def define_battery_exclusivity(problem: Problem, slots: Sequence[int] | np.ndarr
     chs_t + chg_t ≤ z_t·max_charge·h       (charge_exclusive_t)
     dis_t ≤ (1 − z_t)·max_discharge·h      (discharge_exclusive_t)
     """
-    slots = np.setdiff1d(np.asarray(slots, dtype=int), list(problem.binary_slots["battery"]))
+    slots = np.asarray(slots, dtype=int)
+    if slots.size == 0:
+        return
+    slots = np.setdiff1d(slots, list(problem.binary_slots["battery"]))
     if slots.size == 0:
         return
     inp = problem.inputs
