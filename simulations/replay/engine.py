@@ -23,7 +23,6 @@ becomes the export rule ``never`` (the control layer has no other way to stop so
 
 from __future__ import annotations
 
-import itertools
 import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,6 +51,7 @@ from simulations.replay.site import SiteModel
 from tariffs.slots import SlotGrid
 
 Progress = Callable[[int, int], None]
+FALLBACK = "fallback"  # the intent recorded when planning failed
 
 
 @dataclass(frozen=True)
@@ -130,17 +130,24 @@ class _HistoryForecasts:
         self._load = self._solar = np.zeros(0)
         self.fits = 0
 
-    def at(self, now: datetime, grid: SlotGrid) -> tuple[np.ndarray, np.ndarray]:
+    def book(self, now: datetime, grid: SlotGrid) -> SlotGrid | None:
+        """The grid to fit on at ``now`` (bookkeeping updated), or None when no fit is due."""
         t = now.timestamp()
-        if t >= self._fit_until or grid.end.timestamp() > self._grid_end:
-            self._slot_s = grid.minutes * 60
-            extra = int(np.ceil(self._refit_s / self._slot_s))
-            fit_grid = SlotGrid(grid.start, grid.minutes, grid.count + extra)
+        if t < self._fit_until and grid.end.timestamp() <= self._grid_end:
+            return None
+        self._slot_s = grid.minutes * 60
+        extra = int(np.ceil(self._refit_s / self._slot_s))
+        fit_grid = SlotGrid(grid.start, grid.minutes, grid.count + extra)
+        self._fit_start = grid.start.timestamp()
+        self._fit_until = t + self._refit_s
+        self._grid_end = fit_grid.end.timestamp()
+        return fit_grid
+
+    def at(self, now: datetime, grid: SlotGrid) -> tuple[np.ndarray, np.ndarray]:
+        fit_grid = self.book(now, grid)
+        if fit_grid is not None:
             fc = self._forecaster.forecast(fit_grid, self._history, now)
             self._load, self._solar = fc.load_kw, fc.solar_kw
-            self._fit_start = grid.start.timestamp()
-            self._fit_until = t + self._refit_s
-            self._grid_end = fit_grid.end.timestamp()
             self.fits += 1
         first = round((grid.start.timestamp() - self._fit_start) / self._slot_s)
         return self._load[first : first + grid.count], self._solar[first : first + grid.count]
@@ -175,63 +182,156 @@ def run_closed_loop(
     rules: Any = None,
     strategy: str = "wattplan",
     progress: Progress | None = None,
+    workers: int | None = 1,
 ) -> StrategyRun:
-    """Replay the production loop over ``data`` under ``prices`` (see the module docstring)."""
-    config = site.config
-    tz = ZoneInfo(config.site.timezone)
-    minutes = config.planner.slot_minutes
-    slot_s = minutes * 60
-    decision_s = (options.decision_minutes or minutes) * 60
-    if decision_s % slot_s:
-        raise ValueError(f"decision_minutes must be a multiple of the {minutes}-minute slot")
-    trace = data.trace
-    epoch = trace.epoch_s
-    n = len(epoch)
-    dt_s = data.step_s
-    dt_h = dt_s / 3600.0
-    end_s = float(epoch[-1]) + dt_s
-    if options.forecasts == "perfect":
-        forecasts: Any = _PerfectForecasts(data, prices.grid)
-    else:
-        forecasts = _HistoryForecasts(
-            HistoryForecaster(config.site, config.forecast),
-            data.history,
-            options.refit_minutes * 60.0,
-        )
-    exports = _ExportTariffs(prices.tariff, tz, doctor=True)
-    spec = site.spec
-    cap = spec.capacity_kwh
-    eff = spec.round_trip_efficiency
+    """Replay the production loop over ``data`` under ``prices`` (see the module docstring).
+
+    ``workers`` > 1 (None: one per CPU) replays chunks of the period in parallel processes and
+    fixes them up exactly (:mod:`simulations.replay.parallel`): the result is identical.
+    """
+    if workers != 1:
+        from simulations.replay.parallel import Job, run_jobs
+
+        job = Job(strategy, data, prices, site, options, rules, closed_loop=True)
+        report = None if progress is None else (lambda _job, done, total: progress(done, total))
+        return run_jobs([job], workers=workers, progress=report)[0]
+    loop = ClosedLoop(data, prices, site, options, rules)
+    ledger = loop.new_ledger()
     state = PowerwallState(soe_kwh=site.initial_soe_kwh)
-    ledger = Ledger(epoch, dt_h)
-    price_start = prices.grid.start.timestamp()
-    price_end = prices.grid.end.timestamp()
-    # Decision boundaries: multiples of the decision interval (UTC), plus the data's start.
-    first_decision = np.floor(epoch[0] / decision_s) * decision_s
-    bounds = np.arange(first_decision + decision_s, end_s, decision_s)
-    cuts = np.concatenate([[0], np.searchsorted(epoch, bounds - 1e-6), [n]])
-    ideal = options.control == "ideal"  # direct dispatch: no reserve-rate charging limit
     previous = None
-    failures = 0
-    intents: dict[str, int] = {}
-    plan_s = forecast_s = control_s = physics_s = 0.0
-    notes: list[str] = []
-    for a, b in itertools.pairwise(cuts):
-        if a >= b:
-            continue
-        now_s = float(epoch[a])
-        now = datetime.fromtimestamp(now_s, UTC)
-        grid_start = np.floor(now_s / slot_s) * slot_s
-        if options.horizon_hours is None:
-            horizon_end = end_s
+    intents: list[str] = []
+    forecasts = loop.new_forecasts()
+    n = len(data.trace.epoch_s)
+    for d in range(loop.count):
+        state, previous, intent = loop.decide(d, state, previous, forecasts, ledger)
+        intents.append(intent)
+        if progress is not None:
+            progress(int(loop.bounds[d, 1]), n)
+    return loop.finish(ledger, intents, forecasts.fits, strategy)
+
+
+class ClosedLoop:
+    """The closed loop's fixed parts (forecasts, tariffs, decision times), one decision at a time.
+
+    Attributes
+    ----------
+    bounds : numpy.ndarray
+        Per decision, the data steps it governs: ``[first, end)`` (shape ``(decisions, 2)``).
+    count : int
+        Number of decisions.
+    seconds : dict
+        Time spent in ``forecast``, ``plan``, ``control``, ``physics`` so far. [s]
+    """
+
+    def __init__(
+        self,
+        data: ReplayData,
+        prices: PeriodPrices,
+        site: SiteModel,
+        options: ClosedLoopOptions,
+        rules: Any = None,
+    ) -> None:
+        config = site.config
+        self.data, self.prices, self.site, self.options, self.rules = (
+            data,
+            prices,
+            site,
+            options,
+            rules,
+        )
+        self.config = config
+        self.tz = ZoneInfo(config.site.timezone)
+        self.minutes = config.planner.slot_minutes
+        self.slot_s = self.minutes * 60
+        decision_s = (options.decision_minutes or self.minutes) * 60
+        if decision_s % self.slot_s:
+            raise ValueError(
+                f"decision_minutes must be a multiple of the {self.minutes}-minute slot"
+            )
+        self.decision_s = decision_s
+        epoch = data.trace.epoch_s
+        n = len(epoch)
+        self.dt_h = data.step_s / 3600.0
+        self.end_s = float(epoch[-1]) + data.step_s
+        self.exports = _ExportTariffs(prices.tariff, self.tz, doctor=True)
+        self.price_start = prices.grid.start.timestamp()
+        self.price_end = prices.grid.end.timestamp()
+        # Decision boundaries: multiples of the decision interval (UTC), plus the data's start.
+        first_decision = np.floor(epoch[0] / decision_s) * decision_s
+        times = np.arange(first_decision + decision_s, self.end_s, decision_s)
+        cuts = np.concatenate([[0], np.searchsorted(epoch, times - 1e-6), [n]])
+        pairs = np.stack([cuts[:-1], cuts[1:]], axis=1).astype(np.int64)
+        self.bounds = pairs[pairs[:, 0] < pairs[:, 1]]
+        self.count = len(self.bounds)
+        self.ideal = options.control == "ideal"  # direct dispatch: no reserve-rate limit
+        self.seconds = {"forecast": 0.0, "plan": 0.0, "control": 0.0, "physics": 0.0}
+        self._perfect: _PerfectForecasts | None = None
+
+    def new_ledger(self) -> Ledger:
+        """An empty ledger over the whole period."""
+        return Ledger(self.data.trace.epoch_s, self.dt_h)
+
+    def new_forecasts(self) -> Any:
+        """A fresh forecast source (the history forecaster fits at its first decision)."""
+        if self.options.forecasts == "perfect":
+            if self._perfect is None:
+                self._perfect = _PerfectForecasts(self.data, self.prices.grid)
+            return self._perfect
+        return _HistoryForecasts(
+            HistoryForecaster(self.config.site, self.config.forecast),
+            self.data.history,
+            self.options.refit_minutes * 60.0,
+        )
+
+    def grid_at(self, d: int) -> tuple[datetime, SlotGrid]:
+        """Decision ``d``'s time and planning horizon."""
+        now_s = float(self.data.trace.epoch_s[self.bounds[d, 0]])
+        grid_start = np.floor(now_s / self.slot_s) * self.slot_s
+        if self.options.horizon_hours is None:
+            horizon_end = self.end_s
         else:
-            horizon_end = min(grid_start + options.horizon_hours * 3600.0, price_end)
-        count = max(int(np.ceil((horizon_end - grid_start) / slot_s)), 1)
-        grid = SlotGrid(datetime.fromtimestamp(grid_start, UTC), minutes, count)
+            horizon_end = min(grid_start + self.options.horizon_hours * 3600.0, self.price_end)
+        count = max(int(np.ceil((horizon_end - grid_start) / self.slot_s)), 1)
+        return datetime.fromtimestamp(now_s, UTC), SlotGrid(
+            datetime.fromtimestamp(grid_start, UTC), self.minutes, count
+        )
+
+    def fit_points(self) -> list[int]:
+        """Decisions at which the sequential replay (re-)fits its forecaster.
+
+        The forecaster's state after a fit depends only on that decision's time and horizon,
+        so a replay started fresh at a fit point forecasts exactly as the sequential one does.
+        With perfect forecasts every decision qualifies.
+        """
+        if self.options.forecasts == "perfect":
+            return list(range(self.count))
+        schedule = _HistoryForecasts(None, None, self.options.refit_minutes * 60.0)
+        return [d for d in range(self.count) if schedule.book(*self.grid_at(d)) is not None]
+
+    def decide(
+        self,
+        d: int,
+        state: PowerwallState,
+        previous: Any,
+        forecasts: Any,
+        ledger: Ledger,
+    ) -> tuple[PowerwallState, Any, str]:
+        """Decision ``d`` from ``state`` and the ``previous`` plan: plan, control, physics.
+
+        Records the governed steps in ``ledger``; returns the state after them, the plan made
+        (None when planning failed) and the intent acted on.
+        """
+        site, spec, prices = self.site, self.site.spec, self.prices
+        trace = self.data.trace
+        epoch = trace.epoch_s
+        cap = spec.capacity_kwh
+        a, b = (int(x) for x in self.bounds[d])
+        now, grid = self.grid_at(d)
+        count = grid.count
         t0 = _time.perf_counter()
         load_kw, solar_kw = forecasts.at(now, grid)
         t1 = _time.perf_counter()
-        first = round((grid_start - price_start) / slot_s)
+        first = round((grid.start.timestamp() - self.price_start) / self.slot_s)
         request = PlanRequest(
             now=now,
             grid=grid,
@@ -240,28 +340,27 @@ def run_closed_loop(
                 capacity_kwh=cap,
                 max_charge_kw=spec.max_charge_kw,
                 max_discharge_kw=spec.max_discharge_kw,
-                round_trip_efficiency=eff,
+                round_trip_efficiency=spec.round_trip_efficiency,
             ),
             import_price=prices.import_price[first : first + count],
             export_price=prices.export_price[first : first + count],
             load_kw=load_kw,
             solar_kw=solar_kw,
-            rules=rules,
-            context=options.context or {},
+            rules=self.rules,
+            context=self.options.context or {},
             previous=previous,
-            limits={} if ideal else planner_limits(site.capabilities, count),
+            limits={} if self.ideal else planner_limits(site.capabilities, count),
         )
-        result = plan_cycle(request, config, cost_rules=False, baselines=False)
+        result = plan_cycle(request, self.config, cost_rules=False, baselines=False)
         t2 = _time.perf_counter()
         plan = result.outcome.plan
         if plan is None:
-            failures += 1
             settings = Settings(
                 mode=OperationMode.SELF_CONSUMPTION,
                 backup_reserve_percent=site.floor_raw_percent,
             )
-            intent = "fallback"
-        elif ideal:
+            intent = FALLBACK
+        elif self.ideal:
             net_kwh = float(plan.discharge_kwh[0] - plan.charge_kwh[0])
             settings = Settings(
                 mode=OperationMode.SELF_CONSUMPTION,
@@ -271,13 +370,12 @@ def run_closed_loop(
             )
             intent = "dispatch"
         else:
-            settings, intent = _settings(plan, result, now, state.soe_kwh, site, exports)
-        previous = plan
-        intents[intent] = intents.get(intent, 0) + 1
+            settings, intent = _settings(plan, result, now, state.soe_kwh, site, self.exports)
         reserve_kwh = settings.backup_reserve_percent / 100.0 * cap
         if settings.mode is OperationMode.BACKUP:
             reserve_kwh = cap
         t3 = _time.perf_counter()
+        dt_h = self.dt_h
         for k in range(a, b):
             state, flows = step(
                 spec,
@@ -292,36 +390,47 @@ def run_closed_loop(
             )
             ledger.record(k, state, flows, reserve_kwh)
         t4 = _time.perf_counter()
-        forecast_s += t1 - t0
-        plan_s += t2 - t1
-        control_s += t3 - t2
-        physics_s += t4 - t3
-        if progress is not None:
-            progress(int(b), n)
-    if failures:
-        notes.append(f"{failures} plans failed; self-powered at the reserve floor instead")
-    stats = {
-        "decisions": int(sum(intents.values())),
-        "plan_failures": failures,
-        "forecast_fits": forecasts.fits,
-        "intents": intents,
-        "seconds": {
-            "forecast": round(forecast_s, 3),
-            "plan": round(plan_s, 3),
-            "control": round(control_s, 3),
-            "physics": round(physics_s, 3),
-        },
-    }
-    return StrategyRun.from_ledger(
-        ledger,
-        strategy=strategy,
-        prices=prices,
-        initial_soe_kwh=site.initial_soe_kwh,
-        capacity_kwh=cap,
-        tz=tz,
-        notes=tuple(notes),
-        stats=stats,
-    )
+        seconds = self.seconds
+        seconds["forecast"] += t1 - t0
+        seconds["plan"] += t2 - t1
+        seconds["control"] += t3 - t2
+        seconds["physics"] += t4 - t3
+        return state, plan, intent
+
+    def finish(
+        self,
+        ledger: Ledger,
+        intents: list[str],
+        fits: int,
+        strategy: str,
+        extra_stats: dict | None = None,
+    ) -> StrategyRun:
+        """The run from a filled ledger and the intent of every decision."""
+        counts: dict[str, int] = {}
+        for intent in intents:
+            counts[intent] = counts.get(intent, 0) + 1
+        failures = counts.get(FALLBACK, 0)
+        notes = []
+        if failures:
+            notes.append(f"{failures} plans failed; self-powered at the reserve floor instead")
+        stats = {
+            "decisions": len(intents),
+            "plan_failures": failures,
+            "forecast_fits": fits,
+            "intents": counts,
+            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+            **(extra_stats or {}),
+        }
+        return StrategyRun.from_ledger(
+            ledger,
+            strategy=strategy,
+            prices=self.prices,
+            initial_soe_kwh=self.site.initial_soe_kwh,
+            capacity_kwh=self.site.spec.capacity_kwh,
+            tz=self.tz,
+            notes=tuple(notes),
+            stats=stats,
+        )
 
 
 def _settings(

@@ -1,0 +1,436 @@
+"""Parallel-in-time replay: chunks of the period in parallel processes, then an exact fix-up.
+
+The closed loop is sequential by nature: each decision starts from the battery's stored energy
+and the previous plan (the stability penalty) that the decision before left. To use several
+cores without changing a single number:
+
+1. **split** the decisions into ``K`` chunks of at least :data:`MIN_CHUNK_DAYS` days, each
+   starting at a decision where the sequential replay (re-)fits its forecaster (with the
+   default daily refit: the same time every day), so a chunk's forecasts are exactly the
+   sequential ones;
+2. **guess**: every chunk runs in its own process (fork; nothing is pickled on the way in),
+   chunk 0 from the true initial state, chunk ``k > 0`` from a guess (the site's initial
+   stored energy and no previous plan). Each records, before every decision, the carried state
+   it decided from;
+3. **fix up**, in order: chunk ``k > 0`` is re-run decision by decision from the true end
+   state of chunk ``k − 1``. Before each decision the true carried state is compared with the
+   guessed run's state at the same decision. Once they are equal the rest of the chunk is
+   necessarily identical (the loop is deterministic in that state), and is spliced in from
+   the guessed run. If they never meet, the re-run simply completes the chunk.
+
+**Equality is exact**, never a tolerance, so the spliced ledger is bit-identical to the
+sequential one: stored energy is compared as floats with ``==``; the previous plan through a
+128-bit BLAKE2b digest of its exact bytes (grid, status, every per-slot array, start stored
+energy, first-slot hours, actions, cost). Left out are the plan's ``objective_p`` (it includes
+the stability penalty against the plan *before* it, and nothing reads it afterwards) and its
+timings. The lifetime charge/discharge counters never influence a decision and are
+cumulative, so they are not compared: the spliced end state carries the true counters at the
+meeting point plus the guessed run's increments after it.
+
+Statistics (``stats["parallel"]``): workers, chunk first decisions, decisions re-run per chunk
+(chunk 0: always 0), and whether each chunk converged. ``stats["seconds"]`` then adds CPU
+seconds over all processes (including the re-runs), not wall time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import multiprocessing as mp
+import os
+import queue as queue_mod
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+
+from simulations.powerwall import PowerwallState
+from simulations.replay.data import ReplayData
+from simulations.replay.engine import ClosedLoop, ClosedLoopOptions
+from simulations.replay.ledger import StrategyRun
+from simulations.replay.prices import PeriodPrices
+from simulations.replay.site import SiteModel
+
+MIN_CHUNK_DAYS = 7.0  # shorter chunks are not worth a process and rarely converge [days]
+LEDGER_ARRAYS = (
+    "grid_kw",
+    "battery_kw",
+    "solar_kw",
+    "load_kw",
+    "curtailed_kw",
+    "soe_kwh",
+    "reserve_kwh",
+)
+JobProgress = Callable[[int, int, int], None]  # (job index, steps done, steps in total)
+
+
+@dataclass(frozen=True, eq=False)
+class Job:
+    """One strategy to replay on one tariff's prices.
+
+    ``closed_loop`` (default: the strategy is ``wattplan``) runs :func:`run_closed_loop` in
+    chunks; anything else runs :func:`run_strategy` whole in one process.
+    """
+
+    strategy: str
+    data: ReplayData
+    prices: PeriodPrices
+    site: SiteModel
+    options: ClosedLoopOptions = field(default_factory=ClosedLoopOptions)
+    rules: Any = None
+    closed_loop: bool | None = None
+
+    @property
+    def chunked(self) -> bool:
+        """Whether this job is the closed loop (the only strategy run in chunks)."""
+        return self.strategy == "wattplan" if self.closed_loop is None else self.closed_loop
+
+
+@dataclass(frozen=True, eq=False)
+class ChunkRun:
+    """A chunk replayed from a guessed (or, for chunk 0, the true) initial state.
+
+    Per decision ``first ≤ d < last`` (index ``d − first``): ``soe_at`` [kWh] and
+    ``counters_at`` (lifetime charged, discharged [kWh]) before it, ``digest_at`` of the
+    previous plan it saw, ``intents`` acted on. ``rows`` are the ledger's arrays over the
+    chunk's steps ``[step_first, step_end)``.
+    """
+
+    first: int
+    last: int
+    step_first: int
+    step_end: int
+    rows: dict[str, np.ndarray]
+    soe_at: np.ndarray
+    counters_at: np.ndarray
+    digest_at: list[bytes]
+    intents: list[str]
+    end_state: PowerwallState
+    end_plan: Any
+    fits: int
+    seconds: dict[str, float]
+
+
+def plan_digest(plan: Any) -> bytes:
+    """A 128-bit digest of everything in a plan a later decision could read (exact bytes)."""
+    if plan is None:
+        return b""
+    h = hashlib.blake2b(digest_size=16)
+    grid = plan.grid
+    head = (
+        grid.start.timestamp(),
+        grid.minutes,
+        grid.count,
+        str(plan.status),
+        float(plan.start_soe_kwh),
+        plan.first_slot_hours,
+        tuple(str(a) for a in plan.actions),
+        float(plan.cost_gbp),
+    )
+    h.update(repr(head).encode())
+    for f in fields(plan):
+        value = getattr(plan, f.name)
+        if isinstance(value, np.ndarray):
+            array = np.ascontiguousarray(value)
+            h.update(f"{f.name}:{array.dtype.str}:{array.shape}".encode())
+            h.update(array.tobytes())
+    return h.digest()
+
+
+def chunk_spans(
+    loop: ClosedLoop, workers: int, *, min_days: float = MIN_CHUNK_DAYS
+) -> list[tuple[int, int]]:
+    """Decision ranges ``[first, last)``: up to ``workers`` chunks of ≥ ``min_days`` each.
+
+    Chunks start at forecaster fit points (see :meth:`ClosedLoop.fit_points`) nearest to an
+    even split; one span (the whole period) when the period is too short to split.
+    """
+    min_decisions = max(1, int(np.ceil(min_days * 86400 / loop.decision_s)))
+    k = min(workers, loop.count // min_decisions)
+    if k < 2:
+        return [(0, loop.count)]
+    candidates = np.array([d for d in loop.fit_points() if d > 0], dtype=np.int64)
+    cuts = [0]
+    for i in range(1, k):
+        if candidates.size == 0:
+            break
+        target = loop.count * i / k
+        cut = int(candidates[np.argmin(np.abs(candidates - target))])
+        if cut - cuts[-1] >= min_decisions and loop.count - cut >= min_decisions:
+            cuts.append(cut)
+    cuts.append(loop.count)
+    return list(itertools.pairwise(cuts))
+
+
+def run_chunk(
+    job: Job, first: int, last: int, report: Callable[[int], None] | None = None
+) -> ChunkRun:
+    """Replay decisions ``[first, last)``; chunk 0 from the true state, others from a guess."""
+    loop = ClosedLoop(job.data, job.prices, job.site, job.options, job.rules)
+    ledger = loop.new_ledger()
+    forecasts = loop.new_forecasts()
+    state = PowerwallState(soe_kwh=job.site.initial_soe_kwh)
+    previous = None
+    n = last - first
+    soe_at = np.empty(n)
+    counters_at = np.empty((n, 2))
+    digest_at: list[bytes] = []
+    intents: list[str] = []
+    every = max(1, n // 50)
+    for i, d in enumerate(range(first, last)):
+        soe_at[i] = state.soe_kwh
+        counters_at[i] = (state.charged_kwh, state.discharged_kwh)
+        digest_at.append(plan_digest(previous))
+        state, previous, intent = loop.decide(d, state, previous, forecasts, ledger)
+        intents.append(intent)
+        if report is not None and (i + 1) % every == 0:
+            report(int(loop.bounds[d, 1] - loop.bounds[first, 0]))
+    a, b = int(loop.bounds[first, 0]), int(loop.bounds[last - 1, 1])
+    return ChunkRun(
+        first=first,
+        last=last,
+        step_first=a,
+        step_end=b,
+        rows={name: getattr(ledger, name)[a:b].copy() for name in LEDGER_ARRAYS},
+        soe_at=soe_at,
+        counters_at=counters_at,
+        digest_at=digest_at,
+        intents=intents,
+        end_state=state,
+        end_plan=previous,
+        fits=getattr(forecasts, "fits", 0),
+        seconds=dict(loop.seconds),
+    )
+
+
+def assemble(
+    job: Job, chunks: list[ChunkRun], *, workers: int, report: Callable[[int], None] | None = None
+) -> StrategyRun:
+    """Fix the chunks up in order against the true state and splice them (module docstring)."""
+    loop = ClosedLoop(job.data, job.prices, job.site, job.options, job.rules)
+    ledger = loop.new_ledger()
+    intents: list[str] = []
+    rerun: list[int] = []
+    converged: list[bool] = []
+    state = previous = None
+    for k, chunk in enumerate(chunks):
+        meet = chunk.first if k == 0 else None
+        if k > 0:
+            forecasts = loop.new_forecasts()
+            digest = plan_digest(previous)
+            for d in range(chunk.first, chunk.last):
+                i = d - chunk.first
+                if state.soe_kwh == chunk.soe_at[i] and digest == chunk.digest_at[i]:
+                    meet = d
+                    break
+                state, previous, intent = loop.decide(d, state, previous, forecasts, ledger)
+                intents.append(intent)
+                digest = plan_digest(previous)
+        rerun.append((chunk.last if meet is None else meet) - chunk.first)
+        converged.append(meet is not None)
+        if meet is not None:
+            i = meet - chunk.first
+            a = int(loop.bounds[meet, 0])
+            offset = a - chunk.step_first
+            for name in LEDGER_ARRAYS:
+                getattr(ledger, name)[a : chunk.step_end] = chunk.rows[name][offset:]
+            intents.extend(chunk.intents[i:])
+            charged, discharged = (
+                (0.0, 0.0)
+                if state is None
+                else (
+                    state.charged_kwh,
+                    state.discharged_kwh,
+                )
+            )
+            end = chunk.end_state
+            state = PowerwallState(
+                soe_kwh=end.soe_kwh,
+                charged_kwh=charged + (end.charged_kwh - chunk.counters_at[i, 0]),
+                discharged_kwh=discharged + (end.discharged_kwh - chunk.counters_at[i, 1]),
+            )
+            previous = chunk.end_plan
+        if report is not None:
+            report(chunk.step_end)
+    for chunk in chunks:
+        for name, seconds in chunk.seconds.items():
+            loop.seconds[name] += seconds
+    extra = {
+        "parallel": {
+            "workers": workers,
+            "chunk_starts": [c.first for c in chunks],
+            "chunk_decisions": [c.last - c.first for c in chunks],
+            "rerun_decisions": rerun,
+            "converged": converged,
+        }
+    }
+    return loop.finish(
+        ledger, intents, sum(c.fits for c in chunks), job.strategy, extra_stats=extra
+    )
+
+
+# -- processes ---------------------------------------------------------------------------
+
+_JOBS: list[Job] = []  # inherited by forked workers: nothing is pickled on the way in
+_QUEUE: Any = None
+
+
+def _report(job: int, chunk: int) -> Callable[[int], None]:
+    def report(done: int) -> None:
+        _QUEUE.put((job, chunk, done))
+
+    return report
+
+
+def _worker_init() -> None:
+    if _QUEUE is not None:
+        _QUEUE.cancel_join_thread()  # never block a worker's exit on unread progress
+
+
+def _run_unit(unit: tuple) -> Any:
+    kind, j = unit[0], unit[1]
+    job = _JOBS[j]
+    total = len(job.data.trace.epoch_s)
+    if kind == "chunk":
+        first, last, chunk = unit[2], unit[3], unit[4]
+        return run_chunk(job, first, last, _report(j, chunk))
+    from simulations.replay.strategies import run_strategy
+
+    every = max(1, total // 50)
+    last_sent = [-every]
+
+    def progress(done: int, _total: int) -> None:
+        if done - last_sent[0] >= every or done == _total:
+            last_sent[0] = done
+            _QUEUE.put((j, None, done))
+
+    return run_strategy(
+        job.strategy,
+        job.data,
+        job.prices,
+        job.site,
+        options=job.options,
+        rules=job.rules,
+        progress=progress,
+    )
+
+
+def default_workers() -> int:
+    """One worker per CPU. [-]"""
+    return os.cpu_count() or 1
+
+
+def run_jobs(
+    jobs: list[Job], *, workers: int | None = None, progress: JobProgress | None = None
+) -> list[StrategyRun]:
+    """Replay every job, using up to ``workers`` processes (None: one per CPU); in job order.
+
+    The closed-loop jobs are split into chunks (:func:`chunk_spans`) and fixed up in this
+    process as soon as all their chunks are in; the other jobs run whole in a worker. With one
+    worker, one unit of work, or no ``fork`` start method, everything runs here, in order.
+    """
+    from simulations.replay.strategies import run_strategy
+
+    workers = default_workers() if workers is None else max(1, workers)
+    units: list[tuple] = []
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for j, job in enumerate(jobs):
+        if job.chunked and workers > 1:
+            loop = ClosedLoop(job.data, job.prices, job.site, job.options, job.rules)
+            spans[j] = chunk_spans(loop, workers)
+        if len(spans.get(j, ())) > 1:
+            units.extend(("chunk", j, a, b, i) for i, (a, b) in enumerate(spans[j]))
+        else:
+            spans.pop(j, None)
+            units.append(("whole", j))
+    if workers == 1 or len(units) < 2 or "fork" not in mp.get_all_start_methods():
+        return [_run_here(run_strategy, j, job, progress) for j, job in enumerate(jobs)]
+    return _run_pool(jobs, units, spans, workers, progress)
+
+
+def _run_here(run_strategy: Callable, j: int, job: Job, progress: JobProgress | None):
+    report = None if progress is None else (lambda done, total: progress(j, done, total))
+    if job.chunked:
+        from simulations.replay.engine import run_closed_loop
+
+        return run_closed_loop(
+            job.data,
+            job.prices,
+            job.site,
+            options=job.options,
+            rules=job.rules,
+            strategy=job.strategy,
+            progress=report,
+        )
+    return run_strategy(
+        job.strategy,
+        job.data,
+        job.prices,
+        job.site,
+        options=job.options,
+        rules=job.rules,
+        progress=report,
+    )
+
+
+def _run_pool(
+    jobs: list[Job],
+    units: list[tuple],
+    spans: dict[int, list[tuple[int, int]]],
+    workers: int,
+    progress: JobProgress | None,
+) -> list[StrategyRun]:
+    global _JOBS, _QUEUE
+    ctx = mp.get_context("fork")
+    _JOBS, _QUEUE = list(jobs), ctx.Queue()
+    results: dict[int, StrategyRun] = {}
+    chunks: dict[int, dict[int, ChunkRun]] = {j: {} for j in spans}
+    chunk_done: dict[tuple[int, int], int] = {}
+    totals = {j: len(job.data.trace.epoch_s) for j, job in enumerate(jobs)}
+
+    def drain() -> None:
+        while True:
+            try:
+                j, chunk, done = _QUEUE.get_nowait()
+            except queue_mod.Empty:
+                return
+            if progress is None:
+                continue
+            if chunk is not None:  # steps done over the job's chunks; the fix-up ends it
+                chunk_done[(j, chunk)] = done
+                done = sum(v for (jj, _), v in chunk_done.items() if jj == j)
+                done = min(done, totals[j] - 1)
+            progress(j, done, totals[j])
+
+    try:
+        with ProcessPoolExecutor(
+            max_workers=min(workers, len(units)), mp_context=ctx, initializer=_worker_init
+        ) as pool:
+            pending: dict[Future, tuple] = {pool.submit(_run_unit, u): u for u in units}
+            while pending:
+                finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                drain()
+                for future in finished:
+                    unit = pending.pop(future)
+                    j = unit[1]
+                    if unit[0] == "whole":
+                        results[j] = future.result()
+                        if progress is not None:
+                            progress(j, totals[j], totals[j])
+                        continue
+                    chunks[j][unit[2]] = future.result()
+                    if len(chunks[j]) == len(spans[j]):
+                        ordered = [chunks[j][a] for a, _ in spans[j]]
+                        report = None
+                        if progress is not None:
+
+                            def report(done, j=j):
+                                return progress(j, done, totals[j])
+
+                        results[j] = assemble(jobs[j], ordered, workers=workers, report=report)
+            drain()
+    finally:
+        _JOBS, _QUEUE = [], None
+    return [results[j] for j in range(len(jobs))]
