@@ -67,6 +67,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--step-minutes", type=float, help="resample the data to this step (default: its own)"
     )
+    p.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="processes for independent tariff × strategy runs and the closed loop's "
+        "parallel-in-time chunks (default: one per CPU; 1 = sequential). Results are identical",
+    )
     p.add_argument("--csv", type=Path, metavar="FILE", help="write the per-day CSV")
     p.add_argument("--plot", type=Path, metavar="DIR", help="write PNG plots to DIR")
     p.add_argument("--json", action="store_true", help="print only JSON")
@@ -86,8 +93,8 @@ def run(args: argparse.Namespace) -> int:
         demo_data,
         load_data,
         period_prices,
-        run_strategy,
     )
+    from simulations.replay.parallel import Job, run_jobs
     from simulations.replay.report import Comparison, plot, write_csv
     from simulations.replay.validate import actual_run, compare_days
 
@@ -124,30 +131,34 @@ def run(args: argparse.Namespace) -> int:
     region = args.region or config.tariff.region
     comparison = Comparison(data=data, tz=tz)
     tariff_keys = args.tariff or [config.tariff.product]
+    if args.workers is not None and args.workers < 1:
+        raise ReplayError(f"--workers must be at least 1, got {args.workers}")
+    jobs: list[Job] = []
+    for key in tariff_keys:
+        tariff = _tariff(key, region, config, data)
+        prices = period_prices(tariff, data.start, data.end, minutes, args.horizon_hours + 1)
+        comparison.prices[key] = prices
+        jobs.extend(Job(s, data, prices, site, options, rules) for s in strategies)
     with _progress(enabled=sys.stderr.isatty()) as bar:
-        for key in tariff_keys:
-            tariff = _tariff(key, region, config, data)
-            prices = period_prices(tariff, data.start, data.end, minutes, args.horizon_hours + 1)
-            comparison.prices[key] = prices
-            for strategy in strategies:
-                task = bar.add(f"{key}: {strategy}")
-                run_ = run_strategy(
-                    strategy,
-                    data,
-                    prices,
-                    site,
-                    options=options,
-                    rules=rules,
-                    progress=lambda done, total, task=task: bar.update(task, done, total),
+        tasks = [
+            bar.add(f"{tariff_keys[j // len(strategies)]}: {job.strategy}")
+            for j, job in enumerate(jobs)
+        ]
+        runs = run_jobs(
+            jobs,
+            workers=args.workers,
+            progress=lambda j, done, total: bar.update(tasks[j], done, total),
+        )
+    for t, key in enumerate(tariff_keys):
+        for run_ in runs[t * len(strategies) : (t + 1) * len(strategies)]:
+            comparison.add(key, run_)
+        actual = actual_run(data, comparison.prices[key], site)
+        if actual is not None:
+            comparison.add(key, actual)
+            if (key, "wattplan") in comparison.runs:
+                comparison.validation[key] = compare_days(
+                    actual, comparison.runs[(key, "wattplan")], data, tz
                 )
-                comparison.add(key, run_)
-            actual = actual_run(data, prices, site)
-            if actual is not None:
-                comparison.add(key, actual)
-                if (key, "wattplan") in comparison.runs:
-                    comparison.validation[key] = compare_days(
-                        actual, comparison.runs[(key, "wattplan")], data, tz
-                    )
     per_day = comparison.per_day()
     for row in per_day:
         if row["strategy"] == "wattplan":

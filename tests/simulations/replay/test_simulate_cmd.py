@@ -76,3 +76,19 @@ def test_a_no_export_rule_reduces_export(flux, site):
     assert free.export_kwh.sum() > 10.0
     assert banned.export_kwh.sum() < 0.05 * free.export_kwh.sum()
     assert banned.cost_gbp > free.cost_gbp
+
+
+def test_workers_give_the_same_results_as_sequential(capsys):
+    base = ["simulate", "--demo", "--days", "2", "--start", "2025-05-10", "--json"]
+    outputs = []
+    for workers in ("1", "2"):
+        assert main([*base, "--workers", workers]) == 0
+        outputs.append(json.loads(capsys.readouterr().out)["results"])
+    assert outputs[0] == outputs[1]
+    assert {r["strategy"] for r in outputs[1]} >= {"wattplan", "no-battery", "time-based"}
+
+
+def test_workers_must_be_positive(capsys):
+    code = main(["simulate", "--demo", "--days", "2", "--workers", "0", "--json"])
+    assert code == 2
+    assert "--workers" in capsys.readouterr().err
