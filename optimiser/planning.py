@@ -8,7 +8,7 @@ edges (the CLI, the service loop, the replay), which all call this function.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -184,13 +184,21 @@ def build_inputs(request: PlanRequest, config: Config) -> PlanInputs:
     )
 
 
-def plan_cycle(request: PlanRequest, config: Config, *, cost_rules: bool = True) -> PlanResult:
+def plan_cycle(
+    request: PlanRequest,
+    config: Config,
+    *,
+    cost_rules: bool = True,
+    hooks: tuple[Callable[..., None], ...] = (),
+) -> PlanResult:
     """Plan once: build inputs, apply rules as a hook, solve, and price the baselines.
 
     With rules and ``cost_rules``, the same inputs are also solved without the rules so the
-    report can say what the rules cost. [£]
+    report can say what the rules cost. [£] ``hooks`` are extra planner hooks (after the
+    rules' hook), e.g. a test's injected infeasibility.
     """
     inputs = build_inputs(request, config)
+    extra_hooks = hooks
     report = None
     hooks = ()
     planned_inputs = inputs
@@ -216,7 +224,7 @@ def plan_cycle(request: PlanRequest, config: Config, *, cost_rules: bool = True)
             bare = plan(inputs)
             without = bare.plan.cost_gbp if bare.plan is not None else None
         report = RulesReport(effects, applied, without)
-    outcome = plan(planned_inputs, hooks=hooks)
+    outcome = plan(planned_inputs, hooks=tuple(hooks) + tuple(extra_hooks))
     return PlanResult(
         request=request,
         inputs=planned_inputs,
