@@ -25,6 +25,8 @@ COMMANDS = (
     "emulator_cmd",
     "tariffs_cmd",
     "record_cmd",
+    "run_cmd",
+    "doctor_cmd",
 )
 
 

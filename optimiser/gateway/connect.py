@@ -18,16 +18,18 @@ from simulations.clock import AcceleratedClock
 log = logging.getLogger(__name__)
 
 
-def embedded_emulator(now: datetime | None = None):
-    """A (not yet started) demo emulator on a free loopback port, its clock at real time.
+def embedded_emulator(now: datetime | None = None, *, clock=None):
+    """A (not yet started) demo emulator on a free loopback port, its clock at real time
+    (or ``clock``, e.g. the accelerated clock of ``wattplan run --speed``).
 
     Driven by ``simulations.datasets.demo_trace`` when that module exists, else by the built-in
     UK household day.
     """
     from simulations.emulator import GatewayEmulator, uk_household_day
 
-    start = now or datetime.now(UTC)
-    clock = AcceleratedClock(start=start, speed=1.0)
+    if clock is None:
+        clock = AcceleratedClock(start=now or datetime.now(UTC), speed=1.0)
+    start = clock.now()
     try:
         from simulations.datasets import demo_trace  # type: ignore[attr-defined]
     except ImportError:
@@ -38,14 +40,15 @@ def embedded_emulator(now: datetime | None = None):
 
 
 @contextmanager
-def open_gateway(config: Config, *, username: str | None = None) -> Iterator[Gateway]:
+def open_gateway(config: Config, *, username: str | None = None, clock=None) -> Iterator[Gateway]:
     """A logged-in-on-demand :class:`Gateway` for ``config``; closes it (and any emulator) after.
 
     With ``config.gateway`` None it starts the embedded emulator in-process, pins its fresh
-    certificate in memory and uses its customer (or installer) password.
+    certificate in memory and uses its customer (or installer) password; ``clock`` drives the
+    embedded emulator (ignored for a real gateway).
     """
     if config.gateway is None:
-        emulator = embedded_emulator().start()
+        emulator = embedded_emulator(clock=clock).start()
         try:
             role = username or "customer"
             password = (
