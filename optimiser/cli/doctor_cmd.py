@@ -94,7 +94,7 @@ def diagnose(config_path: Path | None, *, backend: str | None = None) -> list[Ch
                 "config",
                 False,
                 str(exc),
-                "fix the file (`wattplan config validate` shows every problem) or remove it "
+                "fix the file (`wattplan config check` shows every problem) or remove it "
                 "to use the embedded emulator",
             )
         )

@@ -126,3 +126,31 @@ def test_doctor_checks_the_fleet_token_site_and_budget(env, capsys):
         assert main(["--config", str(config), "doctor"]) == 1
         out = capsys.readouterr().out
         assert "✗ fleet site" in out and "hint:" in out
+
+
+@pytest.mark.parametrize(
+    ("unit", "command"),
+    [("wattplan-run.service", "run"), ("wattplan-plan.service", "plan")],
+)
+def test_systemd_units_run_real_commands_with_the_safety_settings(unit, command):
+    import configparser
+
+    from optimiser.cli import build_parser
+
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.optionxform = str
+    parser.read(ROOT / "examples" / "systemd" / unit)
+    service = parser["Service"]
+    argv = service["ExecStart"].split()[1:]
+    args = build_parser().parse_args(argv)
+    assert args.command == command
+    assert service["User"] == "wattplan" and service["EnvironmentFile"].startswith("/etc/")
+    assert service["NoNewPrivileges"] == "yes" and service["ProtectSystem"] == "strict"
+    if command == "run":
+        assert service["Restart"] == "on-failure"
+        assert int(service["TimeoutStopSec"]) >= 30  # time to revert a forced state
+    else:
+        assert args.apply
+        timer = configparser.ConfigParser(strict=False, interpolation=None)
+        timer.read(ROOT / "examples" / "systemd" / "wattplan-plan.timer")
+        assert timer["Timer"]["OnCalendar"] == "*-*-* 21:00:00"
