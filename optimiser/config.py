@@ -225,6 +225,17 @@ class ControlConfig(_Strict):
     settle_minutes: float = Field(
         5.0, ge=0, description="how long the device takes to act on a change; applied early"
     )
+    nightly_plan_time: str = Field(
+        "21:00",
+        pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+        description="`wattplan run` also re-plans at this local time (HH:MM), with fresh history",
+    )
+    plan_max_age_minutes: float = Field(
+        180.0,
+        gt=0,
+        description="`wattplan run` keeps following a plan this long when re-planning cannot "
+        "read its inputs; after that it falls back to safe settings",
+    )
 
 
 class Config(_Strict):

@@ -69,10 +69,12 @@ def plan_request(
     context: Context | None = None,
     previous=None,
     capabilities=None,
+    forecaster=None,
 ) -> PlanRequest:
     """Gather prices and forecasts on the planning horizon into a :class:`PlanRequest`.
 
     ``capabilities`` (the control backend's) limit the plan to what the device can follow.
+    ``forecaster`` (default: a ``HistoryForecaster`` for the config) forecasts load and solar.
     """
     from zoneinfo import ZoneInfo
 
@@ -80,7 +82,9 @@ def plan_request(
 
     grid = horizon(now, config.planner.slot_minutes, ZoneInfo(config.site.timezone))
     prices = tariff.prices(grid)
-    forecast = HistoryForecaster(config.site, config.forecast).forecast(grid, history, now)
+    if forecaster is None:
+        forecaster = HistoryForecaster(config.site, config.forecast)
+    forecast = forecaster.forecast(grid, history, now)
     return PlanRequest(
         now=now,
         grid=grid,

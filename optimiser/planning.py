@@ -8,7 +8,7 @@ edges (the CLI, the service loop, the replay), which all call this function.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -198,16 +198,23 @@ def _first_slot_hours(request: PlanRequest) -> float | None:
 
 
 def plan_cycle(
-    request: PlanRequest, config: Config, *, cost_rules: bool = True, baselines: bool = True
+    request: PlanRequest,
+    config: Config,
+    *,
+    cost_rules: bool = True,
+    baselines: bool = True,
+    hooks: tuple[Callable[..., None], ...] = (),
 ) -> PlanResult:
     """Plan once: build inputs, apply rules as a hook, solve, and price the baselines.
 
     With rules and ``cost_rules``, the inputs are also solved without the rules' constraints
     (keeping what they tell: extra loads, load scaling, export bonuses) so the report can say
     what the rules cost. [£] Without ``baselines`` (the replay, which measures its own
-    baselines on the real data) their costs are NaN.
+    baselines on the real data) their costs are NaN. ``hooks`` are extra planner hooks (after
+    the rules' hook), e.g. a test's injected infeasibility.
     """
     inputs = build_inputs(request, config)
+    extra_hooks = hooks
     report = None
     hooks = ()
     planned_inputs = inputs
@@ -234,7 +241,7 @@ def plan_cycle(
             bare = plan(applied.informed_inputs)
             without = bare.plan.cost_gbp if bare.plan is not None else None
         report = RulesReport(effects, applied, without)
-    outcome = plan(planned_inputs, hooks=hooks)
+    outcome = plan(planned_inputs, hooks=tuple(hooks) + tuple(extra_hooks))
     if report is not None and outcome.plan is not None:
         report = replace(report, shortfalls=tuple(report.applied.shortfalls(outcome.plan)))
     return PlanResult(

@@ -26,6 +26,8 @@ COMMANDS = (
     "tariffs_cmd",
     "record_cmd",
     "simulate_cmd",
+    "run_cmd",
+    "doctor_cmd",
 )
 
 

@@ -55,7 +55,9 @@ def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     rules = load_rules(args.rules) if args.rules else None
     tariff = load_tariff(config)
-    with open_gateway(config) as gateway:
+    # The embedded emulator grants the installer login the local backend needs.
+    role = "installer" if config.uses_emulator and config.control.backend == "local" else None
+    with open_gateway(config, username=role) as gateway:
         state = gateway.site_state()
         backend = backend_from_config(config, gateway=gateway, units=_units(state))
         now = datetime.now(UTC)
@@ -72,10 +74,11 @@ def run(args: argparse.Namespace) -> int:
         )
         result = plan_cycle(request, config)
         applied = None
-        if args.apply and result.outcome.status.is_ok:
+        if args.apply:
             from optimiser.control.apply_now import apply_current_slot
 
-            applied = apply_current_slot(config, backend, result, now)
+            # A failed plan is applied too: it becomes safe settings (see the README, Safety).
+            applied = apply_current_slot(config, backend, result, now, tariff=tariff)
     document = result.to_json_dict()
     if applied is not None:
         document["applied"] = applied.to_json_dict()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +38,13 @@ def backend_from_config(
     units: int = 1,
     state_dir: Path | None = None,
     dry_run_source: Backend | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> Backend:
     """The backend ``control.backend`` names.
 
     ``gateway`` (an ``optimiser.gateway.Gateway``) is needed for ``local``. The command
-    budget is persisted in ``<state_dir>/command-budget.json``.
+    budget is persisted in ``<state_dir>/command-budget.json``; ``clock`` (default: real
+    time) says which day's budget is spent.
     """
     control = config.control
     if control.backend == "dry-run":
@@ -55,11 +59,16 @@ def backend_from_config(
         if gateway is None:
             raise ConfigError("control.backend: local needs a gateway connection")
         return LocalBackend(
-            gateway, units=units, settle_minutes=control.settle_minutes, budget=budget
+            gateway,
+            units=units,
+            settle_minutes=control.settle_minutes,
+            budget=budget,
+            clock=clock,
         )
     return FleetBackend(
         fleet_client_from_config(config),
         budget,
         units=units,
         settle_minutes=control.settle_minutes,
+        clock=clock,
     )

@@ -18,8 +18,9 @@ from simulations.clock import AcceleratedClock
 log = logging.getLogger(__name__)
 
 
-def embedded_emulator(now: datetime | None = None):
-    """A (not yet started) demo emulator on a free loopback port, its clock at real time.
+def embedded_emulator(now: datetime | None = None, *, clock=None):
+    """A (not yet started) demo emulator on a free loopback port, its clock at real time
+    (or ``clock``, e.g. the accelerated clock of ``wattplan run --speed``).
 
     Driven by the demo household (:func:`simulations.datasets.demo_trace`), the same data
     ``wattplan plan`` forecasts from.
@@ -27,21 +28,23 @@ def embedded_emulator(now: datetime | None = None):
     from simulations.datasets import demo_trace
     from simulations.emulator import GatewayEmulator
 
-    start = now or datetime.now(UTC)
-    clock = AcceleratedClock(start=start, speed=1.0)
+    if clock is None:
+        clock = AcceleratedClock(start=now or datetime.now(UTC), speed=1.0)
+    start = clock.now()
     trace = demo_trace(start - timedelta(days=1), start + timedelta(days=7))
     return GatewayEmulator(clock=clock, trace=trace, host="127.0.0.1", port=0)
 
 
 @contextmanager
-def open_gateway(config: Config, *, username: str | None = None) -> Iterator[Gateway]:
+def open_gateway(config: Config, *, username: str | None = None, clock=None) -> Iterator[Gateway]:
     """A logged-in-on-demand :class:`Gateway` for ``config``; closes it (and any emulator) after.
 
     With ``config.gateway`` None it starts the embedded emulator in-process, pins its fresh
-    certificate in memory and uses its customer (or installer) password.
+    certificate in memory and uses its customer (or installer) password; ``clock`` drives the
+    embedded emulator (ignored for a real gateway).
     """
     if config.gateway is None:
-        emulator = embedded_emulator().start()
+        emulator = embedded_emulator(clock=clock).start()
         try:
             role = username or "customer"
             password = (

@@ -24,6 +24,7 @@ import struct
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -147,6 +148,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         path = urlsplit(self.path).path
+        emulator.count_request(method, path)
         fault = emulator.faults.take(path)
         if fault is not None and self._inject(fault):
             return
@@ -277,17 +279,41 @@ class GatewayEmulator:
         self._thread: threading.Thread | None = None
         self._started_monotonic = time.monotonic()
         self._context: ssl.SSLContext
+        self.requests: Counter[tuple[str, str]] = Counter()
+
+    def count_request(self, method: str, path: str) -> None:
+        """Count one request (tests check, e.g., that a dry run POSTs nothing)."""
+        with self._lock:
+            self.requests[(method, path)] += 1
+
+    def post_count(self) -> int:
+        """POSTs received, logins excluded (settings changes and islanding)."""
+        with self._lock:
+            return sum(
+                n for (m, p), n in self.requests.items() if m == "POST" and p != "/api/login/Basic"
+            )
+
+    def control_sequences(self) -> int:
+        """Installer control sequences received (``POST /api/operation`` calls)."""
+        with self._lock:
+            return self.requests[("POST", "/api/operation")]
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start(self) -> GatewayEmulator:
-        """Make a new certificate, bind and start serving; returns self."""
+        """Bind and start serving; returns self.
+
+        The first start makes the certificate and picks the port; a restart after
+        :meth:`stop` keeps both, as a rebooted gateway keeps its certificate and address.
+        """
         if self._server is not None:
             raise RuntimeError("the emulator is already running")
-        self.certificate = make_certificate()
-        self._context = self._ssl_context(self.certificate)
+        if self.certificate is None:
+            self.certificate = make_certificate()
+            self._context = self._ssl_context(self.certificate)
         self._stopping.clear()
         self._server = _Server((self.host, self._requested_port), self)
+        self._requested_port = self.port
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},

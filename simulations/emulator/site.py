@@ -1,6 +1,9 @@
 """The emulated site: the shared Powerwall model driven by a trace on a clock.
 
-:class:`EmulatedSite` owns the battery state and the lifetime meters. Every request to the
+:class:`EmulatedSite` owns the battery state and the lifetime meters. One instance can be
+served by the gateway emulator (local API) and the Fleet API emulator at once, so one
+emulated house is seen through both APIs (``storm_mode`` and ``tariff_content`` are the
+Fleet API's view of the same device). Every request to the
 emulator first calls :meth:`EmulatedSite.advance`, which steps :func:`simulations.powerwall.step`
 from the last time it ran up to the clock's now in steps of at most ``max_step_s``; the
 instantaneous readings are the flows of the last step. Thread-safe: one lock guards all state.
@@ -85,6 +88,8 @@ class EmulatedSite:
         self._power_cut = False
         self._island_requested = False
         self.outage: Callable[[datetime], bool] = lambda _when: False
+        self.storm_mode = False
+        self.tariff_content: dict | None = None
         (
             self._site_imported,
             self._site_exported,
@@ -112,6 +117,45 @@ class EmulatedSite:
     def settings(self) -> Settings:
         with self._lock:
             return self._settings
+
+    @settings.setter
+    def settings(self, settings: Settings) -> None:
+        self.apply(settings)
+
+    @property
+    def lock(self) -> threading.RLock:
+        """Held while reading or changing the site."""
+        return self._lock
+
+    @property
+    def time(self) -> datetime:
+        """The model's time (last advance), UTC."""
+        with self._lock:
+            return self._time
+
+    @property
+    def state(self) -> PowerwallState:
+        """The battery's state at :attr:`time`."""
+        with self._lock:
+            return self._state
+
+    @property
+    def flows(self) -> Flows:
+        """Powers of the last step, gateway signs. [kW]"""
+        with self._lock:
+            return self._flows
+
+    @property
+    def grid_up(self) -> bool:
+        """Whether the grid is connected at :attr:`time`."""
+        with self._lock:
+            return self._grid_up(self._time)
+
+    @property
+    def soc_raw_percent(self) -> float:
+        """Stored energy on the gateway's raw scale. [%]"""
+        with self._lock:
+            return 100.0 * self._state.soe_kwh / self.spec.capacity_kwh
 
     def cut_power(self) -> None:
         """The grid goes down now."""

@@ -30,6 +30,7 @@ from urllib.parse import parse_qs
 import numpy as np
 
 from simulations.clock import Clock, RealClock
+from simulations.emulator.site import EmulatedSite
 from simulations.fleet_emulator.site import EmulatedFleetSite
 from simulations.fleet_emulator.tariff import TariffContentError, tou_schedule
 from simulations.powerwall import (
@@ -87,8 +88,9 @@ class FleetEmulator:
 
     Parameters
     ----------
-    site : EmulatedFleetSite, optional
-        Default: :func:`demo_site` on ``clock``.
+    site : EmulatedSite, optional
+        Default: :func:`demo_site` on ``clock``. The gateway emulator's site may be shared, so
+        one house answers on both APIs.
     site_id : str
         The ``energy_site_id`` in the URLs.
     commands_per_day : int or None
@@ -99,7 +101,7 @@ class FleetEmulator:
 
     def __init__(
         self,
-        site: EmulatedFleetSite | None = None,
+        site: EmulatedSite | None = None,
         *,
         site_id: str = "1689123456789",
         clock: Clock | None = None,
@@ -280,7 +282,7 @@ class FleetEmulator:
             return 201, UPDATED
         with self.site.lock:
             if changes:
-                self.site.apply(**changes)
+                self.site.update(**changes)
             for key, value in extra.items():
                 setattr(self.site, key, value)
         return 201, UPDATED

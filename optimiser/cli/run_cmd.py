@@ -1,0 +1,147 @@
+"""``wattplan run``: the long-running service (poll, record, re-plan, apply, fall back safely)."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from optimiser.cli.errors import OK, USER_ERROR
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def duration(text: str) -> timedelta:
+    """``90s``, ``30m``, ``6h``, ``2d`` → timedelta (argparse type)."""
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(
+            f"expected a duration like 90s, 30m, 6h or 2d, got {text!r}"
+        )
+    return timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``run`` subcommand."""
+    p = subparsers.add_parser(
+        "run",
+        help="run the service: record, re-plan every slot, apply, fall back safely",
+        description="Poll and record the gateway every recorder.interval_s, re-plan every slot "
+        "and at control.nightly_plan_time, apply each slot's settings a settle margin ahead, "
+        "and fall back to safe settings on any failure. Stops cleanly on SIGTERM or Ctrl-C, "
+        "reverting a forced state first. With no configuration it runs against the embedded "
+        "emulator with the dry-run backend.",
+    )
+    p.add_argument(
+        "--backend",
+        choices=("local", "fleet", "dry-run"),
+        help="override control.backend (with the embedded emulator, 'local' logs in as installer)",
+    )
+    p.add_argument("--rules", type=Path, metavar="FILE", help="YAML rules to apply")
+    p.add_argument(
+        "--context",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE[@EXPIRY]",
+        help="a context fact, e.g. storm_warning=true@2d (repeatable)",
+    )
+    p.add_argument(
+        "--context-file", action="append", default=[], type=Path, help="YAML context file"
+    )
+    p.add_argument(
+        "--for",
+        dest="run_for",
+        type=duration,
+        metavar="DURATION",
+        help="stop after this much (clock) time, e.g. 6h (default: run until stopped)",
+    )
+    p.add_argument(
+        "--speed",
+        type=float,
+        metavar="X",
+        help="embedded emulator only: run the clock X times faster (a day in minutes)",
+    )
+    p.add_argument("--no-record", action="store_true", help="do not write the recorder's database")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the service until stopped (or for ``--for``)."""
+    import logging
+    import signal
+    from datetime import UTC, datetime
+
+    from optimiser.config import ConfigError, load_config
+    from optimiser.control import LocalBackend
+    from optimiser.control.factory import backend_from_config
+    from optimiser.gateway import open_gateway
+    from optimiser.live import load_tariff, read_context, read_history
+    from optimiser.service import Service
+    from rules import load_rules
+    from simulations.clock import AcceleratedClock, RealClock
+
+    config = load_config(args.config)
+    if args.backend:
+        control = config.control.model_copy(update={"backend": args.backend})
+        config = config.model_copy(update={"control": control})
+    if args.speed is not None:
+        if not config.uses_emulator:
+            raise ConfigError(
+                "--speed only works with the embedded emulator (no gateway section in the "
+                "config): a real Powerwall lives in real time"
+            )
+        if args.speed <= 0:
+            print("wattplan: error: --speed must be > 0", file=sys.stderr)
+            return USER_ERROR
+    clock = AcceleratedClock(datetime.now(UTC), speed=args.speed) if args.speed else RealClock()
+    logging.getLogger("wattplan.run").setLevel(logging.INFO)
+    rules = load_rules(args.rules) if args.rules else None
+    tariff = load_tariff(config)
+    role = "installer" if config.uses_emulator and config.control.backend == "local" else None
+    now = clock.now()
+    context = read_context(config, args.context_file, args.context, now)
+    with open_gateway(config, username=role, clock=clock) as gateway:
+        state = gateway.site_state()
+        units = max(1, round(state.capacity_kwh / 13.5))
+        source = LocalBackend(gateway, units=units) if config.control.backend == "dry-run" else None
+        backend = backend_from_config(
+            config, gateway=gateway, units=units, dry_run_source=source, clock=clock.now
+        )
+        store = None
+        if not args.no_record:
+            from optimiser.recorder import RecordingStore
+
+            store = RecordingStore(Path(config.recorder.database).expanduser())
+        service = Service(
+            config,
+            gateway=gateway,
+            backend=backend,
+            clock=clock,
+            tariff=tariff,
+            store=store,
+            history=lambda when: read_history(config, when),
+            rules=rules,
+            context=context,
+        )
+        previous = {
+            sig: signal.signal(sig, lambda *_: service.request_stop())
+            for sig in (signal.SIGTERM, signal.SIGINT)
+        }
+        try:
+            until = now + args.run_for if args.run_for is not None else None
+            stats = service.run(until=until)
+            service.shutdown()  # also after --for: never leave a forced state behind
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            if store is not None:
+                store.close()
+    print(
+        f"wattplan run: stopped: {stats.polls} polls, {stats.samples} samples, {stats.gaps} "
+        f"gaps, {stats.plans} plans ({stats.plan_failures} failed), {stats.decisions} "
+        f"decisions, {stats.commands_sent} commands sent, {stats.safe_fallbacks} safe fallbacks"
+    )
+    return OK

@@ -1,0 +1,388 @@
+"""Apply the plan's settings for now (``wattplan plan --apply`` and every decision of ``run``).
+
+One function, :func:`apply_current_slot`, does the whole chain:
+
+1. the plan's merged intents (:func:`~optimiser.control.intents.intents_from_plan`);
+2. the span due now: the one in force ``control.settle_minutes`` ahead, because a Powerwall
+   takes minutes to act on a change (:func:`~optimiser.control.intents.span_due`);
+3. its settings for the backend (:func:`~optimiser.control.translate.settings_for`), with a
+   tariff doctored for export when the span exports, and a rule's forced mode on top;
+4. the safety rule (:func:`~optimiser.control.safety.decide`): a failed or invalid plan, an
+   expired plan, a grid outage or a lapsed lease give safe settings instead;
+5. a :class:`~optimiser.control.safety.Lease` for a forced state, persisted in the state
+   directory so the next run (or the service) can revert it;
+6. ``backend.apply`` (sends only differences, reads back, retries once). A dry-run backend
+   sends nothing and says what it would send.
+
+:func:`plan_problems` is the "invalid plan" check (pure).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from optimiser.control.backends import ApplyReport, Backend, differences
+from optimiser.control.intents import Intent, IntentSpan, intents_from_plan, span_due
+from optimiser.control.lease_file import save_lease, settings_to_json
+from optimiser.control.safety import Failure, Lease, decide, is_forced
+from optimiser.control.translate import ControlPolicy, DeviceSettings, settings_for
+from simulations.powerwall import OperationMode
+from tariffs.slots import require_aware
+
+log = logging.getLogger(__name__)
+
+_SOE_SLACK_KWH = 0.01
+
+
+@dataclass(frozen=True)
+class AppliedReport:
+    """What :func:`apply_current_slot` decided and what the backend did.
+
+    Attributes
+    ----------
+    time : datetime
+        Decision time, UTC.
+    span : IntentSpan or None
+        The plan's span due now (None: no usable plan).
+    failure : Failure or None
+        Why the plan's settings were not trusted, if they were not.
+    target : DeviceSettings
+        What was applied (or would have been, in a dry run).
+    lease : Lease or None
+        The lease of a forced target (None: nothing forced).
+    report : ApplyReport
+        The backend's account: sent, not taken, skipped, errors.
+    notes : tuple of str
+        Why (translation notes, rule overrides, safety notes).
+    """
+
+    time: datetime
+    span: IntentSpan | None
+    failure: Failure | None
+    target: DeviceSettings
+    lease: Lease | None
+    report: ApplyReport
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def dry_run(self) -> bool:
+        """Nothing was sent."""
+        return self.report.dry_run
+
+    @property
+    def ok(self) -> bool:
+        """Every wanted change is in place (a dry run is ok when nothing failed)."""
+        return self.report.ok
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """JSON form (the tariff content is summarised, never copied)."""
+        span = None
+        if self.span is not None:
+            span = {
+                "start": self.span.start.isoformat(),
+                "end": self.span.end.isoformat(),
+                "intent": self.span.intent.value,
+                "target_soe_kwh": (
+                    None if self.span.target_soe_kwh is None else round(self.span.target_soe_kwh, 3)
+                ),
+            }
+        lease = None
+        if self.lease is not None:
+            lease = {
+                "granted_at": self.lease.granted_at.isoformat(),
+                "expires_at": self.lease.expires_at.isoformat(),
+                "reason": self.lease.reason,
+            }
+        r = self.report
+        return {
+            "time": self.time.isoformat(),
+            "span": span,
+            "failure": None if self.failure is None else self.failure.value,
+            "target": settings_to_json(self.target),
+            "lease": lease,
+            "dry_run": r.dry_run,
+            "ok": r.ok,
+            "sent": [str(c) for c in r.sent],
+            "not_taken": [str(c) for c in r.not_taken],
+            "skipped": [str(c) for c in r.skipped],
+            "unsupported": list(r.unsupported),
+            "errors": list(r.errors),
+            "notes": list(self.notes),
+        }
+
+    def summary_lines(self) -> list[str]:
+        """Lines for the ``plan --apply`` table's footer."""
+        r = self.report
+        verb = "would send" if r.dry_run else "sent"
+        what = (
+            f"{self.span.intent.value} until {self.span.end:%H:%M} UTC"
+            if self.span is not None
+            else "no plan"
+        )
+        lines = [
+            f"apply ({what}): {self.target.describe()}",
+            f"  {verb}: {', '.join(r.sent) if r.sent else 'nothing (already in place)'}",
+        ]
+        if self.lease is not None:
+            lines.append(f"  forced state lapses at {self.lease.expires_at:%Y-%m-%d %H:%M} UTC")
+        for label, values in (
+            ("did not take", r.not_taken),
+            ("skipped (command budget)", r.skipped),
+            ("cannot be set by this backend", r.unsupported),
+            ("errors", r.errors),
+        ):
+            if values:
+                lines.append(f"  {label}: {', '.join(values)}")
+        lines += [f"  note: {note}" for note in self.notes]
+        return lines
+
+
+def plan_problems(plan: Any, capacity_kwh: float) -> list[str]:
+    """Why ``plan`` cannot be followed (empty when it can). Pure.
+
+    Checks that every per-slot array has one finite value per slot, flows are ≥ 0 and the
+    stored energy stays within ``[0, capacity_kwh]``. [kWh]
+    """
+    problems: list[str] = []
+    n = plan.grid.count
+    for name in (
+        "import_kwh",
+        "export_kwh",
+        "charge_kwh",
+        "discharge_kwh",
+        "charge_from_grid_kwh",
+        "soe_kwh",
+    ):
+        values = np.asarray(getattr(plan, name, None), dtype=float)
+        if values.shape != (n,):
+            problems.append(f"{name} has shape {values.shape}, expected ({n},)")
+            continue
+        if not np.all(np.isfinite(values)):
+            bad = int(np.flatnonzero(~np.isfinite(values))[0])
+            problems.append(f"{name} is not finite at slot {plan.grid.slot_start(bad).isoformat()}")
+            continue
+        if name != "soe_kwh" and np.any(values < -_SOE_SLACK_KWH):
+            bad = int(np.flatnonzero(values < -_SOE_SLACK_KWH)[0])
+            problems.append(
+                f"{name} is negative ({values[bad]:.3f}) at {plan.grid.slot_start(bad).isoformat()}"
+            )
+        if name == "soe_kwh":
+            outside = (values < -_SOE_SLACK_KWH) | (values > capacity_kwh + _SOE_SLACK_KWH)
+            if np.any(outside):
+                bad = int(np.flatnonzero(outside)[0])
+                problems.append(
+                    f"soe_kwh {values[bad]:.3f} at {plan.grid.slot_start(bad).isoformat()} is "
+                    f"outside [0, {capacity_kwh:g}]"
+                )
+    return problems
+
+
+def _budget_short(backend: Backend, target: DeviceSettings, now: datetime) -> str | None:
+    """Why the backend's command budget cannot pay for all of ``target`` now (None: it can)."""
+    budget = getattr(backend, "budget", None)
+    if budget is None or getattr(backend.capabilities, "commands_per_day", None) is None:
+        return None
+    changes, _ = differences(backend.read(), target, backend.capabilities)
+    left = budget.remaining(now)
+    if len(changes) <= left:
+        return None
+    return (
+        f"the forced state needs {len(changes)} command(s) ({', '.join(changes)}) but only "
+        f"{left} are left today outside the safety reserve"
+    )
+
+
+def export_tariff_for(tariff: Any, day: Any) -> tuple[dict | None, str | None]:
+    """(``tariff_content_v2`` doctored for export on local ``day``, or None and why not)."""
+    if tariff is None:
+        return None, "no tariff given to doctor for export"
+    from tariffs.errors import TariffError
+    from tariffs.tesla import to_tesla_tariff
+
+    try:
+        return dict(to_tesla_tariff(tariff, day, doctor_for_export=True).content), None
+    except (TariffError, ValueError) as exc:
+        return None, f"cannot doctor the tariff for export: {exc}"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The settings the plan asks for now, before the safety rule (pure result)."""
+
+    span: IntentSpan | None
+    settings: DeviceSettings | None
+    lease: Lease | None
+    failure: Failure | None
+    valid_until: datetime | None
+    notes: tuple[str, ...] = ()
+
+
+def plan_settings_now(
+    config: Any,
+    result: Any,
+    now: datetime,
+    *,
+    capabilities: Any,
+    tariff: Any = None,
+    failure: Failure | None = None,
+    valid_until: datetime | None = None,
+) -> Decision:
+    """What the plan in ``result`` asks the device to hold at ``now`` (pure but for the tariff).
+
+    ``valid_until`` caps the plan's validity (default: the end of its horizon).
+    """
+    now = require_aware(now, "now")
+    policy = ControlPolicy.from_config(config)
+    notes: list[str] = []
+    outcome = result.outcome if result is not None else None
+    plan = outcome.plan if outcome is not None else None
+    if failure is None and outcome is not None and (plan is None or not outcome.status.is_ok):
+        failure = Failure.SOLVER_FAILED
+        notes.append(f"planner: {outcome.status.value} {outcome.message or ''}".strip())
+    state = result.request.state if result is not None else None
+    capacity = 0.0
+    if plan is not None and failure is None:
+        capacity = result.inputs.battery.capacity_kwh
+        problems = plan_problems(plan, capacity)
+        if problems:
+            failure = Failure.INVALID_PLAN
+            notes += [f"invalid plan: {p}" for p in problems[:3]]
+    if failure is not None or plan is None:
+        return Decision(None, None, None, failure, None, tuple(notes))
+    end = plan.grid.end if valid_until is None else min(plan.grid.end, valid_until)
+    settle = float(config.control.settle_minutes)
+    spans = intents_from_plan(plan, capacity_kwh=capacity, initial_soe_kwh=plan.start_soe_kwh)
+    span = span_due(spans, now, settle)
+    if span is None:
+        return Decision(None, None, None, None, end, ("now is outside the plan's horizon",))
+    at = now + timedelta(minutes=settle)
+    when = at if span.covers(at) else now
+    export = None
+    if span.intent is Intent.EXPORT and capabilities.can_export:
+        day = when.astimezone(ZoneInfo(config.site.timezone)).date()
+        export, why = export_tariff_for(tariff, day)
+        if why:
+            notes.append(why)
+    soe_now = float(getattr(state, "soe_kwh", plan.start_soe_kwh))
+    settings = settings_for(
+        span, soe_now_kwh=soe_now, policy=policy, capabilities=capabilities, export_tariff=export
+    )
+    notes += list(settings.notes)
+    slot = plan.grid.index_of(when)
+    forced_mode = result.force_mode[slot] if slot < len(result.force_mode) else None
+    if forced_mode is not None:
+        mode = OperationMode(str(forced_mode))
+        if mode is not settings.mode:
+            note = f"a rule forces {mode.value} mode at {when:%H:%M} UTC"
+            notes.append(note)
+            settings = replace(settings, mode=mode, notes=(*settings.notes, note))
+    lease = None
+    if is_forced(settings, policy):
+        lease = Lease.grant(
+            settings,
+            now,
+            policy,
+            until=span.end,
+            reason=f"{span.intent.value} {span.start:%H:%M}–{span.end:%H:%M} UTC",
+        )
+    return Decision(span, settings, lease, None, end, tuple(notes))
+
+
+def apply_current_slot(
+    config: Any,
+    backend: Backend,
+    result: Any,
+    now: datetime,
+    *,
+    tariff: Any = None,
+    state_dir: Path | None = None,
+    failure: Failure | None = None,
+    valid_until: datetime | None = None,
+) -> AppliedReport:
+    """Apply the settings the plan in ``result`` asks for at ``now``, safely.
+
+    Parameters
+    ----------
+    config : optimiser.config.Config
+        ``control`` (settle margin, lease length), ``battery.reserve_percent``, ``site``.
+    backend : Backend
+        Where the settings go (a dry-run backend sends nothing).
+    result : optimiser.planning.PlanResult or None
+        The planning cycle's result (None: no plan at all → safe settings).
+    now : datetime
+        Decision time (aware).
+    tariff : tariffs.Tariff, optional
+        Doctored into ``tariff_content_v2`` when the span due exports.
+    state_dir : Path, optional
+        Where the lease is persisted (default ``config.state_path()``); not written in a dry
+        run.
+    failure : Failure, optional
+        A failure the caller already knows about (gateway lost, budget exhausted).
+    valid_until : datetime, optional
+        When the plan stops being trusted (default: the end of its horizon).
+    """
+    now = require_aware(now, "now")
+    policy = ControlPolicy.from_config(config)
+    decision = plan_settings_now(
+        config,
+        result,
+        now,
+        capabilities=backend.capabilities,
+        tariff=tariff,
+        failure=failure,
+        valid_until=valid_until,
+    )
+    failure = decision.failure
+    current = None
+    state = result.request.state if result is not None else None
+    if failure is None and state is not None and not getattr(state, "grid_up", True):
+        failure = Failure.GRID_OUTAGE
+        current = backend.read()
+    target = decide(
+        now,
+        decision.valid_until,
+        decision.settings,
+        failure,
+        policy=policy,
+        current=current,
+        lease=decision.lease,
+    )
+    forced = is_forced(target, policy)
+    short = _budget_short(backend, target, now) if forced else None
+    if short is not None:
+        # All or nothing: half a forced state (say autonomous without the export rule) is
+        # worse than none, and reverting it would cost commands too.
+        failure = Failure.BUDGET_EXHAUSTED
+        target = decide(now, decision.valid_until, None, failure, policy=policy)
+        target = replace(target, notes=(*target.notes, short))
+        forced = False
+    lease = decision.lease if forced and decision.lease is not None else None
+    if forced and lease is None:  # a grid outage's held reserve
+        lease = Lease.grant(target, now, policy, reason="grid outage: reserve kept for the home")
+    notes = tuple(dict.fromkeys(decision.notes + tuple(target.notes)))
+    if decision.span is not None and failure is None:
+        span = decision.span
+        reason = f"plan: {span.intent.value} {span.start:%H:%M}–{span.end:%H:%M} UTC"
+    elif failure is not None:
+        reason = f"safety: {failure.value}"
+    else:
+        reason = "safety: " + (target.notes[0] if target.notes else "no plan")
+    report = backend.apply(target, reason=reason, safety=not forced)
+    if not report.dry_run:
+        save_lease(state_dir if state_dir is not None else config.state_path(), lease)
+    return AppliedReport(
+        time=now,
+        span=decision.span if failure is None else None,
+        failure=failure,
+        target=target,
+        lease=lease,
+        report=report,
+        notes=notes,
+    )

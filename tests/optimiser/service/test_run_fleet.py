@@ -1,0 +1,92 @@
+"""``wattplan run`` through the Fleet API emulator, which serves the same emulated house as the
+gateway emulator (one ``EmulatedSite``): the service reads the gateway's local API and sends
+settings to the cloud API, as a real installation on current firmware does.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from optimiser.control import CommandBudget, FleetBackend, FleetClient, TokenSource
+from optimiser.service import Service
+from simulations.fleet_emulator import FleetEmulator
+from tests.optimiser.service.conftest import (
+    DAY,
+    START,
+    fleet_token,
+    planned_cost_gbp,
+    realised_cost_gbp,
+)
+
+PER_DAY = 12
+
+
+@pytest.fixture
+def fleet(house):
+    with FleetEmulator(house.site, clock=house.clock, commands_per_day=PER_DAY) as emulator:
+        yield emulator
+
+
+def fleet_service(house, fleet, per_day: int = PER_DAY) -> Service:
+    config = house.config(backend="fleet", commands_per_day=per_day, safety_commands=2)
+    client = FleetClient(
+        fleet.url, fleet.site_id, TokenSource(token_file=fleet_token(house.tmp, fleet)), 5
+    )
+    budget = CommandBudget(per_day, house.tmp / "state" / "command-budget.json", safety_reserve=2)
+    backend = FleetBackend(client, budget, clock=house.clock.now)
+    return Service(
+        config,
+        gateway=house.gateway,
+        backend=backend,
+        clock=house.clock,
+        tariff=house.tariff,
+        store=house.store,
+        forecaster=house.forecaster,
+        state_dir=house.tmp / "state",
+        keep_plans=200,
+    )
+
+
+def test_a_day_and_night_through_the_fleet_api_stays_within_the_command_budget(house, fleet):
+    """Measured (2025-01-15 12:00 → 01-16 12:00 UTC, 12 commands a day, 2 kept for safety):
+    15 commands (10 on the 15th, 5 on the 16th; no 429), the battery exported at the Flux peak
+    (autonomous + battery_ok + a doctored tariff), charged off-peak; planned £2.092, realised
+    £2.211 (gap £0.12, 5.7 %; the battery ends with 8.75 kWh against the planned 8.38 kWh). The
+    gap is mostly the export: Tesla's autonomous mode sells at the export limit until the
+    reserve, so the half hour exports more than planned and the evening re-plans around it.
+    """
+    service = fleet_service(house, fleet)
+    stats = service.run(until=START + DAY)
+
+    by_day = fleet.commands_by_day()
+    assert by_day and max(by_day.values()) <= PER_DAY
+    assert not [r for r in fleet.requests if r[2] == 429]
+    assert fleet.post_count() == stats.commands_sent == sum(by_day.values())
+    assert house.emulator.post_count() == 0  # the local API was only read
+    assert fleet.post_count("time_of_use_settings") == 1  # the doctored tariff, once
+
+    samples = {s.time: s for s in house.store.samples()}
+    peak = (START.replace(hour=16), START.replace(hour=19))
+    exported = samples[peak[1]].site_exported_kwh - samples[peak[0]].site_exported_kwh
+    assert exported > 0.5  # the battery sold at the peak
+    night = START.replace(day=16)
+    charged = samples[night.replace(hour=5)].soe_kwh - samples[night.replace(hour=2)].soe_kwh
+    assert charged > 3.0
+
+    first = service.plans[0].result.outcome.plan
+    planned = planned_cost_gbp(first, START, START + DAY)
+    realised = realised_cost_gbp(house.store, house.tariff, START, START + DAY)
+    assert realised == pytest.approx(planned, abs=0.25)
+
+
+def test_a_short_budget_buys_no_half_forced_state(house, fleet):
+    """With 6 commands a day the 4-command export does not fit: it is not started at all."""
+    service = fleet_service(house, fleet, per_day=6)
+    service.run(until=START + timedelta(hours=8))
+    assert max(fleet.commands_by_day().values()) <= 6
+    assert fleet.post_count("time_of_use_settings") == 0
+    assert fleet.post_count("operation") == 0
+    short = [d for d in service.decisions if d.applied and d.applied.failure]
+    assert short and short[0].applied.failure == "budget_exhausted"
