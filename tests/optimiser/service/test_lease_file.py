@@ -14,7 +14,10 @@ NOW = datetime(2025, 1, 16, 2, 0, tzinfo=UTC)
 
 def test_round_trip_and_removal(tmp_path):
     forced = DeviceSettings(
-        OperationMode.AUTONOMOUS, 35.0, export_rule=ExportRule.BATTERY_OK, tariff_content={"x": 1}
+        OperationMode.AUTONOMOUS,
+        35.0,
+        export_rule=ExportRule.BATTERY_OK,
+        tariff_content={"doctored_tariff_marker": 1},
     )
     lease = Lease.grant(
         forced, NOW, ControlPolicy(lease_minutes=90), until=NOW + timedelta(minutes=30)
@@ -24,7 +27,7 @@ def test_round_trip_and_removal(tmp_path):
     assert back.expires_at == NOW + timedelta(minutes=30)
     assert back.settings.mode is OperationMode.AUTONOMOUS
     assert back.settings.export_rule is ExportRule.BATTERY_OK
-    assert "x" not in lease_path(tmp_path).read_text()  # the tariff is not copied
+    assert "doctored_tariff_marker" not in lease_path(tmp_path).read_text()  # not copied
     assert not back.expired(NOW + timedelta(minutes=29)) and back.expired(NOW + timedelta(hours=1))
     save_lease(tmp_path, None)
     assert load_lease(tmp_path) is None
