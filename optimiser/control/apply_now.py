@@ -131,7 +131,8 @@ class AppliedReport:
             f"  {verb}: {', '.join(r.sent) if r.sent else 'nothing (already in place)'}",
         ]
         if self.lease is not None:
-            lines.append(f"  forced state lapses at {self.lease.expires_at:%Y-%m-%d %H:%M} UTC")
+            lapse = "would lapse" if r.dry_run else "lapses"
+            lines.append(f"  forced state {lapse} at {self.lease.expires_at:%Y-%m-%d %H:%M} UTC")
         for label, values in (
             ("did not take", r.not_taken),
             ("skipped (command budget)", r.skipped),
