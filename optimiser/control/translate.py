@@ -21,7 +21,9 @@ above 80 is raised to 100, a hold above 80 lowered to 80, an export stop above 8
 without a doctored tariff falls back to SELF_POWER, with a note.
 
 Scales: the gateway's raw percentage is ``100·soe/capacity``; the app's is
-``app = (raw − 5) / 0.95`` (``raw = 0.95·app + 5``).
+``app = (raw − 5) / 0.95`` (``raw = 0.95·app + 5``): :func:`simulations.powerwall.app_to_raw`
+and :func:`~simulations.powerwall.raw_to_app`, the project's one pair of converters
+(re-exported here and from :mod:`optimiser.control` for existing callers).
 """
 
 from __future__ import annotations
@@ -34,19 +36,9 @@ from typing import Any
 import numpy as np
 
 from optimiser.control.intents import Intent, IntentSpan
-from simulations.powerwall import ExportRule, OperationMode
+from simulations.powerwall import ExportRule, OperationMode, app_to_raw, raw_to_app
 
 FLEET_RESERVE_MAX_BELOW_FULL = 80.0
-
-
-def app_to_raw(app_percent: float) -> float:
-    """Tesla app percentage → gateway raw percentage. [%]"""
-    return 0.95 * app_percent + 5.0
-
-
-def raw_to_app(raw_percent: float) -> float:
-    """Gateway raw percentage → Tesla app percentage, clamped to [0, 100]. [%]"""
-    return min(max((raw_percent - 5.0) / 0.95, 0.0), 100.0)
 
 
 def soe_to_app(soe_kwh: float, capacity_kwh: float) -> float:

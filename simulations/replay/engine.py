@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from optimiser.control.intents import Intent, intents_from_plan, span_at
-from optimiser.control.translate import app_to_raw, planner_limits, settings_for
+from optimiser.control.translate import planner_limits, settings_for
 from optimiser.forecast import History, HistoryForecaster, PerfectForecaster
 from optimiser.planning import PlanRequest, plan_cycle
 from simulations.powerwall import (
@@ -42,6 +42,7 @@ from simulations.powerwall import (
     PowerwallState,
     Settings,
     TouSchedule,
+    app_to_raw,
     step,
 )
 from simulations.replay.data import ReplayData

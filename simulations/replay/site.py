@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from math import sqrt
 
 from optimiser.config import Config
-from optimiser.control.translate import Capabilities, ControlPolicy, app_to_raw
+from optimiser.control.translate import Capabilities, ControlPolicy
 from optimiser.planning import DEFAULT_EFFICIENCY
-from simulations.powerwall import PowerwallSpec
+from simulations.powerwall import PowerwallSpec, app_to_raw
 
 POWERWALL_KWH = 13.5
 POWERWALL_KW = 5.0
