@@ -98,8 +98,8 @@ class SiteModel:
             export_limit_kw=config.site.export_limit_kw,
             import_limit_kw=config.site.import_limit_kw,
         )
-        policy = ControlPolicy.from_config(config)
         caps = capabilities or Capabilities.fleet(units)
+        policy = ControlPolicy.from_config(config, caps)
         floor = app_to_raw(policy.reserve_floor_app_percent) / 100.0 * capacity
         return cls(
             config=config,
