@@ -31,7 +31,7 @@ applied in one place per kind of reserve:
   self-powered slot or the safe fallback can go below the configured floor, never below 80.
   ``wattplan config check`` warns about such a floor. Set 80 or 100 to silence it.
 - a *charge* target in (80, 100) is raised to 100 (a slight overshoot beats not charging).
-- ‡ a *hold* above 80 uses reserve 100 **with grid charging off**
+- ‡ a *hold* above 80 (100 included) uses reserve 100 **with grid charging off**
   (``disallow_charge_from_grid_with_solar_installed``): below the reserve the battery then
   charges only from surplus solar and never discharges — a true hold, where lowering it to 80
   would let the battery discharge while the plan holds. Leaving the hold re-enables grid
@@ -430,7 +430,9 @@ def _hold(
     wanted = _step_up(max(floor, soe_to_app(soe_now_kwh, capacity_kwh)), capabilities)
     limit = FLEET_RESERVE_MAX_BELOW_FULL
     grid_charging = True
-    if capabilities.fleet_reserve_rule and limit < wanted < 100.0:
+    if capabilities.fleet_reserve_rule and wanted > limit:
+        # Also at 100 (a full battery): grid charging off keeps a hold a hold (no grid top-up)
+        # and one setting for every hold above 80 means no command as the charge creeps.
         notes.append(
             f"hold at {wanted:g}% is above {limit:g}%: the Fleet API accepts only ≤ {limit:g} "
             f"or 100, so reserve 100 with grid charging off (charges only from surplus solar, "

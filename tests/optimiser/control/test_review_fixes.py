@@ -55,7 +55,7 @@ def test_one_pair_of_app_raw_converters_in_the_project():
 
 
 # -- finding 1: the Fleet reserve rule applies to the configured floor ---------------------
-from datetime import UTC, datetime, timedelta  # noqa: E402
+from datetime import UTC, date, datetime, timedelta  # noqa: E402
 
 from optimiser.config import Config  # noqa: E402
 from optimiser.control import (  # noqa: E402
@@ -72,6 +72,7 @@ from optimiser.control import (  # noqa: E402
 )
 from optimiser.control.translate import app_to_soe, config_warnings  # noqa: E402
 from simulations.powerwall import (  # noqa: E402
+    OperationMode,
     PowerwallSpec,
     PowerwallState,
     Settings,
@@ -273,3 +274,87 @@ def test_hold_tolerance_never_keeps_a_reserve_below_the_floor_or_an_illegal_one(
 def test_hold_tolerance_is_configurable():
     config = Config.model_validate({"control": {"hold_tolerance_percent": 5}})
     assert ControlPolicy.from_config(config).hold_tolerance_app_percent == 5.0
+
+
+# -- finding 6: fast grid charging in the uploaded tariff's cheapest period ----------------
+def _uploaded():
+    from optimiser.control.apply_now import uploaded_tariff_for
+    from tariffs import get_tariff
+
+    uploaded, why = uploaded_tariff_for(get_tariff("flux", "C"), date(2025, 1, 10), "Europe/London")
+    assert uploaded is not None, why
+    return uploaded
+
+
+def _charge(start_h, end_h, target_app, soe_app, caps=FLEET):
+    start = datetime(2025, 1, 10, start_h, 0, tzinfo=UTC)  # January: UTC = London
+    end = datetime(2025, 1, 10, end_h, 0, tzinfo=UTC)
+    span = IntentSpan(start, end, Intent.CHARGE_FROM_GRID, app_to_soe(target_app, CAP), CAP)
+    return settings_for(
+        span,
+        soe_now_kwh=app_to_soe(soe_app, CAP),
+        policy=ControlPolicy(reserve_floor_app_percent=20.0),
+        capabilities=caps,
+        uploaded=_uploaded(),
+        now=start,
+    )
+
+
+def test_uploaded_tariff_is_the_doctored_one_with_the_true_cheapest_period():
+    uploaded = _uploaded()
+    assert uploaded.cheapest_at(datetime(2025, 1, 10, 3, 0, tzinfo=UTC))
+    assert not uploaded.cheapest_at(datetime(2025, 1, 10, 12, 0, tzinfo=UTC))
+    peak = uploaded.schedule.period_at(datetime(2025, 1, 10, 17, 0, tzinfo=UTC))
+    assert peak.sell == peak.buy == uploaded.schedule.max_buy  # exports at peak
+
+
+def test_full_charge_in_the_cheapest_period_uses_time_based_control():
+    got = _charge(2, 5, 100.0, 20.0)
+    assert got.mode is OperationMode.AUTONOMOUS
+    assert got.grid_charging is True
+    assert got.backup_reserve_app_percent == 20.0  # no forced reserve left behind
+    assert got.tariff_content == _uploaded().content
+    assert any("full power" in n for n in got.notes)
+
+
+def test_partial_charge_slow_enough_for_the_reserve_route_keeps_it():
+    got = _charge(2, 5, 40.0, 30.0)  # 1.35 kWh in 3 h
+    assert got.mode is OperationMode.SELF_CONSUMPTION
+    assert got.backup_reserve_app_percent == 40.0
+    assert got.tariff_content is None
+
+
+def test_partial_charge_faster_than_the_reserve_route_uses_time_based_control():
+    got = _charge(2, 3, 60.0, 20.0)  # ~5.7 kWh in 1 h
+    assert got.mode is OperationMode.AUTONOMOUS
+    assert any("more than the reserve route" in n for n in got.notes)
+
+
+def test_charge_outside_the_cheapest_period_or_on_local_keeps_the_reserve_route():
+    outside = _charge(12, 14, 100.0, 20.0)
+    assert outside.mode is OperationMode.SELF_CONSUMPTION
+    assert outside.backup_reserve_app_percent == 100.0
+    straddling = _charge(4, 6, 100.0, 20.0)
+    assert straddling.mode is OperationMode.SELF_CONSUMPTION
+    local = _charge(2, 5, 100.0, 20.0, caps=Capabilities.local())
+    assert local.mode is OperationMode.SELF_CONSUMPTION
+
+
+def test_fast_charge_then_export_needs_no_second_tariff_upload():
+    charge = _charge(2, 5, 100.0, 20.0)
+    export_span = IntentSpan(
+        datetime(2025, 1, 10, 16, tzinfo=UTC),
+        datetime(2025, 1, 10, 19, tzinfo=UTC),
+        Intent.EXPORT,
+        app_to_soe(30.0, CAP),
+        CAP,
+    )
+    export = settings_for(
+        export_span,
+        soe_now_kwh=app_to_soe(95.0, CAP),
+        policy=ControlPolicy(reserve_floor_app_percent=20.0),
+        capabilities=FLEET,
+        uploaded=_uploaded(),
+    )
+    changes, _ = differences(charge, export, FLEET)
+    assert "time_of_use_settings" not in changes
