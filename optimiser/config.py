@@ -225,6 +225,13 @@ class ControlConfig(_Strict):
     settle_minutes: float = Field(
         5.0, ge=0, description="how long the device takes to act on a change; applied early"
     )
+    hold_tolerance_percent: float = Field(
+        3.0,
+        ge=0,
+        le=20,
+        description="a hold keeps the device's reserve when it is within this many app "
+        "percentage points of the wanted one (no command for solar creep)",
+    )
     nightly_plan_time: str = Field(
         "21:00",
         pattern=r"^([01]\d|2[0-3]):[0-5]\d$",

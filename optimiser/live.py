@@ -78,8 +78,6 @@ def plan_request(
     """
     from zoneinfo import ZoneInfo
 
-    from optimiser.control.translate import planner_limits
-
     grid = horizon(now, config.planner.slot_minutes, ZoneInfo(config.site.timezone))
     prices = tariff.prices(grid)
     if forecaster is None:
@@ -97,7 +95,40 @@ def plan_request(
         context=context.active(now) if context is not None else {},
         context_expires=context.expiries(now) if context is not None else {},
         previous=previous,
-        limits=planner_limits(capabilities, grid.count) if capabilities is not None else {},
+        limits=control_limits(config, state, grid, tariff, capabilities),
+    )
+
+
+def control_limits(config: Config, state: Any, grid: Any, tariff: Any, capabilities: Any) -> dict:
+    """The control backend's per-slot limits for the planner (control-aware planning).
+
+    Grid charging runs at the reserve rate, except in the cheapest period of the tariff kept
+    uploaded (where time-based control charges at the battery's full rate).
+    """
+    from zoneinfo import ZoneInfo
+
+    from optimiser.control.apply_now import uploaded_tariff_for
+    from optimiser.control.translate import fast_charge_slots, planner_limits
+    from optimiser.planning import battery_inputs
+
+    if capabilities is None:
+        return {}
+    if tariff is None or not capabilities.can_fast_charge:
+        return planner_limits(capabilities, grid.count)
+    tz = ZoneInfo(config.site.timezone)
+    cache: dict = {}
+
+    def uploaded_for(when: datetime) -> Any:
+        day = when.astimezone(tz).date()
+        if day not in cache:
+            cache[day] = uploaded_tariff_for(tariff, day, config.site.timezone)[0]
+        return cache[day]
+
+    return planner_limits(
+        capabilities,
+        grid.count,
+        fast_slots=fast_charge_slots(grid.starts, grid.minutes, uploaded_for),
+        full_charge_kw=battery_inputs(state, config).max_charge_kw,
     )
 
 

@@ -185,7 +185,7 @@ class Service:
         self._next_decision: datetime | None = None
         self._next_nightly: datetime | None = None
         self._tz = ZoneInfo(self.config.site.timezone)
-        self._policy = ControlPolicy.from_config(self.config)
+        self._policy = ControlPolicy.from_config(self.config, self.backend.capabilities)
         self._state_dir = self.state_dir if self.state_dir is not None else self.config.state_path()
 
     # -- public -------------------------------------------------------------------------------

@@ -17,10 +17,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _check(args: argparse.Namespace) -> int:
     from optimiser.config import find_config, load_config
+    from optimiser.control.translate import config_warnings
 
-    load_config(args.config)
+    config = load_config(args.config)
     path = find_config(args.config)
     print(f"{path}: ok" if path else "no config file: defaults apply (embedded emulator)")
+    for warning in config_warnings(config):
+        print(f"warning: {warning}")
     return 0
 
 

@@ -32,7 +32,12 @@ from optimiser.control.backends import ApplyReport, Backend, differences
 from optimiser.control.intents import Intent, IntentSpan, intents_from_plan, span_due
 from optimiser.control.lease_file import save_lease, settings_to_json
 from optimiser.control.safety import Failure, Lease, decide, is_forced
-from optimiser.control.translate import ControlPolicy, DeviceSettings, settings_for
+from optimiser.control.translate import (
+    ControlPolicy,
+    DeviceSettings,
+    UploadedTariff,
+    settings_for,
+)
 from simulations.powerwall import OperationMode
 from tariffs.slots import require_aware
 
@@ -213,6 +218,25 @@ def export_tariff_for(tariff: Any, day: Any) -> tuple[dict | None, str | None]:
         return None, f"cannot doctor the tariff for export: {exc}"
 
 
+def uploaded_tariff_for(tariff: Any, day: Any, tz: str) -> tuple[UploadedTariff | None, str | None]:
+    """(the tariff kept uploaded on local ``day``, or None and why not).
+
+    It is the one doctored for export: true buy prices (so its cheapest period is the true one,
+    where time-based control charges at full power) and peak sell = peak buy (so it exports at
+    peak). One document serves both; see :mod:`optimiser.control.translate`.
+    """
+    content, why = export_tariff_for(tariff, day)
+    if content is None:
+        return None, why
+    from tariffs.errors import TariffError
+    from tariffs.tesla import tou_schedule_from_content
+
+    try:
+        return UploadedTariff(content, tou_schedule_from_content(content, tz)), None
+    except (TariffError, ValueError) as exc:
+        return None, f"cannot read the doctored tariff back: {exc}"
+
+
 @dataclass(frozen=True)
 class Decision:
     """The settings the plan asks for now, before the safety rule (pure result)."""
@@ -234,13 +258,15 @@ def plan_settings_now(
     tariff: Any = None,
     failure: Failure | None = None,
     valid_until: datetime | None = None,
+    current: DeviceSettings | None = None,
 ) -> Decision:
     """What the plan in ``result`` asks the device to hold at ``now`` (pure but for the tariff).
 
-    ``valid_until`` caps the plan's validity (default: the end of its horizon).
+    ``valid_until`` caps the plan's validity (default: the end of its horizon). ``current``
+    (what the device holds) lets a hold keep a reserve within the hold tolerance.
     """
     now = require_aware(now, "now")
-    policy = ControlPolicy.from_config(config)
+    policy = ControlPolicy.from_config(config, capabilities)
     notes: list[str] = []
     outcome = result.outcome if result is not None else None
     plan = outcome.plan if outcome is not None else None
@@ -265,15 +291,26 @@ def plan_settings_now(
         return Decision(None, None, None, None, end, ("now is outside the plan's horizon",))
     at = now + timedelta(minutes=settle)
     when = at if span.covers(at) else now
-    export = None
-    if span.intent is Intent.EXPORT and capabilities.can_export:
+    uploaded = None
+    wants_tariff = (span.intent is Intent.EXPORT and capabilities.can_export) or (
+        span.intent is Intent.CHARGE_FROM_GRID and capabilities.can_fast_charge and tariff
+    )
+    if wants_tariff:
         day = when.astimezone(ZoneInfo(config.site.timezone)).date()
-        export, why = export_tariff_for(tariff, day)
+        uploaded, why = uploaded_tariff_for(tariff, day, config.site.timezone)
         if why:
             notes.append(why)
     soe_now = float(getattr(state, "soe_kwh", plan.start_soe_kwh))
+    battery = result.inputs.battery
     settings = settings_for(
-        span, soe_now_kwh=soe_now, policy=policy, capabilities=capabilities, export_tariff=export
+        span,
+        soe_now_kwh=soe_now,
+        policy=policy,
+        capabilities=capabilities,
+        uploaded=uploaded,
+        now=when,
+        current=current,
+        charge_efficiency=battery.charge_efficiency,
     )
     notes += list(settings.notes)
     slot = plan.grid.index_of(when)
@@ -330,7 +367,7 @@ def apply_current_slot(
         When the plan stops being trusted (default: the end of its horizon).
     """
     now = require_aware(now, "now")
-    policy = ControlPolicy.from_config(config)
+    policy = ControlPolicy.from_config(config, backend.capabilities)
     decision = plan_settings_now(
         config,
         result,
@@ -340,6 +377,18 @@ def apply_current_slot(
         failure=failure,
         valid_until=valid_until,
     )
+    if decision.span is not None and decision.span.intent is Intent.HOLD:
+        # The hold tolerance compares with what the device holds: read it (a read, no command).
+        decision = plan_settings_now(
+            config,
+            result,
+            now,
+            capabilities=backend.capabilities,
+            tariff=tariff,
+            failure=failure,
+            valid_until=valid_until,
+            current=backend.read(),
+        )
     failure = decision.failure
     current = None
     state = result.request.state if result is not None else None

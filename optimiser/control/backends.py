@@ -34,8 +34,8 @@ from optimiser.control.errors import (
     FleetRateLimited,
 )
 from optimiser.control.fleet import FleetClient
-from optimiser.control.translate import Capabilities, DeviceSettings, app_to_raw, raw_to_app
-from simulations.powerwall import ExportRule, OperationMode
+from optimiser.control.translate import Capabilities, DeviceSettings
+from simulations.powerwall import ExportRule, OperationMode, app_to_raw, raw_to_app
 
 log = logging.getLogger(__name__)
 

@@ -35,6 +35,44 @@ from optimiser.control.errors import (
 log = logging.getLogger(__name__)
 
 
+_JSON_STARTS = frozenset('{["')  # a bare token is base64url-ish: never starts with these
+
+
+def _tokens_from_json(text: str, where: Path) -> tuple[str | None, str | None]:
+    """(access, refresh) from a token file's JSON; :class:`FleetAuthError` if it is not an
+    object whose ``access_token``/``refresh_token`` are strings."""
+    expected = 'expected a JSON object {"access_token": "…", "refresh_token": "…"}'
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FleetAuthError(
+            f"Fleet token file {where}: {expected}, got invalid JSON at line {exc.lineno}"
+        ) from exc
+    if not isinstance(data, dict):
+        raise FleetAuthError(
+            f"Fleet token file {where}: {expected}, got a JSON {_json_kind(data)}",
+            hint="write the token file as a JSON object, or as the bare access token alone",
+        )
+    tokens: list[str | None] = []
+    for key in ("access_token", "refresh_token"):
+        value = data.get(key)
+        if value is not None and not isinstance(value, str):
+            raise FleetAuthError(
+                f"Fleet token file {where}: {key} must be a string, got a JSON {_json_kind(value)}"
+            )
+        tokens.append(value or None)
+    return tokens[0], tokens[1]
+
+
+def _json_kind(value: Any) -> str:
+    """JSON's name for the type of a decoded value."""
+    if isinstance(value, bool):
+        return "boolean"
+    return {dict: "object", list: "array", str: "string", int: "number", float: "number"}.get(
+        type(value), "null"
+    )
+
+
 class TokenSource:
     """Where the bearer token comes from and where a refreshed one goes.
 
@@ -71,16 +109,8 @@ class TokenSource:
                 raise FleetAuthError(
                     f"cannot read the Fleet token file {self.token_file}: {exc.strerror}"
                 ) from exc
-            if text.startswith("{"):
-                try:
-                    data = json.loads(text)
-                except json.JSONDecodeError as exc:
-                    raise FleetAuthError(
-                        f"Fleet token file {self.token_file}: expected JSON with "
-                        f"access_token, got invalid JSON at line {exc.lineno}"
-                    ) from exc
-                self._access = data.get("access_token") or None
-                self._refresh = data.get("refresh_token") or None
+            if text[:1] in _JSON_STARTS:
+                self._access, self._refresh = _tokens_from_json(text, self.token_file)
             else:
                 self._access = text or None
         else:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from optimiser.control.translate import ControlPolicy, DeviceSettings
+from optimiser.control.translate import Capabilities, ControlPolicy, DeviceSettings
 from simulations.powerwall import ExportRule, OperationMode
 from tariffs.slots import require_aware
 
@@ -41,13 +41,22 @@ class Failure(StrEnum):
     GRID_OUTAGE = "grid_outage"
 
 
-def safe_settings(policy: ControlPolicy) -> DeviceSettings:
-    """Self-powered with the configured reserve, solar-only export, grid charging allowed."""
+def safe_settings(
+    policy: ControlPolicy, capabilities: Capabilities | None = None
+) -> DeviceSettings:
+    """Self-powered with the configured reserve, solar-only export, grid charging allowed.
+
+    The reserve is the policy's floor made legal for ``capabilities``
+    (:meth:`ControlPolicy.for_backend`: on the Fleet API a floor in (80, 100) becomes 80).
+    """
+    if capabilities is not None:
+        policy = policy.for_backend(capabilities)
     return DeviceSettings(
         OperationMode.SELF_CONSUMPTION,
         policy.reserve_floor_app_percent,
         grid_charging=True,
         export_rule=ExportRule.PV_ONLY,
+        notes=policy.notes,
     )
 
 
@@ -110,6 +119,7 @@ def decide(
     policy: ControlPolicy,
     current: DeviceSettings | None = None,
     lease: Lease | None = None,
+    capabilities: Capabilities | None = None,
 ) -> DeviceSettings:
     """The settings to hold now (see the module docstring's table); ``notes`` say why.
 
@@ -125,8 +135,12 @@ def decide(
         What the device holds now (for a grid outage).
     lease : Lease, optional
         The lease of ``last_good`` if it is a forced state.
+    capabilities : Capabilities, optional
+        The backend's, to make the floor legal (see :func:`safe_settings`).
     """
     now = require_aware(now, "now")
+    if capabilities is not None:
+        policy = policy.for_backend(capabilities)
     safe = safe_settings(policy)
     if failure is Failure.GRID_OUTAGE:
         held = current.backup_reserve_app_percent if current is not None else 0.0

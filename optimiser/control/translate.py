@@ -8,45 +8,87 @@ them (``floor`` = the configured reserve, app scale):
 intent              mode              reserve [app %]             grid   export rule  tariff
 ==================  ================  ==========================  =====  ===========  ========
 SELF_POWER, IDLE    self_consumption  floor                       on     pv_only      —
-HOLD                self_consumption  max(floor, SoC now) ↑       on     pv_only      —
+HOLD                self_consumption  max(floor, SoC now) ↑ ‡     on ‡   pv_only      —
 CHARGE_FROM_GRID    self_consumption  max(floor, target) ↑        on     pv_only      —
-EXPORT              autonomous        max(floor, target) ↑        on     battery_ok   doctored
+  fast (§)          autonomous        floor                       on     pv_only      uploaded
+EXPORT              autonomous        max(floor, target) ↑        on     battery_ok   uploaded
 ==================  ================  ==========================  =====  ===========  ========
 
 ↑ = rounded up to the backend's reserve step. Charging through a raised reserve runs at the
 slow reserve rate (~1.8 kW per Powerwall, not 5 kW): :func:`planner_limits` tells the planner.
-On the Fleet API the reserve must be ≤ 80 or exactly 100 (since July 2025): a charge target
-above 80 is raised to 100, a hold above 80 lowered to 80, an export stop above 80 lowered to
-80, each with a note. A backend that cannot export from the battery (local) or an export
-without a doctored tariff falls back to SELF_POWER, with a note.
+
+**Fleet reserve rule** (since July 2025 the reserve must be ≤ 80 or exactly 100, app scale),
+applied in one place per kind of reserve:
+
+- the configured *floor* goes through :meth:`ControlPolicy.for_backend` (every path —
+  :func:`settings_for`, :func:`~optimiser.control.safety.safe_settings`, the grid-outage rule,
+  the replay — takes its floor from the policy): a floor in (80, 100) is **lowered to 80**,
+  with a note. Why down and not up to 100: a reserve of 100 forbids all discharge, so every
+  self-powered slot, every export and the safe fallback would leave the battery idle and full —
+  the battery would stop doing its job. At 80 the outage energy kept is 80 % instead of the
+  configured 80–99 %; the plan still keeps the configured floor (the planner's soft floor is
+  ``battery.reserve_percent``) and holds the battery above 80 by the HOLD rule below, so only a
+  self-powered slot or the safe fallback can go below the configured floor, never below 80.
+  ``wattplan config check`` warns about such a floor. Set 80 or 100 to silence it.
+- a *charge* target in (80, 100) is raised to 100 (a slight overshoot beats not charging).
+- ‡ a *hold* above 80 (100 included) uses reserve 100 **with grid charging off**
+  (``disallow_charge_from_grid_with_solar_installed``): below the reserve the battery then
+  charges only from surplus solar and never discharges — a true hold, where lowering it to 80
+  would let the battery discharge while the plan holds. Leaving the hold re-enables grid
+  charging (one more command).
+- an *export* stop above 80 is lowered to 80, with a note.
+
+**Hold tolerance**: a hold's reserve follows the stored energy, which solar nudges every slot.
+When the device already holds a self-consumption reserve within
+``ControlPolicy.hold_tolerance_app_percent`` (default :data:`HOLD_TOLERANCE_APP_PERCENT`,
+config ``control.hold_tolerance_percent``) of the wanted one, with the same grid and export
+settings, :func:`settings_for` keeps the device's reserve, so no command is spent on creep.
+
+§ **Fast grid charging**: time-based control (``autonomous``) charges from the grid at the
+battery's full power in the uploaded tariff's cheapest period. A CHARGE_FROM_GRID span that lies
+in that period uses it when its target is (near) full or needs more than the reserve rate; the
+target is then not a ceiling (autonomous charges to full), but the controller re-decides every
+slot and returns to the reserve route once the remaining need is slow enough, so an overshoot is
+bounded by one slot. The tariff uploaded is the one doctored for export
+(``to_tesla_tariff(..., doctor_for_export=True)``): doctoring raises only the peak *sell* price,
+so its cheapest *buy* period is the true one, and one upload serves both fast charging and peak
+export — no switching between a true and a doctored tariff, and for a fixed-price tariff no
+upload after the first (Tesla rations tariff changes). :func:`planner_limits` lets the planner
+charge from the grid at the full rate in those slots.
+
+A backend that cannot export from the battery (local) or an export without a doctored tariff
+falls back to SELF_POWER, with a note.
 
 Scales: the gateway's raw percentage is ``100·soe/capacity``; the app's is
-``app = (raw − 5) / 0.95`` (``raw = 0.95·app + 5``).
+``app = (raw − 5) / 0.95`` (``raw = 0.95·app + 5``): :func:`simulations.powerwall.app_to_raw`
+and :func:`~simulations.powerwall.raw_to_app`, the project's one pair of converters
+(re-exported here and from :mod:`optimiser.control` for existing callers).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 
 from optimiser.control.intents import Intent, IntentSpan
-from simulations.powerwall import ExportRule, OperationMode
+from simulations.powerwall import (
+    ExportRule,
+    OperationMode,
+    TouSchedule,
+    app_to_raw,
+    raw_to_app,
+)
 
 FLEET_RESERVE_MAX_BELOW_FULL = 80.0
-
-
-def app_to_raw(app_percent: float) -> float:
-    """Tesla app percentage → gateway raw percentage. [%]"""
-    return 0.95 * app_percent + 5.0
-
-
-def raw_to_app(raw_percent: float) -> float:
-    """Gateway raw percentage → Tesla app percentage, clamped to [0, 100]. [%]"""
-    return min(max((raw_percent - 5.0) / 0.95, 0.0), 100.0)
+HOLD_TOLERANCE_APP_PERCENT = 3.0
+"""Don't re-send a hold reserve within this of the device's. [app %]"""
+FAST_CHARGE_FULL_APP_PERCENT = 95.0
+"""A charge target at or above this counts as "full" for fast charging. [app %]"""
 
 
 def soe_to_app(soe_kwh: float, capacity_kwh: float) -> float:
@@ -148,6 +190,11 @@ class Capabilities:
         """Battery export needs autonomous mode, the export rule and a tariff upload."""
         return self.can_set_mode and self.can_set_export_rule and self.can_upload_tariff
 
+    @property
+    def can_fast_charge(self) -> bool:
+        """Full-power grid charging needs autonomous mode, grid charging and a tariff upload."""
+        return self.can_set_mode and self.can_set_grid_charging and self.can_upload_tariff
+
     @classmethod
     def fleet(
         cls, units: int = 1, *, settle_minutes: float = 5.0, commands_per_day: int = 20
@@ -177,21 +224,102 @@ class ControlPolicy:
     Attributes
     ----------
     reserve_floor_app_percent : float
-        Reserve kept for power cuts, app scale. [%]
+        Reserve kept for power cuts, app scale, as the backend accepts it (see
+        :meth:`for_backend`). [%]
     lease_minutes : float
         How long a forced state may last before it must be renewed. [min]
+    hold_tolerance_app_percent : float
+        A hold keeps the device's reserve when it is within this of the wanted one. [%]
+    notes : tuple of str
+        Why the floor differs from the configured one (not compared).
     """
 
     reserve_floor_app_percent: float = 20.0
     lease_minutes: float = 90.0
+    hold_tolerance_app_percent: float = HOLD_TOLERANCE_APP_PERCENT
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
-    def from_config(cls, config: Any) -> ControlPolicy:
-        """From a wattplan ``Config`` (``battery.reserve_percent``, ``control.lease_minutes``)."""
-        return cls(
+    def from_config(cls, config: Any, capabilities: Capabilities | None = None) -> ControlPolicy:
+        """From a wattplan ``Config`` (``battery.reserve_percent``, ``control.lease_minutes``,
+        ``control.hold_tolerance_percent``), made legal for ``capabilities`` (default: the
+        Fleet API's rule when ``control.backend`` is ``fleet``)."""
+        control = config.control
+        policy = cls(
             reserve_floor_app_percent=config.battery.reserve_percent,
-            lease_minutes=config.control.lease_minutes,
+            lease_minutes=control.lease_minutes,
+            hold_tolerance_app_percent=getattr(
+                control, "hold_tolerance_percent", HOLD_TOLERANCE_APP_PERCENT
+            ),
         )
+        if capabilities is None and getattr(control, "backend", None) == "fleet":
+            capabilities = Capabilities.fleet()
+        return policy if capabilities is None else policy.for_backend(capabilities)
+
+    def for_backend(self, capabilities: Capabilities) -> ControlPolicy:
+        """This policy with a floor ``capabilities`` accepts (idempotent).
+
+        The one place the Fleet rule meets the configured floor: a floor in (80, 100) becomes
+        80 (see the module docstring for why not 100).
+        """
+        floor, note = legal_floor(self.reserve_floor_app_percent, capabilities)
+        if note is None:
+            return self
+        return replace(self, reserve_floor_app_percent=floor, notes=(*self.notes, note))
+
+
+def legal_floor(floor_app_percent: float, capabilities: Capabilities) -> tuple[float, str | None]:
+    """(the floor ``capabilities`` accept, a note if it had to change). [app %]"""
+    limit = FLEET_RESERVE_MAX_BELOW_FULL
+    if not capabilities.fleet_reserve_rule or not limit < floor_app_percent < 100.0:
+        return floor_app_percent, None
+    return limit, (
+        f"reserve floor {floor_app_percent:g}% (battery.reserve_percent) is above {limit:g}%: "
+        f"the Fleet API accepts only ≤ {limit:g} or 100, so the device's floor is {limit:g}% "
+        f"(holds above {limit:g}% still hold; set {limit:g} or 100 to silence this)"
+    )
+
+
+def config_warnings(config: Any) -> list[str]:
+    """Control settings that work but not as written (for ``wattplan config check``)."""
+    warnings = []
+    if getattr(config.control, "backend", None) == "fleet":
+        _, note = legal_floor(config.battery.reserve_percent, Capabilities.fleet())
+        if note is not None:
+            warnings.append(note)
+    return warnings
+
+
+@dataclass(frozen=True)
+class UploadedTariff:
+    """The tariff wattplan keeps uploaded for time-based control (export and fast charging).
+
+    Attributes
+    ----------
+    content : mapping
+        ``tariff_content_v2`` (doctored for export: true buy prices, peak sell = peak buy).
+    schedule : TouSchedule
+        How the device reads it (:func:`tariffs.tesla.tou_schedule_from_content`).
+    """
+
+    content: Mapping[str, Any]
+    schedule: TouSchedule
+
+    def cheapest_at(self, when: datetime) -> bool:
+        """Whether ``when`` falls in the cheapest buy period (where autonomous charges)."""
+        sched = self.schedule
+        if not sched.min_buy < sched.max_buy - 1e-9:
+            return False  # one flat price: autonomous does not charge from the grid
+        return sched.period_at(when).buy <= sched.min_buy + 1e-9
+
+    def cheapest_throughout(self, start: datetime, end: datetime) -> bool:
+        """Whether ``[start, end)`` lies in the cheapest period (checked every 15 minutes)."""
+        t = start
+        while t < end:
+            if not self.cheapest_at(t):
+                return False
+            t += timedelta(minutes=15)
+        return self.cheapest_at(end - timedelta(minutes=1))
 
 
 def settings_for(
@@ -201,6 +329,11 @@ def settings_for(
     policy: ControlPolicy,
     capabilities: Capabilities,
     export_tariff: Mapping[str, Any] | None = None,
+    uploaded: UploadedTariff | None = None,
+    now: datetime | None = None,
+    current: DeviceSettings | None = None,
+    reserve_charge_kw: float | None = None,
+    charge_efficiency: float = 0.95,
 ) -> DeviceSettings:
     """The settings that make the battery follow ``span`` (see the module docstring's table).
 
@@ -210,11 +343,25 @@ def settings_for(
         Stored energy now (for HOLD). [kWh]
     export_tariff : mapping, optional
         ``tariff_content_v2`` doctored for export
-        (``tariffs.tesla.to_tesla_tariff(..., doctor_for_export=True).content``).
+        (``tariffs.tesla.to_tesla_tariff(..., doctor_for_export=True).content``); default
+        ``uploaded.content``.
+    uploaded : UploadedTariff, optional
+        The tariff for time-based control; enables fast grid charging in its cheapest period.
+    now : datetime, optional
+        Decision time (for fast charging: the rate a charge span needs; default its start).
+    current : DeviceSettings, optional
+        What the device holds now (for the hold tolerance).
+    reserve_charge_kw : float, optional
+        Grid charge rate through a raised reserve (default the capabilities'). [kW]
+    charge_efficiency : float
+        AC → stored, for the rate a charge needs. [-]
     """
+    policy = policy.for_backend(capabilities)
     floor = policy.reserve_floor_app_percent
     capacity = span.capacity_kwh
-    notes: list[str] = []
+    notes: list[str] = list(policy.notes)
+    if export_tariff is None and uploaded is not None:
+        export_tariff = uploaded.content
     intent = span.intent
     if intent is Intent.EXPORT and not capabilities.can_export:
         notes.append(
@@ -231,12 +378,30 @@ def settings_for(
             OperationMode.SELF_CONSUMPTION, _step(floor, capabilities), notes=tuple(notes)
         )
     if intent is Intent.HOLD:
-        wanted = max(floor, soe_to_app(soe_now_kwh, capacity))
-        reserve = _fleet_rule(_step_up(wanted, capabilities), capabilities, "hold", notes)
-        return DeviceSettings(OperationMode.SELF_CONSUMPTION, reserve, notes=tuple(notes))
+        return _hold(soe_now_kwh, capacity, floor, policy, capabilities, current, notes)
     target = span.target_soe_kwh if span.target_soe_kwh is not None else soe_now_kwh
     wanted = max(floor, soe_to_app(target, capacity))
     if intent is Intent.CHARGE_FROM_GRID:
+        fast = _fast_charge_reason(
+            span,
+            target,
+            soe_now_kwh,
+            capabilities,
+            uploaded,
+            now,
+            reserve_charge_kw,
+            charge_efficiency,
+        )
+        if fast is not None and uploaded is not None:
+            notes.append(fast)
+            return DeviceSettings(
+                OperationMode.AUTONOMOUS,
+                _step(floor, capabilities),
+                grid_charging=True,
+                export_rule=ExportRule.PV_ONLY,
+                tariff_content=uploaded.content,
+                notes=tuple(notes),
+            )
         reserve = _fleet_rule(_step_up(wanted, capabilities), capabilities, "charge", notes)
         return DeviceSettings(
             OperationMode.SELF_CONSUMPTION, reserve, grid_charging=True, notes=tuple(notes)
@@ -252,16 +417,125 @@ def settings_for(
     )
 
 
-def planner_limits(capabilities: Capabilities, n_slots: int) -> dict[str, np.ndarray]:
+def _hold(
+    soe_now_kwh: float,
+    capacity_kwh: float,
+    floor: float,
+    policy: ControlPolicy,
+    capabilities: Capabilities,
+    current: DeviceSettings | None,
+    notes: list[str],
+) -> DeviceSettings:
+    """HOLD: reserve at the stored energy; above 80 on Fleet, 100 without grid charging."""
+    wanted = _step_up(max(floor, soe_to_app(soe_now_kwh, capacity_kwh)), capabilities)
+    limit = FLEET_RESERVE_MAX_BELOW_FULL
+    grid_charging = True
+    if capabilities.fleet_reserve_rule and wanted > limit:
+        # Also at 100 (a full battery): grid charging off keeps a hold a hold (no grid top-up)
+        # and one setting for every hold above 80 means no command as the charge creeps.
+        notes.append(
+            f"hold at {wanted:g}% is above {limit:g}%: the Fleet API accepts only ≤ {limit:g} "
+            f"or 100, so reserve 100 with grid charging off (charges only from surplus solar, "
+            f"never discharges)"
+        )
+        wanted, grid_charging = 100.0, False
+    tol = policy.hold_tolerance_app_percent
+    if (
+        current is not None
+        and current.mode is OperationMode.SELF_CONSUMPTION
+        and current.grid_charging == grid_charging
+        and current.export_rule is ExportRule.PV_ONLY
+        and current.backup_reserve_app_percent >= floor - 1e-9
+        and abs(current.backup_reserve_app_percent - wanted) < tol
+        and _legal(current.backup_reserve_app_percent, capabilities)
+    ):
+        if current.backup_reserve_app_percent != wanted:
+            notes.append(
+                f"hold: keeping the device's reserve {current.backup_reserve_app_percent:g}% "
+                f"(within {tol:g} points of {wanted:g}%; no command for creep)"
+            )
+        wanted = current.backup_reserve_app_percent
+    return DeviceSettings(
+        OperationMode.SELF_CONSUMPTION, wanted, grid_charging=grid_charging, notes=tuple(notes)
+    )
+
+
+def _fast_charge_reason(
+    span: IntentSpan,
+    target_kwh: float,
+    soe_now_kwh: float,
+    capabilities: Capabilities,
+    uploaded: UploadedTariff | None,
+    now: datetime | None,
+    reserve_charge_kw: float | None,
+    charge_efficiency: float,
+) -> str | None:
+    """Why this charge span uses time-based fast charging (None: the reserve route)."""
+    if uploaded is None or not capabilities.can_fast_charge:
+        return None
+    start = span.start if now is None else max(span.start, now)
+    if start >= span.end or not uploaded.cheapest_throughout(start, span.end):
+        return None
+    target_app = soe_to_app(target_kwh, span.capacity_kwh)
+    if target_app >= FAST_CHARGE_FULL_APP_PERCENT:
+        return (
+            f"charge to {target_app:.0f}% in the tariff's cheapest period: time-based control "
+            f"charges at full power until full"
+        )
+    hours = (span.end - start).total_seconds() / 3600.0
+    rate = reserve_charge_kw if reserve_charge_kw is not None else capabilities.max_grid_charge_kw
+    needed_kw = max(target_kwh - soe_now_kwh, 0.0) / charge_efficiency / hours
+    if needed_kw > rate + 1e-6:
+        return (
+            f"charge to {target_app:.0f}% needs {needed_kw:.1f} kW, more than the reserve route's "
+            f"{rate:g} kW: time-based control in the cheapest period (charges at full power; "
+            f"re-decided every slot, so it may pass the target by up to one slot's charge)"
+        )
+    return None
+
+
+def planner_limits(
+    capabilities: Capabilities,
+    n_slots: int,
+    *,
+    fast_slots: np.ndarray | None = None,
+    full_charge_kw: float | None = None,
+) -> dict[str, np.ndarray]:
     """Per-slot limits the planner must respect so its plan is one the backend can follow.
 
-    Returns ``max_grid_charge_kw`` (grid → battery only through a raised reserve) [kW] and
-    ``battery_export_allowed`` (bool).
+    Returns ``max_grid_charge_kw`` [kW] (grid → battery through a raised reserve, or the
+    battery's full rate ``full_charge_kw`` in ``fast_slots``: the uploaded tariff's
+    cheapest period, where time-based control charges at full power — see
+    :func:`fast_charge_slots`) and ``battery_export_allowed`` (bool).
     """
+    limit = np.full(n_slots, capabilities.max_grid_charge_kw, dtype=float)
+    fast = fast_slots is not None and full_charge_kw is not None
+    if fast and capabilities.can_fast_charge:
+        mask = np.asarray(fast_slots, dtype=bool)
+        limit[mask] = max(full_charge_kw, capabilities.max_grid_charge_kw)
     return {
-        "max_grid_charge_kw": np.full(n_slots, capabilities.max_grid_charge_kw, dtype=float),
+        "max_grid_charge_kw": limit,
         "battery_export_allowed": np.full(n_slots, capabilities.can_export, dtype=bool),
     }
+
+
+def fast_charge_slots(starts: Any, minutes: int, uploaded_for: Any) -> np.ndarray:
+    """Per slot, whether it lies in the cheapest period of the tariff uploaded for its day.
+
+    ``starts`` are the slots' start times (aware); ``uploaded_for(when)`` gives the
+    :class:`UploadedTariff` in force at ``when`` (or None).
+    """
+    step = timedelta(minutes=minutes)
+    out = np.zeros(len(starts), dtype=bool)
+    for i, start in enumerate(starts):
+        tariff = uploaded_for(start)
+        out[i] = tariff is not None and tariff.cheapest_throughout(start, start + step)
+    return out
+
+
+def _legal(reserve: float, capabilities: Capabilities) -> bool:
+    limit = FLEET_RESERVE_MAX_BELOW_FULL
+    return not capabilities.fleet_reserve_rule or reserve <= limit or reserve >= 100.0
 
 
 def _step(value: float, capabilities: Capabilities) -> float:

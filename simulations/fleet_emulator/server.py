@@ -39,18 +39,12 @@ from simulations.powerwall import (
     PowerwallSpec,
     PowerwallState,
     Settings,
+    app_to_raw,
+    raw_to_app,
 )
 from simulations.traces import Trace
 
 UPDATED = {"response": {"code": 201, "message": "Updated"}}
-
-
-def _app_to_raw(app: float) -> float:
-    return 0.95 * app + 5.0
-
-
-def _raw_to_app(raw: float) -> float:
-    return min(max((raw - 5.0) / 0.95, 0.0), 100.0)
 
 
 @dataclass
@@ -77,7 +71,7 @@ def demo_site(clock: Clock, *, soe_kwh: float = 6.75) -> EmulatedFleetSite:
     solar = np.clip(3.0 * np.cos((hours - 13.0) / 6.0 * np.pi / 2), 0.0, None)
     solar[(hours < 7) | (hours > 19)] = 0.0
     trace = Trace(start.timestamp() + hours * 3600.0, load, solar, wrap=True)
-    settings = Settings(backup_reserve_percent=_app_to_raw(20.0))
+    settings = Settings(backup_reserve_percent=app_to_raw(20.0))
     return EmulatedFleetSite(
         PowerwallSpec.powerwall2(1), PowerwallState(soe_kwh=soe_kwh), settings, trace, clock
     )
@@ -238,7 +232,7 @@ class FleetEmulator:
                 "battery_power": round(f.battery_kw * 1000.0, 1),
                 "load_power": round(f.load_kw * 1000.0, 1),
                 "grid_power": round(f.grid_kw * 1000.0, 1),
-                "percentage_charged": _raw_to_app(site.soc_raw_percent),
+                "percentage_charged": raw_to_app(site.soc_raw_percent),
                 "energy_left": site.state.soe_kwh * 1000.0,
                 "total_pack_energy": site.spec.capacity_kwh * 1000.0,
                 "grid_status": "Active" if site.grid_up else "Inactive",
@@ -255,7 +249,7 @@ class FleetEmulator:
             return {
                 "id": self.site_id,
                 "site_name": "Emulated Powerwall",
-                "backup_reserve_percent": round(_raw_to_app(s.backup_reserve_percent), 3),
+                "backup_reserve_percent": round(raw_to_app(s.backup_reserve_percent), 3),
                 "default_real_mode": s.mode.value,
                 "installation_time_zone": "Europe/London",
                 "nameplate_power": int(site.spec.max_discharge_kw * 1000),
@@ -299,7 +293,7 @@ def _parse_command(
             raise TypeError(f"backup_reserve_percent must be a number, got {value!r}")
         if not (0 <= value <= 80 or value == 100):
             raise ValueError(f"backup_reserve_percent must be <= 80 or exactly 100, got {value}")
-        return {"backup_reserve_percent": _app_to_raw(float(value))}, {}
+        return {"backup_reserve_percent": app_to_raw(float(value))}, {}
     if endpoint == "grid_import_export":
         changes: dict[str, Any] = {}
         if "disallow_charge_from_grid_with_solar_installed" in body:

@@ -25,15 +25,22 @@ from __future__ import annotations
 
 import time as _time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from optimiser.control.backends import differences
 from optimiser.control.intents import Intent, intents_from_plan, span_at
-from optimiser.control.translate import app_to_raw, planner_limits, settings_for
+from optimiser.control.translate import (
+    DeviceSettings,
+    UploadedTariff,
+    fast_charge_slots,
+    planner_limits,
+    settings_for,
+)
 from optimiser.forecast import History, HistoryForecaster, PerfectForecaster
 from optimiser.planning import PlanRequest, plan_cycle
 from simulations.powerwall import (
@@ -42,6 +49,7 @@ from simulations.powerwall import (
     PowerwallState,
     Settings,
     TouSchedule,
+    app_to_raw,
     step,
 )
 from simulations.replay.data import ReplayData
@@ -172,6 +180,15 @@ class _ExportTariffs:
     def at(self, now: datetime) -> tuple[dict, TouSchedule]:
         return self.for_day(now.astimezone(self._tz).date())
 
+    def uploaded(self, now: datetime) -> UploadedTariff:
+        """The tariff kept uploaded at ``now`` (export and fast charging)."""
+        day = now.astimezone(self._tz).date()
+        key = ("uploaded", day)
+        if key not in self._cache:
+            content, schedule = self.for_day(day)
+            self._cache[key] = UploadedTariff(content, schedule)  # type: ignore[assignment]
+        return self._cache[key]  # type: ignore[return-value]
+
 
 def run_closed_loop(
     data: ReplayData,
@@ -202,12 +219,14 @@ def run_closed_loop(
     intents: list[str] = []
     forecasts = loop.new_forecasts()
     n = len(data.trace.epoch_s)
+    commands: list[tuple[str, ...]] = []
     for d in range(loop.count):
         state, previous, intent = loop.decide(d, state, previous, forecasts, ledger)
         intents.append(intent)
+        commands.append(loop.last_commands)
         if progress is not None:
             progress(int(loop.bounds[d, 1]), n)
-    return loop.finish(ledger, intents, forecasts.fits, strategy)
+    return loop.finish(ledger, intents, forecasts.fits, strategy, commands=commands)
 
 
 class ClosedLoop:
@@ -266,6 +285,16 @@ class ClosedLoop:
         self.ideal = options.control == "ideal"  # direct dispatch: no reserve-rate limit
         self.seconds = {"forecast": 0.0, "plan": 0.0, "control": 0.0, "physics": 0.0}
         self._perfect: _PerfectForecasts | None = None
+        self.fast_charge = (
+            not self.ideal and site.capabilities.can_fast_charge and prices.tariff is not None
+        )
+        # What the simulated device holds (carried between decisions like the stored energy):
+        # the hold tolerance compares with it, and the commands a real backend would send are
+        # counted against it. Starts at the safe settings.
+        self.device: DeviceSettings = DeviceSettings(
+            backup_reserve_app_percent=site.policy.reserve_floor_app_percent
+        )
+        self.last_commands: tuple[str, ...] = ()
 
     def new_ledger(self) -> Ledger:
         """An empty ledger over the whole period."""
@@ -349,7 +378,7 @@ class ClosedLoop:
             rules=self.rules,
             context=self.options.context or {},
             previous=previous,
-            limits={} if self.ideal else planner_limits(site.capabilities, count),
+            limits={} if self.ideal else self._limits(grid),
         )
         result = plan_cycle(request, self.config, cost_rules=False, baselines=False)
         t2 = _time.perf_counter()
@@ -360,6 +389,8 @@ class ClosedLoop:
                 backup_reserve_percent=site.floor_raw_percent,
             )
             intent = FALLBACK
+            safe = DeviceSettings(backup_reserve_app_percent=site.policy.reserve_floor_app_percent)
+            self._hold_device(safe)
         elif self.ideal:
             net_kwh = float(plan.discharge_kwh[0] - plan.charge_kwh[0])
             settings = Settings(
@@ -370,7 +401,18 @@ class ClosedLoop:
             )
             intent = "dispatch"
         else:
-            settings, intent = _settings(plan, result, now, state.soe_kwh, site, self.exports)
+            device, uploaded, intent = _device_settings(
+                plan,
+                now,
+                state.soe_kwh,
+                site,
+                self.exports,
+                current=self.device,
+                fast_charge=self.fast_charge,
+            )
+            settings = _physics_settings(self._hold_device(device), result, uploaded)
+        if self.ideal:
+            self.last_commands = ()
         reserve_kwh = settings.backup_reserve_percent / 100.0 * cap
         if settings.mode is OperationMode.BACKUP:
             reserve_kwh = cap
@@ -397,6 +439,46 @@ class ClosedLoop:
         seconds["physics"] += t4 - t3
         return state, plan, intent
 
+    def _hold_device(self, target: DeviceSettings) -> DeviceSettings:
+        """Send ``target`` to the simulated device as a backend would (only what differs,
+        a tariff of None leaves the uploaded one); returns what the device then holds."""
+        changes, _ = differences(self.device, target, self.site.capabilities)
+        self.last_commands = tuple(str(c) for c in changes)
+        if changes:
+            tariff = target.tariff_content
+            if tariff is None:
+                tariff = self.device.tariff_content
+            self.device = replace(target, tariff_content=tariff)
+        return self.device
+
+    def _command_stats(self, commands: list[tuple[str, ...]]) -> dict[str, Any]:
+        """Totals of the commands a Fleet backend would have sent, per kind and per day."""
+        by_kind: dict[str, int] = {}
+        per_day: dict[date, int] = {}
+        epoch = self.data.trace.epoch_s
+        for d, sent in enumerate(commands):
+            if not sent:
+                continue
+            for command in sent:
+                by_kind[command] = by_kind.get(command, 0) + 1
+            day = datetime.fromtimestamp(float(epoch[self.bounds[d, 0]]), UTC).date()
+            per_day[day] = per_day.get(day, 0) + len(sent)
+        return {
+            "total": sum(by_kind.values()),
+            "by_command": by_kind,
+            "max_per_day": max(per_day.values(), default=0),
+        }
+
+    def _limits(self, grid: SlotGrid) -> dict[str, np.ndarray]:
+        """The control backend's per-slot limits (fast grid charging in the cheapest period)."""
+        caps = self.site.capabilities
+        if not self.fast_charge:
+            return planner_limits(caps, grid.count)
+        mask = fast_charge_slots(grid.starts, grid.minutes, self.exports.uploaded)
+        return planner_limits(
+            caps, grid.count, fast_slots=mask, full_charge_kw=self.site.spec.max_charge_kw
+        )
+
     def finish(
         self,
         ledger: Ledger,
@@ -404,8 +486,13 @@ class ClosedLoop:
         fits: int,
         strategy: str,
         extra_stats: dict | None = None,
+        commands: list[tuple[str, ...]] | None = None,
     ) -> StrategyRun:
-        """The run from a filled ledger and the intent of every decision."""
+        """The run from a filled ledger and the intent of every decision.
+
+        ``commands`` (per decision, the Fleet commands a real backend would have sent) are
+        counted in ``stats["commands"]``: total, per command, per day at most.
+        """
         counts: dict[str, int] = {}
         for intent in intents:
             counts[intent] = counts.get(intent, 0) + 1
@@ -421,6 +508,8 @@ class ClosedLoop:
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
             **(extra_stats or {}),
         }
+        if commands is not None:
+            stats["commands"] = self._command_stats(commands)
         return StrategyRun.from_ledger(
             ledger,
             strategy=strategy,
@@ -433,28 +522,42 @@ class ClosedLoop:
         )
 
 
-def _settings(
+def _device_settings(
     plan: Any,
-    result: Any,
     now: datetime,
     soe_kwh: float,
     site: SiteModel,
     exports: _ExportTariffs,
-) -> tuple[Settings, str]:
-    """The production translation of the plan's current intent into Powerwall settings."""
+    *,
+    current: DeviceSettings | None = None,
+    fast_charge: bool = False,
+) -> tuple[DeviceSettings, UploadedTariff | None, str]:
+    """The production translation of the plan's current intent: (device settings, the tariff
+    kept uploaded if the settings use it, the intent)."""
     spans = intents_from_plan(plan, capacity_kwh=site.capacity_kwh, initial_soe_kwh=soe_kwh)
     span = span_at(spans, now) or spans[0]
-    export_content = None
-    schedule = None
-    if span.intent is Intent.EXPORT:
-        export_content, schedule = exports.at(now)
+    uploaded = None
+    if span.intent is Intent.EXPORT or (fast_charge and span.intent is Intent.CHARGE_FROM_GRID):
+        uploaded = exports.uploaded(now)
     device = settings_for(
         span,
         soe_now_kwh=soe_kwh,
         policy=site.policy,
         capabilities=site.capabilities,
-        export_tariff=export_content,
+        uploaded=uploaded,
+        now=now,
+        current=current,
+        reserve_charge_kw=site.spec.reserve_charge_kw,
+        charge_efficiency=site.spec.charge_efficiency,
     )
+    return device, uploaded, span.intent.value
+
+
+def _physics_settings(
+    device: DeviceSettings, result: Any, uploaded: UploadedTariff | None
+) -> Settings:
+    """What the shared model steps under while the device holds ``device`` (a rule's forced
+    mode on top; a rule's ``no_export`` as the export rule ``never``)."""
     mode = device.mode
     forced = result.force_mode[0]
     if forced is not None:
@@ -462,12 +565,13 @@ def _settings(
     export_rule = device.export_rule
     if float(result.inputs.export_limit_kw[0]) <= 0.0:
         export_rule = ExportRule.NEVER
-    tariff = schedule if device.tariff_content is not None else None
-    settings = Settings(
+    tariff = None
+    if mode is OperationMode.AUTONOMOUS and uploaded is not None:
+        tariff = uploaded.schedule
+    return Settings(
         mode=mode,
         backup_reserve_percent=min(app_to_raw(device.backup_reserve_app_percent), 100.0),
         grid_charging=device.grid_charging,
         export_rule=export_rule,
         tariff=tariff,
     )
-    return settings, span.intent.value

@@ -94,7 +94,8 @@ class ChunkRun:
 
     Per decision ``first ≤ d < last`` (index ``d − first``): ``soe_at`` [kWh] and
     ``counters_at`` (lifetime charged, discharged [kWh]) before it, ``digest_at`` of the
-    previous plan it saw, ``intents`` acted on. ``rows`` are the ledger's arrays over the
+    previous plan it saw, ``device_at`` the simulated device's settings it saw, ``intents``
+    acted on and ``commands`` a backend would have sent. ``rows`` are the ledger's arrays over the
     chunk's steps ``[step_first, step_end)``.
     """
 
@@ -107,7 +108,10 @@ class ChunkRun:
     counters_at: np.ndarray
     digest_at: list[bytes]
     intents: list[str]
+    device_at: list[Any]
+    commands: list[tuple[str, ...]]
     end_state: PowerwallState
+    end_device: Any
     end_plan: Any
     fits: int
     seconds: dict[str, float]
@@ -178,13 +182,17 @@ def run_chunk(
     counters_at = np.empty((n, 2))
     digest_at: list[bytes] = []
     intents: list[str] = []
+    device_at: list[Any] = []
+    commands: list[tuple[str, ...]] = []
     every = max(1, n // 50)
     for i, d in enumerate(range(first, last)):
         soe_at[i] = state.soe_kwh
         counters_at[i] = (state.charged_kwh, state.discharged_kwh)
         digest_at.append(plan_digest(previous))
+        device_at.append(loop.device)
         state, previous, intent = loop.decide(d, state, previous, forecasts, ledger)
         intents.append(intent)
+        commands.append(loop.last_commands)
         if report is not None and (i + 1) % every == 0:
             report(int(loop.bounds[d, 1] - loop.bounds[first, 0]))
     a, b = int(loop.bounds[first, 0]), int(loop.bounds[last - 1, 1])
@@ -198,7 +206,10 @@ def run_chunk(
         counters_at=counters_at,
         digest_at=digest_at,
         intents=intents,
+        device_at=device_at,
+        commands=commands,
         end_state=state,
+        end_device=loop.device,
         end_plan=previous,
         fits=getattr(forecasts, "fits", 0),
         seconds=dict(loop.seconds),
@@ -212,6 +223,7 @@ def assemble(
     loop = ClosedLoop(job.data, job.prices, job.site, job.options, job.rules)
     ledger = loop.new_ledger()
     intents: list[str] = []
+    commands: list[tuple[str, ...]] = []
     rerun: list[int] = []
     converged: list[bool] = []
     state = previous = None
@@ -222,11 +234,16 @@ def assemble(
             digest = plan_digest(previous)
             for d in range(chunk.first, chunk.last):
                 i = d - chunk.first
-                if state.soe_kwh == chunk.soe_at[i] and digest == chunk.digest_at[i]:
+                if (
+                    state.soe_kwh == chunk.soe_at[i]
+                    and digest == chunk.digest_at[i]
+                    and _same_device(loop.device, chunk.device_at[i])
+                ):
                     meet = d
                     break
                 state, previous, intent = loop.decide(d, state, previous, forecasts, ledger)
                 intents.append(intent)
+                commands.append(loop.last_commands)
                 digest = plan_digest(previous)
         rerun.append((chunk.last if meet is None else meet) - chunk.first)
         converged.append(meet is not None)
@@ -237,6 +254,8 @@ def assemble(
             for name in LEDGER_ARRAYS:
                 getattr(ledger, name)[a : chunk.step_end] = chunk.rows[name][offset:]
             intents.extend(chunk.intents[i:])
+            commands.extend(chunk.commands[i:])
+            loop.device = chunk.end_device
             charged, discharged = (
                 (0.0, 0.0)
                 if state is None
@@ -267,8 +286,18 @@ def assemble(
         }
     }
     return loop.finish(
-        ledger, intents, sum(c.fits for c in chunks), job.strategy, extra_stats=extra
+        ledger,
+        intents,
+        sum(c.fits for c in chunks),
+        job.strategy,
+        extra_stats=extra,
+        commands=commands,
     )
+
+
+def _same_device(a: Any, b: Any) -> bool:
+    """Exact equality of carried device settings (notes excluded; the tariff by content)."""
+    return a == b and a.backup_reserve_app_percent == b.backup_reserve_app_percent
 
 
 # -- processes ---------------------------------------------------------------------------

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from math import sqrt
 
 from optimiser.config import Config
-from optimiser.control.translate import Capabilities, ControlPolicy, app_to_raw
+from optimiser.control.translate import Capabilities, ControlPolicy
 from optimiser.planning import DEFAULT_EFFICIENCY
-from simulations.powerwall import PowerwallSpec
+from simulations.powerwall import PowerwallSpec, app_to_raw
 
 POWERWALL_KWH = 13.5
 POWERWALL_KW = 5.0
@@ -98,8 +98,8 @@ class SiteModel:
             export_limit_kw=config.site.export_limit_kw,
             import_limit_kw=config.site.import_limit_kw,
         )
-        policy = ControlPolicy.from_config(config)
         caps = capabilities or Capabilities.fleet(units)
+        policy = ControlPolicy.from_config(config, caps)
         floor = app_to_raw(policy.reserve_floor_app_percent) / 100.0 * capacity
         return cls(
             config=config,

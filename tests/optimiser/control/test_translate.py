@@ -82,12 +82,14 @@ def test_fleet_reserve_rule_raises_a_charge_above_80_to_100_with_a_note():
     assert "charging to 100%" in got.notes[0]
 
 
-def test_fleet_reserve_rule_lowers_a_hold_above_80_to_80():
+def test_fleet_hold_above_80_is_reserve_100_without_grid_charging():
     got = settings_for(
         span(Intent.HOLD), soe_now_kwh=soe_at_app(91), policy=POLICY, capabilities=FLEET
     )
-    assert got.backup_reserve_app_percent == 80
-    assert "using 80%" in got.notes[0]
+    assert got.backup_reserve_app_percent == 100
+    assert got.grid_charging is False
+    assert got.mode is OperationMode.SELF_CONSUMPTION
+    assert "grid charging off" in got.notes[0]
 
 
 def test_local_backend_has_no_fleet_rule_and_cannot_export():
