@@ -88,6 +88,13 @@ def handle_errors(func: Callable[[argparse.Namespace], int], args: argparse.Name
     except KeyboardInterrupt:
         print("wattplan: interrupted", file=sys.stderr)
         return INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (``wattplan tariffs show … | head``): not an error of ours.
+        # Point stdout at /dev/null so Python's exit flush does not raise again.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return OK
     except Exception as exc:
         code = exit_code_for(exc)
         if code is None:
