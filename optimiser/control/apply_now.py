@@ -20,6 +20,7 @@ One function, :func:`apply_current_slot`, does the whole chain:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -195,14 +196,44 @@ def _budget_short(backend: Backend, target: DeviceSettings, now: datetime) -> st
     budget = getattr(backend, "budget", None)
     if budget is None or getattr(backend.capabilities, "commands_per_day", None) is None:
         return None
-    changes, _ = differences(backend.read(), target, backend.capabilities)
-    left = budget.remaining(now)
+    return budget_shortfall(backend.read(), target, backend.capabilities, budget.remaining(now))
+
+
+def budget_shortfall(
+    current: DeviceSettings, target: DeviceSettings, capabilities: Any, left: int
+) -> str | None:
+    """Why ``left`` commands cannot pay for all of ``target`` from ``current`` (None: they
+    can). Pure."""
+    changes, _ = differences(current, target, capabilities)
     if len(changes) <= left:
         return None
     return (
         f"the forced state needs {len(changes)} command(s) ({', '.join(changes)}) but only "
         f"{left} are left today outside the safety reserve"
     )
+
+
+def afford_forced(
+    target: DeviceSettings,
+    now: datetime,
+    *,
+    policy: ControlPolicy,
+    short: Callable[[DeviceSettings], str | None],
+) -> tuple[DeviceSettings, bool, Failure | None]:
+    """(settings to apply, whether they are forced, ``BUDGET_EXHAUSTED`` if they had to change).
+
+    Pure decision shared by :func:`apply_current_slot` and the replay. A forced state is all or
+    nothing: half of one (say autonomous without the export rule) is worse than none, and
+    reverting it would cost commands too. ``short(target)`` says why the budget cannot pay for
+    it (None: it can); then safe settings replace it (sent as a safety revert).
+    """
+    forced = is_forced(target, policy)
+    why = short(target) if forced else None
+    if why is None:
+        return target, forced, None
+    failure = Failure.BUDGET_EXHAUSTED
+    safe = decide(now, None, None, failure, policy=policy)
+    return replace(safe, notes=(*safe.notes, why)), False, failure
 
 
 def export_tariff_for(tariff: Any, day: Any) -> tuple[dict | None, str | None]:
@@ -404,15 +435,10 @@ def apply_current_slot(
         current=current,
         lease=decision.lease,
     )
-    forced = is_forced(target, policy)
-    short = _budget_short(backend, target, now) if forced else None
-    if short is not None:
-        # All or nothing: half a forced state (say autonomous without the export rule) is
-        # worse than none, and reverting it would cost commands too.
-        failure = Failure.BUDGET_EXHAUSTED
-        target = decide(now, decision.valid_until, None, failure, policy=policy)
-        target = replace(target, notes=(*target.notes, short))
-        forced = False
+    target, forced, exhausted = afford_forced(
+        target, now, policy=policy, short=lambda t: _budget_short(backend, t, now)
+    )
+    failure = exhausted or failure
     lease = decision.lease if forced and decision.lease is not None else None
     if forced and lease is None:  # a grid outage's held reserve
         lease = Lease.grant(target, now, policy, reason="grid outage: reserve kept for the home")
