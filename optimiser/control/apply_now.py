@@ -37,6 +37,7 @@ from optimiser.control.translate import (
     ControlPolicy,
     DeviceSettings,
     UploadedTariff,
+    intent_held,
     settings_for,
 )
 from simulations.powerwall import OperationMode
@@ -294,7 +295,8 @@ def plan_settings_now(
     """What the plan in ``result`` asks the device to hold at ``now`` (pure but for the tariff).
 
     ``valid_until`` caps the plan's validity (default: the end of its horizon). ``current``
-    (what the device holds) lets a hold keep a reserve within the hold tolerance.
+    (what the device holds) lets a hold keep a reserve within the hold tolerance, and tells
+    the flip hysteresis what the device follows now.
     """
     now = require_aware(now, "now")
     policy = ControlPolicy.from_config(config, capabilities)
@@ -316,7 +318,13 @@ def plan_settings_now(
         return Decision(None, None, None, failure, None, tuple(notes))
     end = plan.grid.end if valid_until is None else min(plan.grid.end, valid_until)
     settle = float(config.control.settle_minutes)
-    spans = intents_from_plan(plan, capacity_kwh=capacity, initial_soe_kwh=plan.start_soe_kwh)
+    spans = intents_from_plan(
+        plan,
+        capacity_kwh=capacity,
+        initial_soe_kwh=plan.start_soe_kwh,
+        before=intent_held(current, policy),
+        flip_value_gbp=policy.flip_value_gbp,
+    )
     span = span_due(spans, now, settle)
     if span is None:
         return Decision(None, None, None, None, end, ("now is outside the plan's horizon",))
@@ -408,8 +416,9 @@ def apply_current_slot(
         failure=failure,
         valid_until=valid_until,
     )
-    if decision.span is not None and decision.span.intent is Intent.HOLD:
-        # The hold tolerance compares with what the device holds: read it (a read, no command).
+    if decision.span is not None and decision.span.intent in (Intent.HOLD, Intent.SELF_POWER):
+        # The hold tolerance and the flip hysteresis compare with what the device holds: read
+        # it (a read, no command).
         decision = plan_settings_now(
             config,
             result,

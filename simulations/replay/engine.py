@@ -50,6 +50,7 @@ from optimiser.control.translate import (
     DeviceSettings,
     UploadedTariff,
     fast_charge_slots,
+    intent_held,
     planner_limits,
     settings_for,
 )
@@ -645,7 +646,13 @@ def _device_settings(
 ) -> tuple[DeviceSettings, UploadedTariff | None, str]:
     """The production translation of the plan's current intent: (device settings, the tariff
     kept uploaded if the settings use it, the intent)."""
-    spans = intents_from_plan(plan, capacity_kwh=site.capacity_kwh, initial_soe_kwh=soe_kwh)
+    spans = intents_from_plan(
+        plan,
+        capacity_kwh=site.capacity_kwh,
+        initial_soe_kwh=soe_kwh,
+        before=intent_held(current, site.policy),
+        flip_value_gbp=site.policy.flip_value_gbp,
+    )
     span = span_at(spans, now) or spans[0]
     uploaded = None
     if span.intent is Intent.EXPORT or (fast_charge and span.intent is Intent.CHARGE_FROM_GRID):
