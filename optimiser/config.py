@@ -232,6 +232,13 @@ class ControlConfig(_Strict):
         description="a hold keeps the device's reserve when it is within this many app "
         "percentage points of the wanted one (no command for solar creep)",
     )
+    flip_value_gbp: float = Field(
+        0.02,
+        ge=0,
+        le=5,
+        description="a short self-power/hold flip in the plan whose energy × price spread is "
+        "worth less than this (£) is not sent (saves Fleet commands; 0 = send every flip)",
+    )
     nightly_plan_time: str = Field(
         "21:00",
         pattern=r"^([01]\d|2[0-3]):[0-5]\d$",

@@ -268,6 +268,16 @@ def _print(comparison, site) -> None:
         for (k, strategy), run in comparison.runs.items():
             for note in run.notes if k == key else ():
                 console.print(f"  {strategy}: {note}")
+            commands = run.stats.get("commands") if k == key else None
+            if commands:
+                budget = commands.get("per_day_budget")
+                console.print(
+                    f"  {strategy}: Fleet commands {commands['mean_per_day']:.1f}/day "
+                    f"(max {commands['max_per_day']}"
+                    + ("" if budget is None else f", budget {budget}")
+                    + f"), {commands['skipped_total']} skipped, "
+                    f"{commands['forced_refused']} forced states refused for the budget"
+                )
         checks = comparison.validation.get(key)
         if checks:
             table = Table(title=f"{prices.name} — recorded battery vs wattplan, per day")

@@ -20,6 +20,7 @@ One function, :func:`apply_current_slot`, does the whole chain:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -36,6 +37,7 @@ from optimiser.control.translate import (
     ControlPolicy,
     DeviceSettings,
     UploadedTariff,
+    intent_held,
     settings_for,
 )
 from simulations.powerwall import OperationMode
@@ -195,14 +197,44 @@ def _budget_short(backend: Backend, target: DeviceSettings, now: datetime) -> st
     budget = getattr(backend, "budget", None)
     if budget is None or getattr(backend.capabilities, "commands_per_day", None) is None:
         return None
-    changes, _ = differences(backend.read(), target, backend.capabilities)
-    left = budget.remaining(now)
+    return budget_shortfall(backend.read(), target, backend.capabilities, budget.remaining(now))
+
+
+def budget_shortfall(
+    current: DeviceSettings, target: DeviceSettings, capabilities: Any, left: int
+) -> str | None:
+    """Why ``left`` commands cannot pay for all of ``target`` from ``current`` (None: they
+    can). Pure."""
+    changes, _ = differences(current, target, capabilities)
     if len(changes) <= left:
         return None
     return (
         f"the forced state needs {len(changes)} command(s) ({', '.join(changes)}) but only "
         f"{left} are left today outside the safety reserve"
     )
+
+
+def afford_forced(
+    target: DeviceSettings,
+    now: datetime,
+    *,
+    policy: ControlPolicy,
+    short: Callable[[DeviceSettings], str | None],
+) -> tuple[DeviceSettings, bool, Failure | None]:
+    """(settings to apply, whether they are forced, ``BUDGET_EXHAUSTED`` if they had to change).
+
+    Pure decision shared by :func:`apply_current_slot` and the replay. A forced state is all or
+    nothing: half of one (say autonomous without the export rule) is worse than none, and
+    reverting it would cost commands too. ``short(target)`` says why the budget cannot pay for
+    it (None: it can); then safe settings replace it (sent as a safety revert).
+    """
+    forced = is_forced(target, policy)
+    why = short(target) if forced else None
+    if why is None:
+        return target, forced, None
+    failure = Failure.BUDGET_EXHAUSTED
+    safe = decide(now, None, None, failure, policy=policy)
+    return replace(safe, notes=(*safe.notes, why)), False, failure
 
 
 def export_tariff_for(tariff: Any, day: Any) -> tuple[dict | None, str | None]:
@@ -263,7 +295,8 @@ def plan_settings_now(
     """What the plan in ``result`` asks the device to hold at ``now`` (pure but for the tariff).
 
     ``valid_until`` caps the plan's validity (default: the end of its horizon). ``current``
-    (what the device holds) lets a hold keep a reserve within the hold tolerance.
+    (what the device holds) lets a hold keep a reserve within the hold tolerance, and tells
+    the flip hysteresis what the device follows now.
     """
     now = require_aware(now, "now")
     policy = ControlPolicy.from_config(config, capabilities)
@@ -285,7 +318,13 @@ def plan_settings_now(
         return Decision(None, None, None, failure, None, tuple(notes))
     end = plan.grid.end if valid_until is None else min(plan.grid.end, valid_until)
     settle = float(config.control.settle_minutes)
-    spans = intents_from_plan(plan, capacity_kwh=capacity, initial_soe_kwh=plan.start_soe_kwh)
+    spans = intents_from_plan(
+        plan,
+        capacity_kwh=capacity,
+        initial_soe_kwh=plan.start_soe_kwh,
+        before=intent_held(current, policy),
+        flip_value_gbp=policy.flip_value_gbp,
+    )
     span = span_due(spans, now, settle)
     if span is None:
         return Decision(None, None, None, None, end, ("now is outside the plan's horizon",))
@@ -377,8 +416,9 @@ def apply_current_slot(
         failure=failure,
         valid_until=valid_until,
     )
-    if decision.span is not None and decision.span.intent is Intent.HOLD:
-        # The hold tolerance compares with what the device holds: read it (a read, no command).
+    if decision.span is not None and decision.span.intent in (Intent.HOLD, Intent.SELF_POWER):
+        # The hold tolerance and the flip hysteresis compare with what the device holds: read
+        # it (a read, no command).
         decision = plan_settings_now(
             config,
             result,
@@ -404,15 +444,10 @@ def apply_current_slot(
         current=current,
         lease=decision.lease,
     )
-    forced = is_forced(target, policy)
-    short = _budget_short(backend, target, now) if forced else None
-    if short is not None:
-        # All or nothing: half a forced state (say autonomous without the export rule) is
-        # worse than none, and reverting it would cost commands too.
-        failure = Failure.BUDGET_EXHAUSTED
-        target = decide(now, decision.valid_until, None, failure, policy=policy)
-        target = replace(target, notes=(*target.notes, short))
-        forced = False
+    target, forced, exhausted = afford_forced(
+        target, now, policy=policy, short=lambda t: _budget_short(backend, t, now)
+    )
+    failure = exhausted or failure
     lease = decision.lease if forced and decision.lease is not None else None
     if forced and lease is None:  # a grid outage's held reserve
         lease = Lease.grant(target, now, policy, reason="grid outage: reserve kept for the home")

@@ -163,6 +163,26 @@ def differences(
     return changes, [str(u) for u in unsupported]
 
 
+def select_commands(
+    current: DeviceSettings,
+    target: DeviceSettings,
+    capabilities: Capabilities,
+    available: int | None,
+    value_gbp: Mapping[Command, float] | None = None,
+) -> tuple[list[Command], list[Command], list[str]]:
+    """(commands to send, changes skipped for the budget, settings the backend cannot set).
+
+    Pure: the first decision of every ``apply``. ``available`` is what the command budget
+    still allows (None: no budget); when short, :func:`prioritise` keeps the changes worth
+    most (ties: reserve → mode → grid/export → tariff).
+    """
+    changes, unsupported = differences(current, target, capabilities)
+    if available is None:
+        return changes, [], unsupported
+    kept, skipped = prioritise(changes, available, value_gbp)
+    return kept, skipped, unsupported
+
+
 class _VerifyingBackend:
     """The shared apply algorithm; subclasses read and send."""
 
@@ -202,10 +222,8 @@ class _VerifyingBackend:
         safety: bool = False,
     ) -> ApplyReport:
         before = self.read()
-        changes, unsupported = differences(before, target, self.capabilities)
-        available = self._available(safety)
-        kept, skipped = (
-            (changes, []) if available is None else prioritise(changes, available, value_gbp)
+        kept, skipped, unsupported = select_commands(
+            before, target, self.capabilities, self._available(safety), value_gbp
         )
         sent: list[Command] = []
         errors: list[str] = []
@@ -438,6 +456,54 @@ class FleetBackend(_VerifyingBackend):
                 )
             elif command is Command.TARIFF and target.tariff_content is not None:
                 self.client.post_time_of_use_settings(target.tariff_content)
+
+
+# -- in memory ----------------------------------------------------------------------------
+class MemoryBackend(_VerifyingBackend):
+    """A simulated device held in memory, with the Fleet API's commands and a command budget.
+
+    The replay's backend: the same ``apply`` algorithm as the real backends (only what differs
+    is sent, the budget is never exceeded, short changes are ``skipped``), on a device that
+    takes each command at once. ``now`` is the clock (set it before each ``apply``).
+    """
+
+    def __init__(
+        self,
+        capabilities: Capabilities,
+        *,
+        initial: DeviceSettings | None = None,
+        budget: CommandBudget | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        self._capabilities = capabilities
+        self.device = initial or DeviceSettings()
+        self.budget = budget
+        self.now = now or datetime.now(UTC)
+        self.clock = lambda: self.now
+
+    def read(self) -> DeviceSettings:
+        return self.device
+
+    def _send(
+        self, commands: Sequence[Command], target: DeviceSettings, safety: bool, sent: list
+    ) -> None:
+        device = self.device
+        for command in commands:
+            self._spend([command], safety)
+            sent.append(command)
+            if command is Command.BACKUP:
+                device = replace(
+                    device, backup_reserve_app_percent=target.backup_reserve_app_percent
+                )
+            elif command is Command.OPERATION:
+                device = replace(device, mode=target.mode)
+            elif command is Command.GRID_IMPORT_EXPORT:
+                device = replace(
+                    device, grid_charging=target.grid_charging, export_rule=target.export_rule
+                )
+            elif command is Command.TARIFF and target.tariff_content is not None:
+                device = replace(device, tariff_content=target.tariff_content)
+            self.device = replace(device, notes=())
 
 
 def settings_from_site_info(info: Mapping[str, Any]) -> DeviceSettings:

@@ -74,6 +74,15 @@ class CommandBudget:
         self._used += 1
         self._save()
 
+    def counted(self) -> tuple[date | None, int]:
+        """(the UTC day counted, commands spent on it): the budget's whole state."""
+        return self._day, self._used
+
+    def restore(self, counted: tuple[date | None, int]) -> None:
+        """Set the state :meth:`counted` returned (e.g. a replay spliced from another run)."""
+        self._day, self._used = counted
+        self._save()
+
     def _load(self) -> None:
         if self.state_file is None or not self.state_file.exists():
             return

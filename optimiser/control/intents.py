@@ -22,6 +22,18 @@ target in it (its end), an ``EXPORT`` span's the lowest, a ``HOLD`` span's the f
 spans then join a neighbouring ``SELF_POWER`` or ``HOLD`` span (the one before first), because
 those settings also leave an idle battery idle; an ``IDLE`` span between forced states becomes
 ``SELF_POWER`` (never extend a forced charge or export). The result is merged again.
+
+**Flip hysteresis** (:func:`suppress_flips`): the LP is indifferent between discharging in one
+slot or another at the same price, so a plan often flips ``HOLD → SELF_POWER → HOLD`` (or the
+reverse) for a slot or two, and every flip costs Fleet commands (reserve up, reserve down). A
+``SELF_POWER`` or ``HOLD`` span of at most :data:`FLIP_MAX_SLOTS` slots between two spans of
+the other intent (the first span's "before" is what the device follows now, when known) takes
+its neighbours' intent when what it moves is worth less than ``flip_value_gbp`` (default
+:data:`FLIP_VALUE_GBP`): value = energy moved × price spread, where the energy is the span's
+discharge (``SELF_POWER`` → ``HOLD`` keeps it stored) or its grid import (``HOLD`` →
+``SELF_POWER`` lets the battery cover it), and the spread is the largest difference between a
+price in the span and the neighbouring slots' prices (the energy's use just before or after).
+Charge and export spans are never touched, nor are spans next to them.
 """
 
 from __future__ import annotations
@@ -37,6 +49,10 @@ import numpy as np
 from tariffs.slots import require_aware
 
 TOL_KWH = 0.05
+FLIP_VALUE_GBP = 0.02
+"""A short SELF_POWER/HOLD flip worth less than this is not worth its commands. [£]"""
+FLIP_MAX_SLOTS = 2
+"""Only spans this short count as flips (longer ones are real decisions). [slots]"""
 
 
 class Intent(StrEnum):
@@ -116,6 +132,9 @@ def intents_from_arrays(
     capacity_kwh: float,
     initial_soe_kwh: float | None = None,
     tol_kwh: float = TOL_KWH,
+    import_price: Sequence[float] | np.ndarray | None = None,
+    before: Intent | None = None,
+    flip_value_gbp: float = FLIP_VALUE_GBP,
 ) -> list[IntentSpan]:
     """Merged intent spans from per-slot plan arrays.
 
@@ -134,6 +153,12 @@ def intents_from_arrays(
     initial_soe_kwh : float, optional
         Stored energy at the start of the first slot; default: inferred from the first slot's
         flows is not possible, so the first slot's end value is used. [kWh]
+    import_price : array, optional
+        Per-slot import price, for the flip hysteresis (None: no hysteresis). [p/kWh]
+    before : Intent, optional
+        What the device follows now (the first span's "before" for the hysteresis).
+    flip_value_gbp : float
+        Flips worth less than this are suppressed (0: never). [£]
     """
     n = len(starts)
     arrays = {
@@ -174,16 +199,103 @@ def intents_from_arrays(
             IntentSpan(starts_utc[i], starts_utc[i] + slot, intent, target, capacity_kwh)
         )
         previous_soe = float(soe_kwh[i])
-    return merge_spans(_absorb_idle(merge_spans(per_slot)))
+    spans = merge_spans(_absorb_idle(merge_spans(per_slot)))
+    if import_price is None or flip_value_gbp <= 0:
+        return spans
+    if len(import_price) != n:
+        raise ValueError(f"import_price has {len(import_price)} values, expected {n}")
+    return suppress_flips(
+        spans,
+        starts_utc[0] if n else None,
+        slot,
+        discharge_kwh=discharge_kwh,
+        import_kwh=import_kwh,
+        import_price=import_price,
+        before=before,
+        flip_value_gbp=flip_value_gbp,
+    )
+
+
+def flip_worth_gbp(
+    intent: Intent,
+    first: int,
+    end: int,
+    *,
+    discharge_kwh: Sequence[float] | np.ndarray,
+    import_kwh: Sequence[float] | np.ndarray,
+    import_price: Sequence[float] | np.ndarray,
+) -> float:
+    """What turning slots ``[first, end)`` of ``intent`` into the other of SELF_POWER/HOLD
+    would move: energy [kWh] × the largest spread between a price in the span and the prices
+    of the slots either side [p/kWh], in £ (see the module docstring)."""
+    flows = discharge_kwh if intent is Intent.SELF_POWER else import_kwh
+    energy = float(np.sum(np.asarray(flows[first:end], dtype=float)))
+    inside = np.asarray(import_price[first:end], dtype=float)
+    refs = [float(import_price[i]) for i in (first - 1, end) if 0 <= i < len(import_price)]
+    if not refs or inside.size == 0:
+        return float("inf")
+    spread = max(float(np.max(np.abs(inside - ref))) for ref in refs)
+    return energy * spread / 100.0
+
+
+def suppress_flips(
+    spans: Sequence[IntentSpan],
+    origin: datetime | None,
+    slot: timedelta,
+    *,
+    discharge_kwh: Sequence[float] | np.ndarray,
+    import_kwh: Sequence[float] | np.ndarray,
+    import_price: Sequence[float] | np.ndarray,
+    before: Intent | None = None,
+    flip_value_gbp: float = FLIP_VALUE_GBP,
+    max_slots: int = FLIP_MAX_SLOTS,
+) -> list[IntentSpan]:
+    """Short SELF_POWER/HOLD flips worth less than ``flip_value_gbp`` take their neighbours'
+    intent (module docstring); merged again. ``origin`` is the first slot's start. Pure."""
+    out = list(spans)
+    if origin is None:
+        return out
+    for i, span in enumerate(out):
+        if span.intent not in _ABSORBERS:
+            continue
+        other = Intent.HOLD if span.intent is Intent.SELF_POWER else Intent.SELF_POWER
+        prev = out[i - 1] if i > 0 else None
+        nxt = out[i + 1] if i + 1 < len(out) else None
+        prev_intent = prev.intent if prev is not None else before
+        if prev_intent is not other or nxt is None or nxt.intent is not other:
+            continue
+        first = round((span.start - origin) / slot)
+        end = round((span.end - origin) / slot)
+        if end - first > max_slots:
+            continue
+        value = flip_worth_gbp(
+            span.intent,
+            first,
+            end,
+            discharge_kwh=discharge_kwh,
+            import_kwh=import_kwh,
+            import_price=import_price,
+        )
+        if value >= flip_value_gbp:
+            continue
+        source = prev if prev is not None and prev.intent is other else nxt
+        out[i] = IntentSpan(span.start, span.end, other, source.target_soe_kwh, span.capacity_kwh)
+    return merge_spans(out)
 
 
 def intents_from_plan(
-    plan: Any, *, capacity_kwh: float | None = None, initial_soe_kwh: float | None = None
+    plan: Any,
+    *,
+    capacity_kwh: float | None = None,
+    initial_soe_kwh: float | None = None,
+    before: Intent | None = None,
+    flip_value_gbp: float = FLIP_VALUE_GBP,
 ) -> list[IntentSpan]:
     """Merged intent spans from a planner ``Plan`` (duck-typed: ``grid`` and per-slot arrays).
 
     The capacity is ``capacity_kwh``, else ``plan.capacity_kwh``, else
-    ``plan.battery.capacity_kwh``. [kWh]
+    ``plan.battery.capacity_kwh``. [kWh] The flip hysteresis uses ``plan.import_price``
+    (when the plan has it), ``before`` and ``flip_value_gbp``.
     """
     capacity = capacity_kwh
     if capacity is None:
@@ -201,6 +313,9 @@ def intents_from_plan(
         soe_kwh=plan.soe_kwh,
         capacity_kwh=float(capacity),
         initial_soe_kwh=initial_soe_kwh,
+        import_price=getattr(plan, "import_price", None),
+        before=before,
+        flip_value_gbp=flip_value_gbp,
     )
 
 

@@ -75,7 +75,7 @@ from typing import Any
 
 import numpy as np
 
-from optimiser.control.intents import Intent, IntentSpan
+from optimiser.control.intents import FLIP_VALUE_GBP, Intent, IntentSpan
 from simulations.powerwall import (
     ExportRule,
     OperationMode,
@@ -229,7 +229,11 @@ class ControlPolicy:
     lease_minutes : float
         How long a forced state may last before it must be renewed. [min]
     hold_tolerance_app_percent : float
-        A hold keeps the device's reserve when it is within this of the wanted one. [%]
+        A hold keeps the device's reserve when it is within this of the wanted one, and a hold
+        within this of the floor is self-power at the floor. [%]
+    flip_value_gbp : float
+        Short self-power/hold flips worth less than this are not followed
+        (:func:`~optimiser.control.intents.suppress_flips`). [£]
     notes : tuple of str
         Why the floor differs from the configured one (not compared).
     """
@@ -237,6 +241,7 @@ class ControlPolicy:
     reserve_floor_app_percent: float = 20.0
     lease_minutes: float = 90.0
     hold_tolerance_app_percent: float = HOLD_TOLERANCE_APP_PERCENT
+    flip_value_gbp: float = FLIP_VALUE_GBP
     notes: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
@@ -251,6 +256,7 @@ class ControlPolicy:
             hold_tolerance_app_percent=getattr(
                 control, "hold_tolerance_percent", HOLD_TOLERANCE_APP_PERCENT
             ),
+            flip_value_gbp=getattr(control, "flip_value_gbp", FLIP_VALUE_GBP),
         )
         if capabilities is None and getattr(control, "backend", None) == "fleet":
             capabilities = Capabilities.fleet()
@@ -417,6 +423,22 @@ def settings_for(
     )
 
 
+def intent_held(device: DeviceSettings | None, policy: ControlPolicy) -> Intent | None:
+    """Which of SELF_POWER / HOLD the device's settings follow (None: neither, or unknown).
+
+    Self-consumption at the floor is SELF_POWER; self-consumption with a raised reserve and
+    no battery export is HOLD (a charge through a raised reserve looks the same and stops
+    charging once the stored energy reaches it).
+    """
+    if device is None or device.mode is not OperationMode.SELF_CONSUMPTION:
+        return None
+    if device.export_rule is ExportRule.BATTERY_OK:
+        return None
+    if device.backup_reserve_app_percent <= policy.reserve_floor_app_percent + 0.5:
+        return Intent.SELF_POWER
+    return Intent.HOLD
+
+
 def _hold(
     soe_now_kwh: float,
     capacity_kwh: float,
@@ -428,6 +450,17 @@ def _hold(
 ) -> DeviceSettings:
     """HOLD: reserve at the stored energy; above 80 on Fleet, 100 without grid charging."""
     wanted = _step_up(max(floor, soe_to_app(soe_now_kwh, capacity_kwh)), capabilities)
+    if wanted < floor + policy.hold_tolerance_app_percent:
+        # The battery is within the tolerance of the floor: self-power at the floor holds the
+        # same energy give or take the tolerance, and is not a forced state.
+        if wanted > floor:
+            notes.append(
+                f"hold at {wanted:g}% is within {policy.hold_tolerance_app_percent:g} points of "
+                f"the floor {floor:g}%: self-power at the floor instead"
+            )
+        return DeviceSettings(
+            OperationMode.SELF_CONSUMPTION, _step(floor, capabilities), notes=tuple(notes)
+        )
     limit = FLEET_RESERVE_MAX_BELOW_FULL
     grid_charging = True
     if capabilities.fleet_reserve_rule and wanted > limit:

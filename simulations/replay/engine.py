@@ -16,28 +16,41 @@ At every decision time ``now`` (each slot by default):
 4. **physics**: :func:`simulations.powerwall.step` runs through the real load and solar at the
    data's resolution until the next decision.
 
-Stated simplifications: settings act at once (no settle delay, no command budget); a failed
-plan falls back to self-powered at the reserve floor (counted); a rule's ``no_export`` of solar
-becomes the export rule ``never`` (the control layer has no other way to stop solar export).
+**Command budget**: the settings go to a simulated device through
+:class:`optimiser.control.backends.MemoryBackend` — the production ``apply`` algorithm (only
+differences are sent; when the daily :class:`~optimiser.control.budget.CommandBudget`
+(``control.commands_per_day``, ``control.safety_commands`` kept for reverts) is short, the
+changes worth most are kept and the rest skipped) — after production's all-or-nothing rule for
+forced states (:func:`optimiser.control.apply_now.afford_forced`: a forced state the budget
+cannot pay for becomes the safe settings, sent as a safety revert). The battery then steps
+under what the device really holds, so a skipped change keeps the previous settings. Sent and
+skipped commands and refused forced states are counted in ``stats["commands"]``.
+
+Stated simplifications: settings act at once (no settle delay); a failed plan falls back to
+self-powered at the reserve floor (counted); a rule's ``no_export`` of solar becomes the export
+rule ``never`` (the control layer has no other way to stop solar export).
 """
 
 from __future__ import annotations
 
 import time as _time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from optimiser.control.backends import differences
+from optimiser.control.apply_now import afford_forced, budget_shortfall
+from optimiser.control.backends import MemoryBackend
+from optimiser.control.budget import CommandBudget
 from optimiser.control.intents import Intent, intents_from_plan, span_at
 from optimiser.control.translate import (
     DeviceSettings,
     UploadedTariff,
     fast_charge_slots,
+    intent_held,
     planner_limits,
     settings_for,
 )
@@ -60,6 +73,25 @@ from tariffs.slots import SlotGrid
 
 Progress = Callable[[int, int], None]
 FALLBACK = "fallback"  # the intent recorded when planning failed
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRecord:
+    """What one decision cost in commands.
+
+    Attributes
+    ----------
+    sent : tuple of str
+        Commands a backend would have sent.
+    skipped : tuple of str
+        Changes left unsent because the daily budget was short.
+    refused : bool
+        A forced state the budget could not pay for became the safe settings.
+    """
+
+    sent: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+    refused: bool = False
 
 
 @dataclass(frozen=True)
@@ -180,6 +212,20 @@ class _ExportTariffs:
     def at(self, now: datetime) -> tuple[dict, TouSchedule]:
         return self.for_day(now.astimezone(self._tz).date())
 
+    def schedule_of(self, content: Any) -> TouSchedule:
+        """How the device reads an uploaded ``tariff_content_v2`` (one conversion each)."""
+        for cached in self._cache.values():
+            if isinstance(cached, tuple) and cached[0] is content:
+                return cached[1]
+        for cached in self._cache.values():
+            if isinstance(cached, tuple) and cached[0] == content:
+                return cached[1]
+        from tariffs.tesla import tou_schedule_from_content
+
+        schedule = tou_schedule_from_content(content, str(self._tz))
+        self._cache[("content", len(self._cache))] = (content, schedule)  # type: ignore[index]
+        return schedule
+
     def uploaded(self, now: datetime) -> UploadedTariff:
         """The tariff kept uploaded at ``now`` (export and fast charging)."""
         day = now.astimezone(self._tz).date()
@@ -219,11 +265,11 @@ def run_closed_loop(
     intents: list[str] = []
     forecasts = loop.new_forecasts()
     n = len(data.trace.epoch_s)
-    commands: list[tuple[str, ...]] = []
+    commands: list[CommandRecord] = []
     for d in range(loop.count):
         state, previous, intent = loop.decide(d, state, previous, forecasts, ledger)
         intents.append(intent)
-        commands.append(loop.last_commands)
+        commands.append(loop.last_control)
         if progress is not None:
             progress(int(loop.bounds[d, 1]), n)
     return loop.finish(ledger, intents, forecasts.fits, strategy, commands=commands)
@@ -288,13 +334,55 @@ class ClosedLoop:
         self.fast_charge = (
             not self.ideal and site.capabilities.can_fast_charge and prices.tariff is not None
         )
-        # What the simulated device holds (carried between decisions like the stored energy):
-        # the hold tolerance compares with it, and the commands a real backend would send are
-        # counted against it. Starts at the safe settings.
-        self.device: DeviceSettings = DeviceSettings(
-            backup_reserve_app_percent=site.policy.reserve_floor_app_percent
+        # What the simulated device holds and the day's command budget (carried between
+        # decisions like the stored energy): the hold tolerance compares with the device, and
+        # the commands a real backend would send are counted and rationed against it. Starts
+        # at the safe settings with a fresh budget.
+        control = config.control
+        budget = None
+        if site.capabilities.commands_per_day is not None:
+            per_day = site.capabilities.commands_per_day
+            budget = CommandBudget(
+                per_day, None, safety_reserve=min(control.safety_commands, per_day - 1)
+            )
+        self.backend = MemoryBackend(
+            site.capabilities,
+            initial=DeviceSettings(
+                backup_reserve_app_percent=site.policy.reserve_floor_app_percent
+            ),
+            budget=budget,
         )
-        self.last_commands: tuple[str, ...] = ()
+        self.last_control = CommandRecord()
+
+    @property
+    def device(self) -> DeviceSettings:
+        """What the simulated device holds."""
+        return self.backend.device
+
+    @device.setter
+    def device(self, settings: DeviceSettings) -> None:
+        self.backend.device = settings
+
+    @property
+    def budget_counted(self) -> tuple[date | None, int]:
+        """The command budget's state: (UTC day counted, commands spent on it)."""
+        budget = self.backend.budget
+        return (None, 0) if budget is None else budget.counted()
+
+    @budget_counted.setter
+    def budget_counted(self, counted: tuple[date | None, int]) -> None:
+        if self.backend.budget is not None:
+            self.backend.budget.restore(counted)
+
+    def budget_used(self, d: int) -> int:
+        """Commands spent on decision ``d``'s UTC day before it (carried state). [-]"""
+        budget = self.backend.budget
+        return 0 if budget is None else budget.used(self.grid_at(d)[0])
+
+    @property
+    def last_commands(self) -> tuple[str, ...]:
+        """Commands the last decision sent."""
+        return self.last_control.sent
 
     def new_ledger(self) -> Ledger:
         """An empty ledger over the whole period."""
@@ -390,7 +478,7 @@ class ClosedLoop:
             )
             intent = FALLBACK
             safe = DeviceSettings(backup_reserve_app_percent=site.policy.reserve_floor_app_percent)
-            self._hold_device(safe)
+            self._apply(safe, now, reason="safety: the plan failed")
         elif self.ideal:
             net_kwh = float(plan.discharge_kwh[0] - plan.charge_kwh[0])
             settings = Settings(
@@ -401,7 +489,7 @@ class ClosedLoop:
             )
             intent = "dispatch"
         else:
-            device, uploaded, intent = _device_settings(
+            device, _, intent = _device_settings(
                 plan,
                 now,
                 state.soe_kwh,
@@ -410,9 +498,10 @@ class ClosedLoop:
                 current=self.device,
                 fast_charge=self.fast_charge,
             )
-            settings = _physics_settings(self._hold_device(device), result, uploaded)
+            held = self._apply(device, now, reason=f"plan: {intent}")
+            settings = _physics_settings(held, result, self.exports)
         if self.ideal:
-            self.last_commands = ()
+            self.last_control = CommandRecord()
         reserve_kwh = settings.backup_reserve_percent / 100.0 * cap
         if settings.mode is OperationMode.BACKUP:
             reserve_kwh = cap
@@ -439,34 +528,57 @@ class ClosedLoop:
         seconds["physics"] += t4 - t3
         return state, plan, intent
 
-    def _hold_device(self, target: DeviceSettings) -> DeviceSettings:
-        """Send ``target`` to the simulated device as a backend would (only what differs,
-        a tariff of None leaves the uploaded one); returns what the device then holds."""
-        changes, _ = differences(self.device, target, self.site.capabilities)
-        self.last_commands = tuple(str(c) for c in changes)
-        if changes:
-            tariff = target.tariff_content
-            if tariff is None:
-                tariff = self.device.tariff_content
-            self.device = replace(target, tariff_content=tariff)
-        return self.device
+    def _apply(self, target: DeviceSettings, now: datetime, *, reason: str) -> DeviceSettings:
+        """Apply ``target`` to the simulated device as production does (all or nothing for a
+        forced state, then the backend's budgeted ``apply``); returns what the device holds."""
+        backend = self.backend
+        backend.now = now
+        budget = backend.budget
+        caps = self.site.capabilities
 
-    def _command_stats(self, commands: list[tuple[str, ...]]) -> dict[str, Any]:
-        """Totals of the commands a Fleet backend would have sent, per kind and per day."""
+        def short(t: DeviceSettings) -> str | None:
+            if budget is None:
+                return None
+            return budget_shortfall(backend.device, t, caps, budget.remaining(now))
+
+        target, forced, refused = afford_forced(target, now, policy=self.site.policy, short=short)
+        report = backend.apply(target, reason=reason, safety=not forced)
+        self.last_control = CommandRecord(
+            tuple(str(c) for c in report.sent),
+            tuple(str(c) for c in report.skipped),
+            refused is not None,
+        )
+        return backend.device
+
+    def _command_stats(self, commands: list[CommandRecord]) -> dict[str, Any]:
+        """Commands a Fleet backend would have sent (per kind, per UTC day: mean and max),
+        changes skipped for the budget and forced states it refused."""
         by_kind: dict[str, int] = {}
+        skipped: dict[str, int] = {}
+        refused = 0
         per_day: dict[date, int] = {}
         epoch = self.data.trace.epoch_s
-        for d, sent in enumerate(commands):
-            if not sent:
-                continue
-            for command in sent:
-                by_kind[command] = by_kind.get(command, 0) + 1
+        for d, record in enumerate(commands):
             day = datetime.fromtimestamp(float(epoch[self.bounds[d, 0]]), UTC).date()
-            per_day[day] = per_day.get(day, 0) + len(sent)
+            per_day[day] = per_day.get(day, 0) + len(record.sent)
+            for command in record.sent:
+                by_kind[command] = by_kind.get(command, 0) + 1
+            for command in record.skipped:
+                skipped[command] = skipped.get(command, 0) + 1
+            refused += record.refused
+        total = sum(by_kind.values())
+        budget = self.backend.budget
         return {
-            "total": sum(by_kind.values()),
+            "total": total,
             "by_command": by_kind,
+            "days": len(per_day),
+            "mean_per_day": round(total / len(per_day), 2) if per_day else 0.0,
             "max_per_day": max(per_day.values(), default=0),
+            "per_day_budget": None if budget is None else budget.per_day,
+            "safety_commands": None if budget is None else budget.safety_reserve,
+            "skipped_total": sum(skipped.values()),
+            "skipped_by_command": skipped,
+            "forced_refused": refused,
         }
 
     def _limits(self, grid: SlotGrid) -> dict[str, np.ndarray]:
@@ -486,12 +598,12 @@ class ClosedLoop:
         fits: int,
         strategy: str,
         extra_stats: dict | None = None,
-        commands: list[tuple[str, ...]] | None = None,
+        commands: list[CommandRecord] | None = None,
     ) -> StrategyRun:
         """The run from a filled ledger and the intent of every decision.
 
-        ``commands`` (per decision, the Fleet commands a real backend would have sent) are
-        counted in ``stats["commands"]``: total, per command, per day at most.
+        ``commands`` (per decision, the Fleet commands a real backend would have sent and
+        skipped) are counted in ``stats["commands"]`` (see :meth:`_command_stats`).
         """
         counts: dict[str, int] = {}
         for intent in intents:
@@ -534,7 +646,13 @@ def _device_settings(
 ) -> tuple[DeviceSettings, UploadedTariff | None, str]:
     """The production translation of the plan's current intent: (device settings, the tariff
     kept uploaded if the settings use it, the intent)."""
-    spans = intents_from_plan(plan, capacity_kwh=site.capacity_kwh, initial_soe_kwh=soe_kwh)
+    spans = intents_from_plan(
+        plan,
+        capacity_kwh=site.capacity_kwh,
+        initial_soe_kwh=soe_kwh,
+        before=intent_held(current, site.policy),
+        flip_value_gbp=site.policy.flip_value_gbp,
+    )
     span = span_at(spans, now) or spans[0]
     uploaded = None
     if span.intent is Intent.EXPORT or (fast_charge and span.intent is Intent.CHARGE_FROM_GRID):
@@ -553,11 +671,10 @@ def _device_settings(
     return device, uploaded, span.intent.value
 
 
-def _physics_settings(
-    device: DeviceSettings, result: Any, uploaded: UploadedTariff | None
-) -> Settings:
+def _physics_settings(device: DeviceSettings, result: Any, exports: _ExportTariffs) -> Settings:
     """What the shared model steps under while the device holds ``device`` (a rule's forced
-    mode on top; a rule's ``no_export`` as the export rule ``never``)."""
+    mode on top; a rule's ``no_export`` as the export rule ``never``; in autonomous mode the
+    tariff the device holds)."""
     mode = device.mode
     forced = result.force_mode[0]
     if forced is not None:
@@ -566,8 +683,8 @@ def _physics_settings(
     if float(result.inputs.export_limit_kw[0]) <= 0.0:
         export_rule = ExportRule.NEVER
     tariff = None
-    if mode is OperationMode.AUTONOMOUS and uploaded is not None:
-        tariff = uploaded.schedule
+    if mode is OperationMode.AUTONOMOUS and device.tariff_content is not None:
+        tariff = exports.schedule_of(device.tariff_content)
     return Settings(
         mode=mode,
         backup_reserve_percent=min(app_to_raw(device.backup_reserve_app_percent), 100.0),

@@ -21,7 +21,10 @@ cores without changing a single number:
 **Equality is exact**, never a tolerance, so the spliced ledger is bit-identical to the
 sequential one: stored energy is compared as floats with ``==``; the previous plan through a
 128-bit BLAKE2b digest of its exact bytes (grid, status, every per-slot array, start stored
-energy, first-slot hours, actions, cost). Left out are the plan's ``objective_p`` (it includes
+energy, first-slot hours, actions, cost); the simulated device's settings exactly (the tariff
+by content) and the command budget as the commands already spent on the decision's UTC day
+(the budget resets each day, so equal spending on the same day means an equal future). Left
+out are the plan's ``objective_p`` (it includes
 the stability penalty against the plan *before* it, and nothing reads it afterwards) and its
 timings. The lifetime charge/discharge counters never influence a decision and are
 cumulative, so they are not compared: the spliced end state carries the true counters at the
@@ -95,7 +98,8 @@ class ChunkRun:
     Per decision ``first ≤ d < last`` (index ``d − first``): ``soe_at`` [kWh] and
     ``counters_at`` (lifetime charged, discharged [kWh]) before it, ``digest_at`` of the
     previous plan it saw, ``device_at`` the simulated device's settings it saw, ``intents``
-    acted on and ``commands`` a backend would have sent. ``rows`` are the ledger's arrays over the
+    acted on, ``budget_at`` the commands already spent on its UTC day and ``commands`` a backend
+    would have sent (and skipped). ``rows`` are the ledger's arrays over the
     chunk's steps ``[step_first, step_end)``.
     """
 
@@ -109,9 +113,11 @@ class ChunkRun:
     digest_at: list[bytes]
     intents: list[str]
     device_at: list[Any]
-    commands: list[tuple[str, ...]]
+    budget_at: list[int]
+    commands: list[Any]
     end_state: PowerwallState
     end_device: Any
+    end_budget: Any
     end_plan: Any
     fits: int
     seconds: dict[str, float]
@@ -183,16 +189,18 @@ def run_chunk(
     digest_at: list[bytes] = []
     intents: list[str] = []
     device_at: list[Any] = []
-    commands: list[tuple[str, ...]] = []
+    budget_at: list[int] = []
+    commands: list[Any] = []
     every = max(1, n // 50)
     for i, d in enumerate(range(first, last)):
         soe_at[i] = state.soe_kwh
         counters_at[i] = (state.charged_kwh, state.discharged_kwh)
         digest_at.append(plan_digest(previous))
         device_at.append(loop.device)
+        budget_at.append(loop.budget_used(d))
         state, previous, intent = loop.decide(d, state, previous, forecasts, ledger)
         intents.append(intent)
-        commands.append(loop.last_commands)
+        commands.append(loop.last_control)
         if report is not None and (i + 1) % every == 0:
             report(int(loop.bounds[d, 1] - loop.bounds[first, 0]))
     a, b = int(loop.bounds[first, 0]), int(loop.bounds[last - 1, 1])
@@ -207,9 +215,11 @@ def run_chunk(
         digest_at=digest_at,
         intents=intents,
         device_at=device_at,
+        budget_at=budget_at,
         commands=commands,
         end_state=state,
         end_device=loop.device,
+        end_budget=loop.budget_counted,
         end_plan=previous,
         fits=getattr(forecasts, "fits", 0),
         seconds=dict(loop.seconds),
@@ -223,7 +233,7 @@ def assemble(
     loop = ClosedLoop(job.data, job.prices, job.site, job.options, job.rules)
     ledger = loop.new_ledger()
     intents: list[str] = []
-    commands: list[tuple[str, ...]] = []
+    commands: list[Any] = []
     rerun: list[int] = []
     converged: list[bool] = []
     state = previous = None
@@ -238,12 +248,13 @@ def assemble(
                     state.soe_kwh == chunk.soe_at[i]
                     and digest == chunk.digest_at[i]
                     and _same_device(loop.device, chunk.device_at[i])
+                    and loop.budget_used(d) == chunk.budget_at[i]
                 ):
                     meet = d
                     break
                 state, previous, intent = loop.decide(d, state, previous, forecasts, ledger)
                 intents.append(intent)
-                commands.append(loop.last_commands)
+                commands.append(loop.last_control)
                 digest = plan_digest(previous)
         rerun.append((chunk.last if meet is None else meet) - chunk.first)
         converged.append(meet is not None)
@@ -256,6 +267,7 @@ def assemble(
             intents.extend(chunk.intents[i:])
             commands.extend(chunk.commands[i:])
             loop.device = chunk.end_device
+            loop.budget_counted = chunk.end_budget
             charged, discharged = (
                 (0.0, 0.0)
                 if state is None

@@ -98,7 +98,9 @@ class SiteModel:
             export_limit_kw=config.site.export_limit_kw,
             import_limit_kw=config.site.import_limit_kw,
         )
-        caps = capabilities or Capabilities.fleet(units)
+        caps = capabilities or Capabilities.fleet(
+            units, commands_per_day=config.control.commands_per_day
+        )
         policy = ControlPolicy.from_config(config, caps)
         floor = app_to_raw(policy.reserve_floor_app_percent) / 100.0 * capacity
         return cls(
