@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from optimiser.cli.common import add_rules_arguments
 from optimiser.cli.errors import FAILED, OK
 
 
@@ -20,17 +21,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--json", action="store_true", help="print only JSON")
     p.add_argument("--plot", type=Path, metavar="FILE.png", help="draw the plan to a PNG file")
-    p.add_argument("--rules", type=Path, metavar="FILE", help="YAML rules to apply")
-    p.add_argument(
-        "--context",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE[@EXPIRY]",
-        help="a context fact, e.g. storm_warning=true@2d (repeatable)",
-    )
-    p.add_argument(
-        "--context-file", action="append", default=[], type=Path, help="YAML context file"
-    )
+    add_rules_arguments(p)
     p.add_argument(
         "--apply",
         action="store_true",

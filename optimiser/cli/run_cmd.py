@@ -8,6 +8,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+from optimiser.cli.common import add_rules_arguments
 from optimiser.cli.errors import OK, USER_ERROR
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
@@ -40,17 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=("local", "fleet", "dry-run"),
         help="override control.backend (with the embedded emulator, 'local' logs in as installer)",
     )
-    p.add_argument("--rules", type=Path, metavar="FILE", help="YAML rules to apply")
-    p.add_argument(
-        "--context",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE[@EXPIRY]",
-        help="a context fact, e.g. storm_warning=true@2d (repeatable)",
-    )
-    p.add_argument(
-        "--context-file", action="append", default=[], type=Path, help="YAML context file"
-    )
+    add_rules_arguments(p)
     p.add_argument(
         "--for",
         dest="run_for",
