@@ -247,7 +247,7 @@ def _print(comparison, site) -> None:
         table = Table(title=f"{prices.name} — prices: {prices.basis}", title_justify="left")
         for name in ("strategy", "cost £", "import kWh", "export kWh", "throughput kWh"):
             table.add_column(name, justify="left" if name == "strategy" else "right")
-        for name in ("cycles", "savings £", "capture"):
+        for name in ("cycles", "savings £", "capture", "left kWh"):
             table.add_column(name, justify="right")
         for row in rows:
             if row["tariff"] != key:
@@ -261,10 +261,14 @@ def _print(comparison, site) -> None:
                 f"{row['cycles']:.1f}",
                 "—" if row["savings_gbp"] is None else f"{row['savings_gbp']:.2f}",
                 "—" if row["capture_ratio"] is None else f"{100 * row['capture_ratio']:.0f}%",
+                f"{row['stored_change_kwh']:+.1f}",
             )
         console.print(table)
         standing = next((r["standing_gbp"] for r in rows if r["tariff"] == key), 0.0)
-        console.print(f"  costs include £{standing:.2f} standing charges")
+        console.print(
+            f"  costs include £{standing:.2f} standing charges; 'left kWh' is the change in "
+            "stored energy over the period, not counted in the costs"
+        )
         for (k, strategy), run in comparison.runs.items():
             for note in run.notes if k == key else ():
                 console.print(f"  {strategy}: {note}")
