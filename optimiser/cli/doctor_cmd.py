@@ -313,9 +313,18 @@ def _fleet_checks(config: Any) -> list[Check]:
     fleet = config.control.fleet
 
     def token() -> str:
-        TokenSource(token_file=fleet.token_file, token_env=fleet.token_env).access_token()
+        access = TokenSource(token_file=fleet.token_file, token_env=fleet.token_env).access_token()
         where = fleet.token_file if fleet.token_file is not None else f"${fleet.token_env}"
-        return f"a token is present ({where})"
+        scopes = token_scopes(access)
+        if scopes is None:
+            return f"a token is present ({where}); its scopes cannot be read (not a JWT)"
+        missing = [s for s in ("energy_device_data", "energy_cmds") if s not in scopes]
+        if missing:
+            raise RuntimeError(
+                f"the token ({where}) lacks the scope(s) {', '.join(missing)}; "
+                f"it has {', '.join(sorted(scopes)) or 'none'}"
+            )
+        return f"a token is present ({where}) with energy_device_data and energy_cmds"
 
     token_check = _attempt(
         "fleet token",
@@ -396,3 +405,30 @@ def _solve_tiny() -> str:
     if not outcome.status.is_ok:
         raise RuntimeError(f"a 4-slot test problem did not solve: {outcome.status.value}")
     return f"HiGHS solved a test problem in {sum(outcome.timings_ms.values()):.1f} ms"
+
+
+def token_scopes(token: str) -> set[str] | None:
+    """The ``scp`` (or ``scope``) claim of a JWT access token, unverified; None if not a JWT.
+
+    Only for diagnosis: a token without ``energy_cmds`` reads the site but every command is
+    refused, which ``doctor`` should say before the service finds out.
+    """
+    import base64
+    import json
+
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        padded = parts[1] + "=" * (-len(parts[1]) % 4)
+        claims = json.loads(base64.urlsafe_b64decode(padded))
+    except (ValueError, json.JSONDecodeError):
+        return None
+    if not isinstance(claims, dict):
+        return None
+    scopes = claims.get("scp", claims.get("scope"))
+    if isinstance(scopes, str):
+        return set(scopes.split())
+    if isinstance(scopes, list):
+        return {str(s) for s in scopes}
+    return set()
