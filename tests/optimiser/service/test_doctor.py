@@ -1,3 +1,8 @@
+"""wattplan doctor helpers."""
+
+from __future__ import annotations
+
+
 def test_token_scopes_are_read_from_a_jwt():
     import base64
     import json
