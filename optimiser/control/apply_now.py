@@ -40,6 +40,7 @@ from optimiser.control.translate import (
     intent_held,
     settings_for,
 )
+from optimiser.control.value import BudgetOutlook, budget_outlook
 from simulations.powerwall import OperationMode
 from tariffs.slots import require_aware
 
@@ -192,22 +193,42 @@ def plan_problems(plan: Any, capacity_kwh: float) -> list[str]:
     return problems
 
 
-def _budget_short(backend: Backend, target: DeviceSettings, now: datetime) -> str | None:
+def _budget_short(
+    backend: Backend, target: DeviceSettings, now: datetime, outlook: BudgetOutlook | None = None
+) -> str | None:
     """Why the backend's command budget cannot pay for all of ``target`` now (None: it can)."""
     budget = getattr(backend, "budget", None)
     if budget is None or getattr(backend.capabilities, "commands_per_day", None) is None:
         return None
-    return budget_shortfall(backend.read(), target, backend.capabilities, budget.remaining(now))
+    return budget_shortfall(
+        backend.read(), target, backend.capabilities, budget.remaining(now), outlook
+    )
 
 
 def budget_shortfall(
-    current: DeviceSettings, target: DeviceSettings, capabilities: Any, left: int
+    current: DeviceSettings,
+    target: DeviceSettings,
+    capabilities: Any,
+    left: int,
+    outlook: BudgetOutlook | None = None,
 ) -> str | None:
     """Why ``left`` commands cannot pay for all of ``target`` from ``current`` (None: they
-    can). Pure."""
+    can). Pure.
+
+    With an ``outlook`` (the change's value and the later spans of the budget's day, see
+    :mod:`optimiser.control.value`), commands the day's more valuable later spans need are
+    kept back: the forced state must fit in what remains.
+    """
     changes, _ = differences(current, target, capabilities)
-    if len(changes) <= left:
+    keep = 0 if outlook is None else outlook.keep(len(changes), left)
+    if len(changes) <= left - keep:
         return None
+    if keep:
+        return (
+            f"the forced state needs {len(changes)} command(s) ({', '.join(changes)}), worth "
+            f"£{outlook.value_gbp:.2f}; of the {left} left today {keep} are kept for later "
+            f"spans worth more per command"
+        )
     return (
         f"the forced state needs {len(changes)} command(s) ({', '.join(changes)}) but only "
         f"{left} are left today outside the safety reserve"
@@ -279,6 +300,8 @@ class Decision:
     failure: Failure | None
     valid_until: datetime | None
     notes: tuple[str, ...] = ()
+    outlook: BudgetOutlook | None = None
+    """The span's value and the later spans' claims on the command budget."""
 
 
 def plan_settings_now(
@@ -369,7 +392,17 @@ def plan_settings_now(
             until=span.end,
             reason=f"{span.intent.value} {span.start:%H:%M}–{span.end:%H:%M} UTC",
         )
-    return Decision(span, settings, lease, None, end, tuple(notes))
+    outlook = None
+    if capabilities.commands_per_day is not None:
+        outlook = budget_outlook(
+            plan,
+            spans,
+            span,
+            now,
+            floor_app_percent=policy.reserve_floor_app_percent,
+            capabilities=capabilities,
+        )
+    return Decision(span, settings, lease, None, end, tuple(notes), outlook)
 
 
 def apply_current_slot(
@@ -444,8 +477,9 @@ def apply_current_slot(
         current=current,
         lease=decision.lease,
     )
+    outlook = decision.outlook if decision.failure is None else None
     target, forced, exhausted = afford_forced(
-        target, now, policy=policy, short=lambda t: _budget_short(backend, t, now)
+        target, now, policy=policy, short=lambda t: _budget_short(backend, t, now, outlook)
     )
     failure = exhausted or failure
     lease = decision.lease if forced and decision.lease is not None else None
