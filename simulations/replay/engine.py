@@ -551,7 +551,9 @@ class ClosedLoop:
                 return None
             return budget_shortfall(backend.device, t, caps, budget.remaining(now), outlook)
 
-        target, forced, refused = afford_forced(target, now, policy=self.site.policy, short=short)
+        target, forced, refused = afford_forced(
+            target, now, policy=self.site.policy, short=short, current=backend.device
+        )
         report = backend.apply(target, reason=reason, safety=not forced)
         self.last_control = CommandRecord(
             tuple(str(c) for c in report.sent),

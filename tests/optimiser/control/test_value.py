@@ -21,7 +21,7 @@ from optimiser.control.value import (
     commands_to_keep,
     span_value_gbp,
 )
-from simulations.powerwall import OperationMode
+from simulations.powerwall import ExportRule, OperationMode
 from tariffs.slots import SlotGrid
 
 FLEET = Capabilities.fleet()
@@ -177,3 +177,35 @@ def test_a_low_value_forced_state_leaves_the_commands_for_a_worthier_later_span(
     assert target.backup_reserve_app_percent == SAFE.backup_reserve_app_percent
     # With commands for both, both go ahead.
     assert budget_shortfall(SAFE, hold, FLEET, 4, outlook) is None
+
+
+def test_a_refused_hold_or_charge_keeps_the_devices_hold_instead_of_spending_it():
+    held = DeviceSettings(OperationMode.SELF_CONSUMPTION, 100.0, grid_charging=False)
+    hold_lower = DeviceSettings(OperationMode.SELF_CONSUMPTION, 70.0)
+    target, forced, failure = afford_forced(
+        hold_lower, T0, policy=POLICY, short=lambda t: "no commands", current=held
+    )
+    assert failure is Failure.BUDGET_EXHAUSTED and forced
+    assert (target.mode, target.backup_reserve_app_percent, target.grid_charging) == (
+        OperationMode.SELF_CONSUMPTION,
+        100.0,
+        False,
+    )
+    assert "keeping the device's hold" in target.notes[-1]
+
+
+def test_a_refused_export_or_a_self_powered_device_falls_back_to_safe_settings():
+    held = DeviceSettings(OperationMode.SELF_CONSUMPTION, 60.0)
+    export = DeviceSettings(
+        OperationMode.AUTONOMOUS, 40.0, export_rule=ExportRule.BATTERY_OK, tariff_content={}
+    )
+    target, forced, failure = afford_forced(
+        export, T0, policy=POLICY, short=lambda t: "no commands", current=held
+    )
+    assert failure is Failure.BUDGET_EXHAUSTED and not forced
+    assert target.backup_reserve_app_percent == SAFE.backup_reserve_app_percent
+    hold = DeviceSettings(OperationMode.SELF_CONSUMPTION, 60.0)
+    target, forced, _ = afford_forced(
+        hold, T0, policy=POLICY, short=lambda t: "no commands", current=SAFE
+    )
+    assert not forced and target.backup_reserve_app_percent == SAFE.backup_reserve_app_percent
