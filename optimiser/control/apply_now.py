@@ -40,7 +40,8 @@ from optimiser.control.translate import (
     intent_held,
     settings_for,
 )
-from simulations.powerwall import OperationMode
+from optimiser.control.value import BudgetOutlook, budget_outlook
+from simulations.powerwall import ExportRule, OperationMode
 from tariffs.slots import require_aware
 
 log = logging.getLogger(__name__)
@@ -192,22 +193,42 @@ def plan_problems(plan: Any, capacity_kwh: float) -> list[str]:
     return problems
 
 
-def _budget_short(backend: Backend, target: DeviceSettings, now: datetime) -> str | None:
+def _budget_short(
+    backend: Backend, target: DeviceSettings, now: datetime, outlook: BudgetOutlook | None = None
+) -> str | None:
     """Why the backend's command budget cannot pay for all of ``target`` now (None: it can)."""
     budget = getattr(backend, "budget", None)
     if budget is None or getattr(backend.capabilities, "commands_per_day", None) is None:
         return None
-    return budget_shortfall(backend.read(), target, backend.capabilities, budget.remaining(now))
+    return budget_shortfall(
+        backend.read(), target, backend.capabilities, budget.remaining(now), outlook
+    )
 
 
 def budget_shortfall(
-    current: DeviceSettings, target: DeviceSettings, capabilities: Any, left: int
+    current: DeviceSettings,
+    target: DeviceSettings,
+    capabilities: Any,
+    left: int,
+    outlook: BudgetOutlook | None = None,
 ) -> str | None:
     """Why ``left`` commands cannot pay for all of ``target`` from ``current`` (None: they
-    can). Pure."""
+    can). Pure.
+
+    With an ``outlook`` (the change's value and the later spans of the budget's day, see
+    :mod:`optimiser.control.value`), commands the day's more valuable later spans need are
+    kept back: the forced state must fit in what remains.
+    """
     changes, _ = differences(current, target, capabilities)
-    if len(changes) <= left:
+    keep = 0 if outlook is None else outlook.keep(len(changes), left)
+    if len(changes) <= left - keep:
         return None
+    if keep:
+        return (
+            f"the forced state needs {len(changes)} command(s) ({', '.join(changes)}), worth "
+            f"£{outlook.value_gbp:.2f}; of the {left} left today {keep} are kept for later "
+            f"spans worth more per command"
+        )
     return (
         f"the forced state needs {len(changes)} command(s) ({', '.join(changes)}) but only "
         f"{left} are left today outside the safety reserve"
@@ -220,21 +241,42 @@ def afford_forced(
     *,
     policy: ControlPolicy,
     short: Callable[[DeviceSettings], str | None],
+    current: DeviceSettings | None = None,
 ) -> tuple[DeviceSettings, bool, Failure | None]:
     """(settings to apply, whether they are forced, ``BUDGET_EXHAUSTED`` if they had to change).
 
     Pure decision shared by :func:`apply_current_slot` and the replay. A forced state is all or
     nothing: half of one (say autonomous without the export rule) is worse than none, and
     reverting it would cost commands too. ``short(target)`` says why the budget cannot pay for
-    it (None: it can); then safe settings replace it (sent as a safety revert).
+    it (None: it can); then safe settings replace it (sent as a safety revert) — except when
+    the device (``current``) holds energy through a raised reserve and the target is a hold or
+    a reserve charge too (no battery export): then the device keeps its hold (forced, no
+    command), because self-powering would spend the energy the plan keeps.
     """
     forced = is_forced(target, policy)
     why = short(target) if forced else None
     if why is None:
         return target, forced, None
     failure = Failure.BUDGET_EXHAUSTED
+    if _keeps_hold(current, target, policy):
+        # The device holds energy and the plan wants it held or charged (no battery export):
+        # keeping what it holds costs no command, self-powering would spend the energy.
+        note = f"keeping the device's hold at {current.backup_reserve_app_percent:g}%: {why}"
+        return replace(current, notes=(*current.notes, note)), True, failure
     safe = decide(now, None, None, failure, policy=policy)
     return replace(safe, notes=(*safe.notes, why)), False, failure
+
+
+def _keeps_hold(
+    current: DeviceSettings | None, target: DeviceSettings, policy: ControlPolicy
+) -> bool:
+    """Whether a refused ``target`` can leave the device's hold in place instead."""
+    return (
+        current is not None
+        and intent_held(current, policy) is Intent.HOLD
+        and target.mode is OperationMode.SELF_CONSUMPTION
+        and target.export_rule is not ExportRule.BATTERY_OK
+    )
 
 
 def export_tariff_for(tariff: Any, day: Any) -> tuple[dict | None, str | None]:
@@ -279,6 +321,8 @@ class Decision:
     failure: Failure | None
     valid_until: datetime | None
     notes: tuple[str, ...] = ()
+    outlook: BudgetOutlook | None = None
+    """The span's value and the later spans' claims on the command budget."""
 
 
 def plan_settings_now(
@@ -369,7 +413,17 @@ def plan_settings_now(
             until=span.end,
             reason=f"{span.intent.value} {span.start:%H:%M}–{span.end:%H:%M} UTC",
         )
-    return Decision(span, settings, lease, None, end, tuple(notes))
+    outlook = None
+    if capabilities.commands_per_day is not None:
+        outlook = budget_outlook(
+            plan,
+            spans,
+            span,
+            now,
+            floor_app_percent=policy.reserve_floor_app_percent,
+            capabilities=capabilities,
+        )
+    return Decision(span, settings, lease, None, end, tuple(notes), outlook)
 
 
 def apply_current_slot(
@@ -444,11 +498,20 @@ def apply_current_slot(
         current=current,
         lease=decision.lease,
     )
+    outlook = decision.outlook if decision.failure is None else None
+    held = backend.read() if getattr(backend, "budget", None) is not None else None
     target, forced, exhausted = afford_forced(
-        target, now, policy=policy, short=lambda t: _budget_short(backend, t, now)
+        target,
+        now,
+        policy=policy,
+        short=lambda t: _budget_short(backend, t, now, outlook),
+        current=held,
     )
     failure = exhausted or failure
     lease = decision.lease if forced and decision.lease is not None else None
+    if forced and exhausted is not None:  # the device's hold kept for the budget
+        until = decision.span.end if decision.span is not None else None
+        lease = Lease.grant(target, now, policy, until=until, reason="hold kept: command budget")
     if forced and lease is None:  # a grid outage's held reserve
         lease = Lease.grant(target, now, policy, reason="grid outage: reserve kept for the home")
     notes = tuple(dict.fromkeys(decision.notes + tuple(target.notes)))

@@ -54,6 +54,7 @@ from optimiser.control.translate import (
     planner_limits,
     settings_for,
 )
+from optimiser.control.value import BudgetOutlook, budget_outlook
 from optimiser.forecast import History, HistoryForecaster, PerfectForecaster
 from optimiser.planning import PlanRequest, plan_cycle
 from simulations.powerwall import (
@@ -489,7 +490,7 @@ class ClosedLoop:
             )
             intent = "dispatch"
         else:
-            device, _, intent = _device_settings(
+            device, _, intent, outlook = _device_settings(
                 plan,
                 now,
                 state.soe_kwh,
@@ -497,8 +498,9 @@ class ClosedLoop:
                 self.exports,
                 current=self.device,
                 fast_charge=self.fast_charge,
+                budgeted=self.backend.budget is not None,
             )
-            held = self._apply(device, now, reason=f"plan: {intent}")
+            held = self._apply(device, now, reason=f"plan: {intent}", outlook=outlook)
             settings = _physics_settings(held, result, self.exports)
         if self.ideal:
             self.last_control = CommandRecord()
@@ -528,9 +530,17 @@ class ClosedLoop:
         seconds["physics"] += t4 - t3
         return state, plan, intent
 
-    def _apply(self, target: DeviceSettings, now: datetime, *, reason: str) -> DeviceSettings:
+    def _apply(
+        self,
+        target: DeviceSettings,
+        now: datetime,
+        *,
+        reason: str,
+        outlook: BudgetOutlook | None = None,
+    ) -> DeviceSettings:
         """Apply ``target`` to the simulated device as production does (all or nothing for a
-        forced state, then the backend's budgeted ``apply``); returns what the device holds."""
+        forced state, keeping commands for the day's more valuable later spans (``outlook``),
+        then the backend's budgeted ``apply``); returns what the device holds."""
         backend = self.backend
         backend.now = now
         budget = backend.budget
@@ -539,9 +549,11 @@ class ClosedLoop:
         def short(t: DeviceSettings) -> str | None:
             if budget is None:
                 return None
-            return budget_shortfall(backend.device, t, caps, budget.remaining(now))
+            return budget_shortfall(backend.device, t, caps, budget.remaining(now), outlook)
 
-        target, forced, refused = afford_forced(target, now, policy=self.site.policy, short=short)
+        target, forced, refused = afford_forced(
+            target, now, policy=self.site.policy, short=short, current=backend.device
+        )
         report = backend.apply(target, reason=reason, safety=not forced)
         self.last_control = CommandRecord(
             tuple(str(c) for c in report.sent),
@@ -643,9 +655,11 @@ def _device_settings(
     *,
     current: DeviceSettings | None = None,
     fast_charge: bool = False,
-) -> tuple[DeviceSettings, UploadedTariff | None, str]:
+    budgeted: bool = False,
+) -> tuple[DeviceSettings, UploadedTariff | None, str, BudgetOutlook | None]:
     """The production translation of the plan's current intent: (device settings, the tariff
-    kept uploaded if the settings use it, the intent)."""
+    kept uploaded if the settings use it, the intent, the span's budget outlook when the
+    backend has a command budget)."""
     spans = intents_from_plan(
         plan,
         capacity_kwh=site.capacity_kwh,
@@ -668,7 +682,17 @@ def _device_settings(
         reserve_charge_kw=site.spec.reserve_charge_kw,
         charge_efficiency=site.spec.charge_efficiency,
     )
-    return device, uploaded, span.intent.value
+    outlook = None
+    if budgeted:
+        outlook = budget_outlook(
+            plan,
+            spans,
+            span,
+            now,
+            floor_app_percent=site.policy.reserve_floor_app_percent,
+            capabilities=site.capabilities,
+        )
+    return device, uploaded, span.intent.value, outlook
 
 
 def _physics_settings(device: DeviceSettings, result: Any, exports: _ExportTariffs) -> Settings:
