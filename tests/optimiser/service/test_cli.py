@@ -119,7 +119,7 @@ def test_doctor_checks_the_fleet_token_site_and_budget(env, capsys):
         out = capsys.readouterr().out
         assert "✓ fleet token" in out
         assert f"✓ fleet site         site {fleet.site_id} answers" in out
-        assert "✓ fleet budget       18 of 20 commands left today" in out
+        assert "✓ fleet budget       17 of 20 commands left today" in out
         assert fleet.post_count() == 0  # the doctor sends no settings
 
         token.write_text(json.dumps({"access_token": "revoked"}))
@@ -136,6 +136,7 @@ def test_systemd_units_run_real_commands_with_the_safety_settings(unit, command)
     import configparser
 
     from optimiser.cli import build_parser
+    from optimiser.config import Config
 
     parser = configparser.ConfigParser(strict=False, interpolation=None)
     parser.optionxform = str
@@ -147,10 +148,25 @@ def test_systemd_units_run_real_commands_with_the_safety_settings(unit, command)
     assert service["User"] == "wattplan" and service["EnvironmentFile"].startswith("/etc/")
     assert service["NoNewPrivileges"] == "yes" and service["ProtectSystem"] == "strict"
     if command == "run":
+        from optimiser.service import stop_time_needed_s
+
         assert service["Restart"] == "on-failure"
-        assert int(service["TimeoutStopSec"]) >= 30  # time to revert a forced state
+        # systemd must not kill the stop's retried revert: 60 s of retries + a last attempt.
+        assert int(service["TimeoutStopSec"]) >= stop_time_needed_s(Config()) >= 200
     else:
         assert args.apply
         timer = configparser.ConfigParser(strict=False, interpolation=None)
         timer.read(ROOT / "examples" / "systemd" / "wattplan-plan.timer")
-        assert timer["Timer"]["OnCalendar"] == "*-*-* 21:00:00"
+        calendar = timer["Timer"]["OnCalendar"]
+        day, clock = calendar.split(" ")
+        hours, minutes, seconds = clock.split(":")
+        assert day == "*-*-*" and hours == "*" and seconds == "00"
+        fires = sorted(int(m) for m in minutes.split(","))
+        # Every half hour, the settle margin (5 min) before each slot boundary…
+        settle = Config().control.settle_minutes
+        assert fires == [30 - settle, 60 - settle]
+        # …so a forced state never outlasts its lease by more than one gap, and the nightly
+        # re-plan (21:00 local) is the run due just before it.
+        gap = max(b - a for a, b in zip(fires, [*fires[1:], fires[0] + 60], strict=True))
+        assert gap <= 30 < Config().control.lease_minutes
+        assert 60 - settle in fires  # 20:55
