@@ -241,13 +241,19 @@ class Service:
     def current_plan(self) -> PlanResult | None:
         return self.plans[-1].result if self.plans else None
 
-    def run(self, until: datetime | None = None) -> ServiceStats:
+    def run(
+        self, until: datetime | None = None, *, run_for: timedelta | None = None
+    ) -> ServiceStats:
         """Run until ``until`` (clock time) or a stop request; may be called again to go on.
 
-        On a stop request the forced state is reverted to safe settings before returning.
+        ``run_for`` instead counts from when the service is ready (after its first poll, plan
+        and decision), so a slow start does not eat the run. On a stop request the forced
+        state is reverted to safe settings before returning.
         """
         if not self._started:
             self._start()
+        if run_for is not None:
+            until = self.clock.now() + run_for
         while not self._stop.is_set():
             now = self.clock.now()
             next_poll = datetime.fromtimestamp(self._next_poll, now.tzinfo)
@@ -273,11 +279,13 @@ class Service:
             self.shutdown()
         return self.stats
 
-    def serve(self, until: datetime | None = None) -> ServiceStats:
+    def serve(
+        self, until: datetime | None = None, *, run_for: timedelta | None = None
+    ) -> ServiceStats:
         """:meth:`run`, then :meth:`shutdown` however it ends (a stop, ``until``, or an error,
         which is re-raised after the revert)."""
         try:
-            return self.run(until=until)
+            return self.run(until=until, run_for=run_for)
         finally:
             self.shutdown()
 

@@ -121,10 +121,9 @@ def run(args: argparse.Namespace) -> int:
             for sig in (signal.SIGTERM, signal.SIGINT)
         }
         try:
-            # --for counts from now: the gateway and the backend are ready.
-            until = clock.now() + args.run_for if args.run_for is not None else None
+            # --for counts from when the service is ready (gateway, backend, first decision);
             # serve() reverts a forced state however run ends: a stop, --for, or an error.
-            stats = service.serve(until=until)
+            stats = service.serve(run_for=args.run_for)
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)

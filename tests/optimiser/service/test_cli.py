@@ -51,6 +51,26 @@ def test_run_for_an_accelerated_hour_against_the_embedded_emulator(env, capsys, 
         assert store.sample_count() >= 20  # 90 s polls over a clock hour (40 at best)
 
 
+def test_run_for_counts_from_when_the_service_is_ready(env):
+    """At 1200× the start (emulator, login, first plan) takes minutes of clock time; --for
+    must not count them (a 20-minute run used to end about 20 minutes after the clock was
+    made, before the gateway even answered)."""
+    from datetime import timedelta
+
+    from optimiser.recorder import RecordingStore
+
+    config = env / "config.yaml"
+    config.write_text(
+        f"recorder:\n  database: {env / 'rec.sqlite'}\n  interval_s: 30\n"
+        "control:\n  backend: local\n"
+    )
+    assert main(["--config", str(config), "run", "--speed", "1200", "--for", "20m"]) == 0
+    with RecordingStore(env / "rec.sqlite", readonly=True) as store:
+        times = sorted(s.time for s in store.samples())
+    # The first sample is the start's poll (before the first plan): 20 minutes of polls follow.
+    assert times[-1] - times[0] >= timedelta(minutes=20) - timedelta(seconds=30)
+
+
 def test_run_speed_needs_the_embedded_emulator(env, capsys):
     config = write_config(env, "gateway:\n  host: 127.0.0.1\n")
     assert main(["--config", str(config), "run", "--speed", "60"]) == 2
