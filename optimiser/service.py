@@ -483,7 +483,12 @@ class Service:
         if nightly:
             self._refresh_history(now)
         if self._gateway_lost:
-            self._record(DecisionRecord(now, why, None, error="gateway lost; safe settings due"))
+            error = (
+                "gateway lost; safe settings due"
+                if self._loss_reverted or self._pending_safe is not None
+                else "gateway lost; the device keeps its leased settings for the grace"
+            )
+            self._record(DecisionRecord(now, why, None, error=error))
             return
         plan_gbp = None
         result = self.current_plan
