@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from rules.yamlsource import YamlError, load
 
@@ -203,6 +203,14 @@ class FleetConfig(_Strict):
     timeout_s: float = Field(15.0, gt=0, le=300)
 
 
+def fleet_revert_commands() -> int:
+    """The most Fleet API commands a revert to safe settings can take (computed)."""
+    from optimiser.control.safety import worst_case_revert_commands
+    from optimiser.control.translate import Capabilities
+
+    return worst_case_revert_commands(Capabilities.fleet())
+
+
 class ControlConfig(_Strict):
     """Which backend applies plans; dry-run until the user opts in.
 
@@ -217,7 +225,17 @@ class ControlConfig(_Strict):
         20, ge=1, description="settings commands wattplan may send per day (Fleet quota)"
     )
     safety_commands: int = Field(
-        2, ge=0, description="commands of the daily budget kept for returning to safe settings"
+        default_factory=fleet_revert_commands,
+        ge=0,
+        description="commands of the daily budget kept for returning to safe settings "
+        "(default: the most a Fleet revert can take, 3: backup, operation, grid_import_export)",
+    )
+    gateway_loss_grace_s: float = Field(
+        300.0,
+        ge=0,
+        description="`wattplan run` keeps a forced state this long after the gateway stops "
+        "answering (a Wi-Fi blip) before reverting to safe settings; a lapsed lease reverts "
+        "sooner",
     )
     lease_minutes: float = Field(
         90.0, gt=0, description="how long a forced state (raised reserve, export) may last"
@@ -250,6 +268,25 @@ class ControlConfig(_Strict):
         description="`wattplan run` keeps following a plan this long when re-planning cannot "
         "read its inputs; after that it falls back to safe settings",
     )
+
+    @model_validator(mode="after")
+    def _safety_budget(self) -> ControlConfig:
+        if self.safety_commands >= self.commands_per_day:
+            raise ValueError(
+                f"control.safety_commands ({self.safety_commands}) must be less than "
+                f"control.commands_per_day ({self.commands_per_day}): the commands kept for "
+                "safety reverts come out of the daily budget"
+            )
+        if self.backend == "fleet":
+            needed = fleet_revert_commands()
+            if self.safety_commands < needed:
+                raise ValueError(
+                    f"control.safety_commands is {self.safety_commands}, but returning to safe "
+                    f"settings through the Fleet API can take {needed} commands (backup, "
+                    "operation, grid_import_export); a smaller reserve could leave a forced "
+                    f"export in place: set it to at least {needed}"
+                )
+        return self
 
 
 class Config(_Strict):

@@ -10,14 +10,18 @@ One loop on an injectable clock (a real clock in production; an ``AcceleratedClo
   path (:func:`optimiser.planning.plan_cycle`) and apply the span due through
   :func:`optimiser.control.apply_now.apply_current_slot` (safety rule included);
 - **watch** at every poll: a lapsed lease is renewed from a fresh plan or reverted; a grid
-  outage keeps the reserve for the home;
-- **fall back** on failures: gateway lost → safe settings as soon as any backend can take them
+  outage keeps the reserve for the home, and is checked before every other failure (nothing
+  sent in an outage lowers the reserve or leaves backup mode);
+- **fall back** on failures: gateway lost for ``control.gateway_loss_grace_s`` (or until the
+  forced state's lease lapses, if sooner) → safe settings as soon as any backend can take them
   (for the local backend, once the gateway is back), and keep polling; solver failure or an
   invalid plan → safe settings, re-plan at the next slot; inputs unreadable (tariff, forecast)
   → keep the last plan until it is ``control.plan_max_age_minutes`` old, then safe settings;
-  budget exhausted → safe settings with the commands kept for safety;
-- **stop** on :meth:`Service.request_stop` (SIGTERM, Ctrl-C): revert a forced state to safe
-  settings, then return.
+  budget exhausted → safe settings with the commands kept for safety. A revert stays pending
+  (retried every poll) until every change is read back in place;
+- **stop** on :meth:`Service.request_stop` (SIGTERM, Ctrl-C), at ``until`` or on an error
+  (:meth:`Service.serve`): revert a forced state to safe settings, retried within a bounded
+  time, then return (or re-raise). Temporary errors (:data:`TEMPORARY`) never stop the loop.
 
 Every decision is logged as one line (``decision: …``) and kept in :attr:`Service.decisions`.
 """
@@ -27,6 +31,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+import time as systime
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -36,18 +41,34 @@ from zoneinfo import ZoneInfo
 
 from optimiser.config import Config
 from optimiser.control.apply_now import AppliedReport, apply_current_slot
-from optimiser.control.errors import ControlUnavailable
+from optimiser.control.errors import BudgetExhausted, ControlUnavailable, FleetRateLimited
 from optimiser.control.lease_file import load_lease
 from optimiser.control.safety import Failure, is_forced
 from optimiser.control.translate import ControlPolicy
+from optimiser.gateway.errors import GatewayUnavailable, ProtocolError, RateLimited
 from optimiser.planning import PlanResult, plan_cycle
 from simulations.clock import Clock, SteppedClock
 from tariffs.slots import floor_to_slot, require_aware
 
 log = logging.getLogger("wattplan.run")
 
-#: Gateway errors that mean "lost for now": record a gap, fall back, keep trying.
-GATEWAY_LOSS = ("GatewayUnavailable", "RateLimited", "ProtocolError")
+#: Errors that mean "unreachable or refused for now" (retry): record a gap, fall back, keep
+#: trying. Everything else (authentication, permission, trust, a Fleet request the API
+#: rejects) is stop-and-tell: the service reverts what it can and exits with the error.
+#: A garbled gateway answer to a poll is a gap, not a reason to stop.
+TEMPORARY: tuple[type[BaseException], ...] = (
+    GatewayUnavailable,
+    RateLimited,
+    ProtocolError,
+    ControlUnavailable,
+    FleetRateLimited,
+    BudgetExhausted,
+)
+GATEWAY_LOSS = TEMPORARY
+
+#: How long ``shutdown`` keeps retrying a revert that did not go through, and how often. [s]
+STOP_RETRY_WINDOW_S = 60.0
+STOP_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -110,13 +131,25 @@ class ServiceStats:
     reverted_on_stop: bool = False
 
 
-def _class_names(exc: BaseException) -> set[str]:
-    return {cls.__name__ for cls in type(exc).__mro__}
-
-
 def is_gateway_loss(exc: BaseException) -> bool:
-    """Whether ``exc`` means the gateway is unreachable for now (retry), not a user mistake."""
-    return bool(_class_names(exc) & set(GATEWAY_LOSS)) or isinstance(exc, ControlUnavailable)
+    """Whether ``exc`` is temporary (retry later), by class (see :data:`TEMPORARY`)."""
+    return isinstance(exc, TEMPORARY)
+
+
+def stop_time_needed_s(config: Config) -> float:
+    """Worst-case time ``shutdown`` may take to revert (systemd's TimeoutStopSec must cover
+    it). [s]
+
+    :data:`STOP_RETRY_WINDOW_S` for starting attempts, plus one last attempt begun just before
+    it closes, plus the first read of the device: an attempt reads, sends up to
+    ``safety_commands`` commands, reads back, resends once and reads again, each request
+    within ``control.fleet.timeout_s``.
+    """
+    requests = 2 + 3 + 2 * max(config.control.safety_commands, 1)  # + the outage check's read
+    timeout = float(config.control.fleet.timeout_s)
+    if config.gateway is not None:
+        timeout = max(timeout, float(config.gateway.timeout_s))
+    return STOP_RETRY_WINDOW_S + requests * timeout
 
 
 @dataclass
@@ -152,6 +185,8 @@ class Service:
         Lease file location (default ``config.state_path()``).
     plan_hooks : sequence of callables
         Extra planner hooks passed to ``plan_cycle`` (tests inject failures this way).
+    stop_retry_window_s, stop_attempts : float, int
+        How long [s] and how often :meth:`shutdown` retries a revert that did not go through.
     """
 
     config: Config
@@ -171,12 +206,16 @@ class Service:
     stats: ServiceStats = field(default_factory=ServiceStats)
     on_poll: Callable[[Any], None] | None = None
     keep_plans: int = 3
+    stop_retry_window_s: float = STOP_RETRY_WINDOW_S
+    stop_attempts: int = STOP_ATTEMPTS
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
         self._started = False
         self._state: Any = None
         self._gateway_lost = False
+        self._lost_since: datetime | None = None
+        self._loss_reverted = False
         self._grid_up = True
         self._pending_safe: str | None = None
         self._history: Any = None
@@ -202,13 +241,19 @@ class Service:
     def current_plan(self) -> PlanResult | None:
         return self.plans[-1].result if self.plans else None
 
-    def run(self, until: datetime | None = None) -> ServiceStats:
+    def run(
+        self, until: datetime | None = None, *, run_for: timedelta | None = None
+    ) -> ServiceStats:
         """Run until ``until`` (clock time) or a stop request; may be called again to go on.
 
-        On a stop request the forced state is reverted to safe settings before returning.
+        ``run_for`` instead counts from when the service is ready (after its first poll, plan
+        and decision), so a slow start does not eat the run. On a stop request the forced
+        state is reverted to safe settings before returning.
         """
         if not self._started:
             self._start()
+        if run_for is not None:
+            until = self.clock.now() + run_for
         while not self._stop.is_set():
             now = self.clock.now()
             next_poll = datetime.fromtimestamp(self._next_poll, now.tzinfo)
@@ -234,12 +279,32 @@ class Service:
             self.shutdown()
         return self.stats
 
+    def serve(
+        self, until: datetime | None = None, *, run_for: timedelta | None = None
+    ) -> ServiceStats:
+        """:meth:`run`, then :meth:`shutdown` however it ends (a stop, ``until``, or an error,
+        which is re-raised after the revert)."""
+        try:
+            return self.run(until=until, run_for=run_for)
+        finally:
+            self.shutdown()
+
     def shutdown(self) -> None:
-        """Revert a forced state to safe settings (called on stop); never raises."""
+        """Revert a forced state to safe settings (called on stop); never raises.
+
+        A revert that does not go through (an error, a change not taken or skipped) is retried
+        up to ``stop_attempts`` times within ``stop_retry_window_s`` of real time; the
+        lease file stays until a read-back confirms the safe settings, so the next run reverts.
+        """
         if self.stats.reverted_on_stop:
             return
         self.stats.reverted_on_stop = True
-        now = self.clock.now()
+        try:
+            self._shutdown()
+        except Exception as exc:  # never raise from shutdown: log and leave the lease behind
+            log.error("stop: reverting failed: %s: %s", type(exc).__name__, exc)
+
+    def _shutdown(self) -> None:
         forced = self._lease is not None or load_lease(self._state_dir) is not None
         try:
             device = self.backend.read()
@@ -248,10 +313,35 @@ class Service:
             device = None
         if device is not None and is_forced(device, self._policy):
             forced = True
-        if not forced:
+        if not forced and self._pending_safe is None:
             log.info("stop: nothing forced is in place; leaving the settings as they are")
             return
-        self._apply_safe(now, "stopping: forced state reverted to safe settings")
+        deadline = systime.monotonic() + self.stop_retry_window_s
+        attempt = 0
+        while attempt < self.stop_attempts:
+            if attempt:  # the attempts spread over the window: a short blip is ridden out
+                spacing = self.stop_retry_window_s / self.stop_attempts
+                wait = min(spacing, deadline - systime.monotonic())
+                if wait <= 0:
+                    break  # no new attempt once the window has closed
+                systime.sleep(wait)
+            attempt += 1
+            why = "stopping: forced state reverted to safe settings"
+            try:
+                self._apply_safe(self.clock.now(), why, on_stop=True)
+            except Exception as exc:
+                self._pending_safe = why
+                log.warning(
+                    "stop: revert attempt %d failed: %s: %s", attempt, type(exc).__name__, exc
+                )
+            if self._pending_safe is None:
+                return
+        log.error(
+            "stop: the revert to safe settings is not confirmed after %d attempt(s); the lease "
+            "stays in %s so the next run reverts",
+            attempt,
+            self._state_dir,
+        )
 
     # -- steps --------------------------------------------------------------------------------
 
@@ -269,6 +359,8 @@ class Service:
             self.config.planner.slot_minutes,
             self.config.control.nightly_plan_time,
         )
+        self._refresh_history(now)
+        self._poll(now)  # first: the grid state decides what a revert may send
         persisted = load_lease(self._state_dir)
         if persisted is not None and persisted.expired(now):
             log.info(
@@ -277,8 +369,6 @@ class Service:
                 persisted.reason,
             )
             self._apply_safe(now, "earlier forced state lapsed")
-        self._refresh_history(now)
-        self._poll(now)
         self._decide(now, "start", replan=True)
 
     def _poll(self, now: datetime) -> None:
@@ -300,13 +390,16 @@ class Service:
             self.on_poll(state)
         if self._gateway_lost:
             self._gateway_lost = False
+            self._lost_since = None
+            self._loss_reverted = False
             log.info("gateway back at %s", now.isoformat())
+        grid_up = bool(getattr(state, "grid_up", True))
+        grid_changed = grid_up != self._grid_up
+        self._grid_up = grid_up  # before any revert: an outage must not lower the reserve
         if self._pending_safe is not None:
             self._apply_safe(now, self._pending_safe)
             return
-        grid_up = bool(getattr(state, "grid_up", True))
-        if grid_up != self._grid_up:
-            self._grid_up = grid_up
+        if grid_changed:
             self._decide(now, "grid back" if grid_up else "grid outage", replan=True)
             return
         if self._lease is not None and self._lease.expired(now):
@@ -319,11 +412,24 @@ class Service:
             self.store.add_gap(now, now + timedelta(seconds=interval), type(exc).__name__, str(exc))
         if not self._gateway_lost:
             log.warning("gateway lost at %s: %s: %s", now.isoformat(), type(exc).__name__, exc)
+            self._lost_since = now
         self._gateway_lost = True
-        if self._pending_safe is None:
-            self._pending_safe = f"{Failure.GATEWAY_LOST.value}: falling back to safe settings"
-            # The Fleet backend can take them now; the local one only once the gateway is back.
+        if self._pending_safe is not None:
+            # Retry: the Fleet backend may take it now (the local one raises: still pending).
             self._apply_safe(now, self._pending_safe)
+            return
+        if self._loss_reverted:
+            return
+        grace = timedelta(seconds=float(self.config.control.gateway_loss_grace_s))
+        lost_for = now - (self._lost_since or now)
+        lease = self._lease if self._lease is not None else load_lease(self._state_dir)
+        lapsed = lease is not None and lease.expired(now)
+        if lost_for < grace and not lapsed:
+            return  # a blip: keep the forced state (it is leased) and keep polling
+        self._loss_reverted = True
+        self._pending_safe = f"{Failure.GATEWAY_LOST.value}: falling back to safe settings"
+        # The Fleet backend can take them now; the local one only once the gateway is back.
+        self._apply_safe(now, self._pending_safe)
 
     def _refresh_history(self, now: datetime) -> None:
         if self.history is None:
@@ -377,7 +483,12 @@ class Service:
         if nightly:
             self._refresh_history(now)
         if self._gateway_lost:
-            self._record(DecisionRecord(now, why, None, error="gateway lost; safe settings due"))
+            error = (
+                "gateway lost; safe settings due"
+                if self._loss_reverted or self._pending_safe is not None
+                else "gateway lost; the device keeps its leased settings for the grace"
+            )
+            self._record(DecisionRecord(now, why, None, error=error))
             return
         plan_gbp = None
         result = self.current_plan
@@ -404,6 +515,7 @@ class Service:
                 tariff=self.tariff,
                 state_dir=self._state_dir,
                 valid_until=valid_until,
+                grid_up=self._grid_up,
             )
         except Exception as exc:
             if not is_gateway_loss(exc):
@@ -412,13 +524,13 @@ class Service:
             self._record(DecisionRecord(now, why, None, plan_gbp, error=str(exc)))
             return
         self._after_apply(now, why, applied, plan_gbp)
-        if applied.report.skipped and applied.lease is not None:
+        if applied.report.skipped and applied.lease is not None and applied.failure is None:
             # The budget could not buy the plan's forced state: hold safe settings instead.
             self._apply_safe(
                 now, f"{Failure.BUDGET_EXHAUSTED.value}: falling back to safe settings"
             )
 
-    def _apply_safe(self, now: datetime, why: str) -> None:
+    def _apply_safe(self, now: datetime, why: str, *, on_stop: bool = False) -> None:
         failure = Failure.GATEWAY_LOST if why.startswith(Failure.GATEWAY_LOST.value) else None
         if why.startswith(Failure.BUDGET_EXHAUSTED.value):
             failure = Failure.BUDGET_EXHAUSTED
@@ -431,17 +543,17 @@ class Service:
                 tariff=self.tariff,
                 state_dir=self._state_dir,
                 failure=failure,
+                grid_up=self._grid_up,
             )
         except Exception as exc:
-            if not is_gateway_loss(exc):
+            if not is_gateway_loss(exc) and not on_stop:
                 raise
             self._pending_safe = why
             self._record(DecisionRecord(now, why, None, error=f"cannot apply yet: {exc}"))
             return
-        if applied.report.errors:
-            self._pending_safe = why
-        else:
-            self._pending_safe = None
+        # Done only when every change is in place: an error, a change that did not take or one
+        # the budget skipped leaves the revert pending (retried at the next poll).
+        self._pending_safe = None if applied.report.ok else why
         self.stats.safe_fallbacks += 1
         self._after_apply(now, why, applied, None)
 

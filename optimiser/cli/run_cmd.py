@@ -92,8 +92,7 @@ def run(args: argparse.Namespace) -> int:
     rules = load_rules(args.rules) if args.rules else None
     tariff = load_tariff(config)
     role = "installer" if config.uses_emulator and config.control.backend == "local" else None
-    now = clock.now()
-    context = read_context(config, args.context_file, args.context, now)
+    context = read_context(config, args.context_file, args.context, clock.now())
     with open_gateway(config, username=role, clock=clock) as gateway:
         state = gateway.site_state()
         units = max(1, round(state.capacity_kwh / 13.5))
@@ -122,9 +121,9 @@ def run(args: argparse.Namespace) -> int:
             for sig in (signal.SIGTERM, signal.SIGINT)
         }
         try:
-            until = now + args.run_for if args.run_for is not None else None
-            stats = service.run(until=until)
-            service.shutdown()  # also after --for: never leave a forced state behind
+            # --for counts from when the service is ready (gateway, backend, first decision);
+            # serve() reverts a forced state however run ends: a stop, --for, or an error.
+            stats = service.serve(run_for=args.run_for)
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)

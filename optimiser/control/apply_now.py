@@ -29,9 +29,9 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from optimiser.control.backends import ApplyReport, Backend, differences
+from optimiser.control.backends import ApplyReport, Backend, DryRunBackend, differences
 from optimiser.control.intents import Intent, IntentSpan, intents_from_plan, span_due
-from optimiser.control.lease_file import save_lease, settings_to_json
+from optimiser.control.lease_file import load_lease, save_lease, settings_to_json
 from optimiser.control.safety import Failure, Lease, decide, is_forced
 from optimiser.control.translate import (
     ControlPolicy,
@@ -426,6 +426,39 @@ def plan_settings_now(
     return Decision(span, settings, lease, None, end, tuple(notes), outlook)
 
 
+def _settle_lease(
+    directory: Path,
+    lease: Lease | None,
+    target: DeviceSettings,
+    report: ApplyReport,
+    capabilities: Any,
+    now: datetime,
+    policy: ControlPolicy,
+) -> None:
+    """Keep the lease file true after ``apply``.
+
+    A forced target keeps the lease written before sending (even if part of it failed: the
+    device may be half forced, and the lease makes the next run revert it). A safe target
+    removes the lease only when the read-back confirms it; otherwise the old lease stays, and
+    if there is none while the device still reads as forced (or cannot be read), an already
+    lapsed one is written so the next run reverts.
+    """
+    if lease is not None:
+        return
+    after = report.after
+    confirmed = (
+        after is not None and not report.errors and not differences(after, target, capabilities)[0]
+    )
+    if confirmed:
+        save_lease(directory, None)
+        return
+    if load_lease(directory) is not None:
+        return
+    if after is None or is_forced(after, policy):
+        held = after if after is not None else (report.before or target)
+        save_lease(directory, Lease(held, now, now, reason="revert to safe settings unconfirmed"))
+
+
 def apply_current_slot(
     config: Any,
     backend: Backend,
@@ -436,6 +469,7 @@ def apply_current_slot(
     state_dir: Path | None = None,
     failure: Failure | None = None,
     valid_until: datetime | None = None,
+    grid_up: bool | None = None,
 ) -> AppliedReport:
     """Apply the settings the plan in ``result`` asks for at ``now``, safely.
 
@@ -458,6 +492,8 @@ def apply_current_slot(
         A failure the caller already knows about (gateway lost, budget exhausted).
     valid_until : datetime, optional
         When the plan stops being trusted (default: the end of its horizon).
+    grid_up : bool, optional
+        The grid state last seen (the service's poll); False is an outage even without a plan.
     """
     now = require_aware(now, "now")
     policy = ControlPolicy.from_config(config, backend.capabilities)
@@ -486,7 +522,9 @@ def apply_current_slot(
     failure = decision.failure
     current = None
     state = result.request.state if result is not None else None
-    if failure is None and state is not None and not getattr(state, "grid_up", True):
+    outage = grid_up is False or (state is not None and not getattr(state, "grid_up", True))
+    if outage:
+        # Checked before every other failure: in an outage nothing may lower the reserve.
         failure = Failure.GRID_OUTAGE
         current = backend.read()
     target = decide(
@@ -498,16 +536,22 @@ def apply_current_slot(
         current=current,
         lease=decision.lease,
     )
-    outlook = decision.outlook if decision.failure is None else None
-    held = backend.read() if getattr(backend, "budget", None) is not None else None
-    target, forced, exhausted = afford_forced(
-        target,
-        now,
-        policy=policy,
-        short=lambda t: _budget_short(backend, t, now, outlook),
-        current=held,
-    )
-    failure = exhausted or failure
+    exhausted = None
+    if outage:
+        # Never the budget's all-or-nothing fallback (safe settings have a lower reserve): the
+        # outage target only raises or keeps, so whatever part the budget pays for is safe.
+        forced = is_forced(target, policy)
+    else:
+        outlook = decision.outlook if decision.failure is None else None
+        held = backend.read() if getattr(backend, "budget", None) is not None else None
+        target, forced, exhausted = afford_forced(
+            target,
+            now,
+            policy=policy,
+            short=lambda t: _budget_short(backend, t, now, outlook),
+            current=held,
+        )
+        failure = exhausted or failure
     lease = decision.lease if forced and decision.lease is not None else None
     if forced and exhausted is not None:  # the device's hold kept for the budget
         until = decision.span.end if decision.span is not None else None
@@ -522,9 +566,14 @@ def apply_current_slot(
         reason = f"safety: {failure.value}"
     else:
         reason = "safety: " + (target.notes[0] if target.notes else "no plan")
-    report = backend.apply(target, reason=reason, safety=not forced)
+    directory = state_dir if state_dir is not None else config.state_path()
+    dry_run = isinstance(backend, DryRunBackend)
+    if lease is not None and not dry_run:
+        # The intent first: a crash or kill -9 while sending leaves a lease the next run reverts.
+        save_lease(directory, lease)
+    report = backend.apply(target, reason=reason, safety=not forced or outage)
     if not report.dry_run:
-        save_lease(state_dir if state_dir is not None else config.state_path(), lease)
+        _settle_lease(directory, lease, target, report, backend.capabilities, now, policy)
     return AppliedReport(
         time=now,
         span=decision.span if failure is None else None,

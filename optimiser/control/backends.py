@@ -246,7 +246,7 @@ class _VerifyingBackend:
                 log.warning("apply stopped: %s", exc)
             try:
                 after = self.read()
-            except ControlUnavailable as exc:
+            except (FleetRateLimited, ControlUnavailable) as exc:
                 errors.append(f"read-back failed: {exc}")
                 after = None
                 break

@@ -10,8 +10,8 @@ not stay in forced charge or export beyond ``lease_minutes``.
 ======================================  =======================================================
 situation                               settings
 ======================================  =======================================================
-grid outage                             keep the current settings' reserve (never lower it),
-                                        at least the floor; no export
+grid outage (checked first)             keep the current settings' reserve (never lower it),
+                                        at least the floor; backup mode stays; no export
 gateway lost, solver failed, invalid    safe: self_consumption, reserve at the floor, export
 plan, budget exhausted                  pv_only, grid charging on
 no plan, or the plan has expired        safe
@@ -58,6 +58,32 @@ def safe_settings(
         export_rule=ExportRule.PV_ONLY,
         notes=policy.notes,
     )
+
+
+def worst_case_revert_commands(
+    capabilities: Capabilities, policy: ControlPolicy | None = None
+) -> int:
+    """The most commands a revert to :func:`safe_settings` can take on ``capabilities``.
+
+    Computed over every device state (each mode, reserve at and above the floor, grid charging
+    on and off, each export rule) with the backend's own difference rule, so the command budget
+    can keep enough for it. (Fleet: 3 — backup, operation, grid_import_export.)
+    """
+    from optimiser.control.backends import differences
+
+    policy = (policy or ControlPolicy()).for_backend(capabilities)
+    safe = safe_settings(policy, capabilities)
+    worst = 0
+    for mode in OperationMode:
+        for reserve in (policy.reserve_floor_app_percent, 100.0):
+            for grid_charging in (True, False):
+                for rule in ExportRule:
+                    device = DeviceSettings(
+                        mode, reserve, grid_charging=grid_charging, export_rule=rule
+                    )
+                    changes, _ = differences(device, safe, capabilities)
+                    worst = max(worst, len(changes))
+    return worst
 
 
 def is_forced(settings: DeviceSettings, policy: ControlPolicy) -> bool:
@@ -145,8 +171,11 @@ def decide(
     if failure is Failure.GRID_OUTAGE:
         held = current.backup_reserve_app_percent if current is not None else 0.0
         reserve = max(held, policy.reserve_floor_app_percent)
+        # Backup mode holds energy for the home: never switch away from it in an outage.
+        keep_backup = current is not None and current.mode is OperationMode.BACKUP
         return replace(
             safe,
+            mode=OperationMode.BACKUP if keep_backup else safe.mode,
             backup_reserve_app_percent=reserve,
             notes=(f"grid outage: keeping the reserve at {reserve:g}% for the home",),
         )

@@ -10,7 +10,8 @@ Behaviour: a bearer token is required (401 when missing, unknown or expired); co
 counted per UTC day of the clock and answered 429 beyond ``commands_per_day``; accepted
 commands answer ``{"response":{"code":201,"message":"Updated"}}``; the reserve is on the app
 scale and must be ≤ 80 or exactly 100 (else 400). ``faults`` injects commands that answer 201
-but do not take (``ignore``: always; ``ignore_once``: the next one only). Plain HTTP (the
+but do not take (``ignore``: always; ``ignore_once``: the next one only), or any endpoint
+answer a given HTTP status (``answer``). Plain HTTP (the
 base URL is configurable in wattplan, so HTTPS can come later).
 """
 
@@ -57,10 +58,14 @@ class FleetFaults:
         Endpoints whose commands answer 201 but never take.
     ignore_once : set of str
         Endpoints whose next command answers 201 but does not take.
+    answer : dict of str to int
+        Endpoints (GET or POST) that answer this HTTP status instead (429 with
+        ``Retry-After: 60``, others with an error body) and change nothing.
     """
 
     ignore: set[str] = field(default_factory=set)
     ignore_once: set[str] = field(default_factory=set)
+    answer: dict[str, int] = field(default_factory=dict)
 
 
 def demo_site(clock: Clock, *, soe_kwh: float = 6.75) -> EmulatedFleetSite:
@@ -361,6 +366,14 @@ def _handler_for(emulator: FleetEmulator) -> type[BaseHTTPRequestHandler]:
             token = bearer[7:] if bearer.startswith("Bearer ") else ""
             return path[len(prefix) :], emulator.token_valid(token)
 
+        def _faulted(self, endpoint: str) -> bool:
+            status = emulator.faults.answer.get(endpoint)
+            if status is None:
+                return False
+            extra = {"Retry_After": "60"} if status == 429 else {}
+            self._answer(status, {"error": f"injected fault: {status}"}, endpoint, **extra)
+            return True
+
         def do_GET(self) -> None:
             endpoint, authorised = self._route()
             if endpoint not in {"live_status", "site_info"}:
@@ -368,6 +381,8 @@ def _handler_for(emulator: FleetEmulator) -> type[BaseHTTPRequestHandler]:
                 return
             if not authorised:
                 self._answer(401, {"error": "invalid bearer token"}, endpoint)
+                return
+            if self._faulted(endpoint):
                 return
             data = emulator.live_status() if endpoint == "live_status" else emulator.site_info()
             self._answer(200, {"response": data}, endpoint)
@@ -383,6 +398,8 @@ def _handler_for(emulator: FleetEmulator) -> type[BaseHTTPRequestHandler]:
                 return
             if not authorised:
                 self._answer(401, {"error": "invalid bearer token"}, endpoint)
+                return
+            if self._faulted(endpoint):
                 return
             retry = emulator.take_command()
             if retry is not None:

@@ -37,7 +37,8 @@ def test_backend_from_config(tmp_path):
     )
     backend = backend_from_config(fleet, state_dir=tmp_path)
     assert isinstance(backend, FleetBackend)
-    assert backend.budget.per_day == 5 and backend.budget.safety_reserve == 2
+    # The default keeps enough for the worst-case revert (backup, operation, grid_import_export).
+    assert backend.budget.per_day == 5 and backend.budget.safety_reserve == 3
     with pytest.raises(ConfigError, match="site_id"):
         backend_from_config(
             Config.model_validate({"control": {"backend": "fleet"}}), state_dir=tmp_path

@@ -51,6 +51,26 @@ def test_run_for_an_accelerated_hour_against_the_embedded_emulator(env, capsys, 
         assert store.sample_count() >= 20  # 90 s polls over a clock hour (40 at best)
 
 
+def test_run_for_counts_from_when_the_service_is_ready(env):
+    """At 1200× the start (emulator, login, first plan) takes minutes of clock time; --for
+    must not count them (a 20-minute run used to end about 20 minutes after the clock was
+    made, before the gateway even answered)."""
+    from datetime import timedelta
+
+    from optimiser.recorder import RecordingStore
+
+    config = env / "config.yaml"
+    config.write_text(
+        f"recorder:\n  database: {env / 'rec.sqlite'}\n  interval_s: 30\n"
+        "control:\n  backend: local\n"
+    )
+    assert main(["--config", str(config), "run", "--speed", "1200", "--for", "20m"]) == 0
+    with RecordingStore(env / "rec.sqlite", readonly=True) as store:
+        times = sorted(s.time for s in store.samples())
+    # The first sample is the start's poll (before the first plan): 20 minutes of polls follow.
+    assert times[-1] - times[0] >= timedelta(minutes=20) - timedelta(seconds=30)
+
+
 def test_run_speed_needs_the_embedded_emulator(env, capsys):
     config = write_config(env, "gateway:\n  host: 127.0.0.1\n")
     assert main(["--config", str(config), "run", "--speed", "60"]) == 2
@@ -119,7 +139,7 @@ def test_doctor_checks_the_fleet_token_site_and_budget(env, capsys):
         out = capsys.readouterr().out
         assert "✓ fleet token" in out
         assert f"✓ fleet site         site {fleet.site_id} answers" in out
-        assert "✓ fleet budget       18 of 20 commands left today" in out
+        assert "✓ fleet budget       17 of 20 commands left today" in out
         assert fleet.post_count() == 0  # the doctor sends no settings
 
         token.write_text(json.dumps({"access_token": "revoked"}))
@@ -136,6 +156,7 @@ def test_systemd_units_run_real_commands_with_the_safety_settings(unit, command)
     import configparser
 
     from optimiser.cli import build_parser
+    from optimiser.config import Config
 
     parser = configparser.ConfigParser(strict=False, interpolation=None)
     parser.optionxform = str
@@ -147,10 +168,25 @@ def test_systemd_units_run_real_commands_with_the_safety_settings(unit, command)
     assert service["User"] == "wattplan" and service["EnvironmentFile"].startswith("/etc/")
     assert service["NoNewPrivileges"] == "yes" and service["ProtectSystem"] == "strict"
     if command == "run":
+        from optimiser.service import stop_time_needed_s
+
         assert service["Restart"] == "on-failure"
-        assert int(service["TimeoutStopSec"]) >= 30  # time to revert a forced state
+        # systemd must not kill the stop's retried revert: 60 s of retries + a last attempt.
+        assert int(service["TimeoutStopSec"]) >= stop_time_needed_s(Config()) >= 200
     else:
         assert args.apply
         timer = configparser.ConfigParser(strict=False, interpolation=None)
         timer.read(ROOT / "examples" / "systemd" / "wattplan-plan.timer")
-        assert timer["Timer"]["OnCalendar"] == "*-*-* 21:00:00"
+        calendar = timer["Timer"]["OnCalendar"]
+        day, clock = calendar.split(" ")
+        hours, minutes, seconds = clock.split(":")
+        assert day == "*-*-*" and hours == "*" and seconds == "00"
+        fires = sorted(int(m) for m in minutes.split(","))
+        # Every half hour, the settle margin (5 min) before each slot boundary…
+        settle = Config().control.settle_minutes
+        assert fires == [30 - settle, 60 - settle]
+        # …so a forced state never outlasts its lease by more than one gap, and the nightly
+        # re-plan (21:00 local) is the run due just before it.
+        gap = max(b - a for a, b in zip(fires, [*fires[1:], fires[0] + 60], strict=True))
+        assert gap <= 30 < Config().control.lease_minutes
+        assert 60 - settle in fires  # 20:55

@@ -30,11 +30,11 @@ def fleet(house):
 
 
 def fleet_service(house, fleet, per_day: int = PER_DAY) -> Service:
-    config = house.config(backend="fleet", commands_per_day=per_day, safety_commands=2)
+    config = house.config(backend="fleet", commands_per_day=per_day, safety_commands=3)
     client = FleetClient(
         fleet.url, fleet.site_id, TokenSource(token_file=fleet_token(house.tmp, fleet)), 5
     )
-    budget = CommandBudget(per_day, house.tmp / "state" / "command-budget.json", safety_reserve=2)
+    budget = CommandBudget(per_day, house.tmp / "state" / "command-budget.json", safety_reserve=3)
     backend = FleetBackend(client, budget, clock=house.clock.now)
     return Service(
         config,
