@@ -347,10 +347,6 @@ FIRMWARE_LOCK_HINT = (
 )
 
 
-def _class_names(exc: BaseException) -> set[str]:
-    return {cls.__name__ for cls in type(exc).__mro__}
-
-
 class LocalBackend(_VerifyingBackend):
     """The gateway's legacy installer sequence: mode and reserve only.
 
@@ -399,19 +395,17 @@ class LocalBackend(_VerifyingBackend):
         )
 
     def _call(self, func: Callable[..., Any], *args: Any) -> Any:
+        # Imported here: optimiser.gateway imports the config, whose defaults import control.
+        from optimiser.gateway.errors import AccessDenied, GatewayUnavailable, RateLimited
+
         try:
             return func(*args)
         except ControlError:
             raise
-        except Exception as exc:
-            names = _class_names(exc)
-            if "AccessDenied" in names:
-                raise ControlNotPermitted(FIRMWARE_LOCK_MESSAGE, hint=FIRMWARE_LOCK_HINT) from exc
-            if names & {"GatewayUnavailable", "RateLimited", "GatewayTimeout"} or isinstance(
-                exc, OSError
-            ):
-                raise ControlUnavailable(f"gateway unavailable: {exc}") from exc
-            raise
+        except AccessDenied as exc:
+            raise ControlNotPermitted(FIRMWARE_LOCK_MESSAGE, hint=FIRMWARE_LOCK_HINT) from exc
+        except (GatewayUnavailable, RateLimited) as exc:
+            raise ControlUnavailable(f"gateway unavailable: {exc}") from exc
 
 
 # -- Fleet API ----------------------------------------------------------------------------

@@ -1,9 +1,8 @@
-"""LocalBackend over a small in-process gateway double.
+"""LocalBackend over a small in-process gateway double raising the gateway's own errors.
 
-The gateway client and its HTTPS emulator are built in parallel (optimiser.gateway); until
-they are merged, this double stands in with the same duck type: ``operation()`` and
-``set_operation(mode, backup_reserve_percent)`` on the raw scale, ``AccessDenied`` for a
-customer login.
+The double has the client's shape (``operation()``, ``set_operation(mode, raw_reserve)``) so
+the backend's logic is tested in isolation; tests/optimiser/service runs it against the real
+HTTPS emulator.
 """
 
 from __future__ import annotations
@@ -19,15 +18,8 @@ from optimiser.control import (
     DeviceSettings,
     LocalBackend,
 )
+from optimiser.gateway import AccessDenied, GatewayUnavailable
 from simulations.powerwall import ExportRule, OperationMode, Settings
-
-
-class AccessDenied(Exception):
-    """Same name as optimiser.gateway.AccessDenied."""
-
-
-class GatewayUnavailable(Exception):
-    """Same name as optimiser.gateway.GatewayUnavailable."""
 
 
 @dataclass
