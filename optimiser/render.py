@@ -44,6 +44,9 @@ def plan_table(plan: Mapping[str, Any], tz: ZoneInfo, capacity_kwh: float | None
         ("stored kWh", "right", 13),
     ):
         table.add_column(column, justify=justify, no_wrap=bool(wide), min_width=wide or None)  # type: ignore[arg-type]
+    show_device = any(slot.get("device") for slot in plan["slots"])
+    if show_device:
+        table.add_column("device", justify="left", no_wrap=True, min_width=16)
     previous_day = None
     for slot in plan["slots"]:
         start = _local(slot["start"], tz)
@@ -66,8 +69,17 @@ def plan_table(plan: Mapping[str, Any], tz: ZoneInfo, capacity_kwh: float | None
             f"{battery:+.2f}",
             f"[{ACTION_STYLE.get(action, '')}]{action.replace('_', ' ')}[/]",
             stored,
+            *([_device(slot.get("device"), action)] if show_device else []),
         )
     return table
+
+
+def _device(intent: str | None, action: str) -> str:
+    """The control intent, dimmed where it only restates the plan's action."""
+    if not intent:
+        return ""
+    text = intent.replace("_", " ")
+    return f"[dim]{text}[/]" if intent == action else text
 
 
 def summary_lines(plan: Mapping[str, Any]) -> list[str]:
@@ -96,7 +108,7 @@ def print_plan(
     if console is None:
         console = Console()
         if not console.is_terminal:  # piped or logged: don't squeeze the table to 80 columns
-            console = Console(width=120)
+            console = Console(width=150)
     console.print(plan_table(plan, tz, capacity_kwh))
     for line in (*summary_lines(plan), *extra):
         console.print(line, highlight=False)

@@ -71,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
             # A failed plan is applied too: it becomes safe settings (see the README, Safety).
             applied = apply_current_slot(config, backend, result, now, tariff=tariff)
     document = result.to_json_dict()
+    if result.outcome.plan is not None:
+        _annotate_device(document, config, result, backend.capabilities)
     if applied is not None:
         document["applied"] = applied.to_json_dict()
     tz = ZoneInfo(config.site.timezone)
@@ -93,6 +95,25 @@ def run(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"plot written to {args.plot}")
     return OK if result.outcome.status.is_ok else FAILED
+
+
+def _annotate_device(document: dict, config, result, capabilities) -> None:
+    """Add each slot's ``device`` intent: what the control layer will ask of the Powerwall.
+
+    It can differ from the plan's ``action`` at the margins (a short flip not worth its
+    commands, a hold at the floor that is plain self-power).
+    """
+    from datetime import datetime
+
+    from optimiser.control.apply_now import device_spans
+    from optimiser.control.translate import ControlPolicy
+
+    policy = ControlPolicy.from_config(config, capabilities)
+    spans = device_spans(result.outcome.plan, result.inputs.battery.capacity_kwh, policy)
+    for slot in document["slots"]:
+        start = datetime.fromisoformat(slot["start"])
+        span = next((s for s in spans if s.covers(start)), None)
+        slot["device"] = span.intent.value if span is not None else None
 
 
 def _slot_length(document: dict):

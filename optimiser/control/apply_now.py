@@ -325,6 +325,19 @@ class Decision:
     """The span's value and the later spans' claims on the command budget."""
 
 
+def device_spans(
+    plan: Any, capacity_kwh: float, policy: ControlPolicy, current: DeviceSettings | None = None
+) -> list:
+    """The plan as the device will follow it: intent spans after merging and flip hysteresis."""
+    return intents_from_plan(
+        plan,
+        capacity_kwh=capacity_kwh,
+        initial_soe_kwh=plan.start_soe_kwh,
+        before=intent_held(current, policy),
+        flip_value_gbp=policy.flip_value_gbp,
+    )
+
+
 def plan_settings_now(
     config: Any,
     result: Any,
@@ -362,13 +375,7 @@ def plan_settings_now(
         return Decision(None, None, None, failure, None, tuple(notes))
     end = plan.grid.end if valid_until is None else min(plan.grid.end, valid_until)
     settle = float(config.control.settle_minutes)
-    spans = intents_from_plan(
-        plan,
-        capacity_kwh=capacity,
-        initial_soe_kwh=plan.start_soe_kwh,
-        before=intent_held(current, policy),
-        flip_value_gbp=policy.flip_value_gbp,
-    )
+    spans = device_spans(plan, capacity, policy, current)
     span = span_due(spans, now, settle)
     if span is None:
         return Decision(None, None, None, None, end, ("now is outside the plan's horizon",))
