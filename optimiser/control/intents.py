@@ -39,7 +39,7 @@ Charge and export spans are never touched, nor are spans next to them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -204,7 +204,6 @@ def intents_from_arrays(
         return spans
     if len(import_price) != n:
         raise ValueError(f"import_price has {len(import_price)} values, expected {n}")
-    spans = bridge_charges(spans, starts_utc[0] if n else None, slot, import_price)
     if flip_value_gbp <= 0:
         return spans
     return suppress_flips(
@@ -217,47 +216,6 @@ def intents_from_arrays(
         before=before,
         flip_value_gbp=flip_value_gbp,
     )
-
-
-def bridge_charges(
-    spans: Sequence[IntentSpan],
-    first_start: datetime | None,
-    slot: timedelta,
-    import_price: Sequence[float] | np.ndarray,
-) -> list[IntentSpan]:
-    """One charge instead of charge–hold–charge at the same import price.
-
-    The LP is indifferent to which equally priced slots it charges in, so a cheap window can
-    come out as charge, hold, charge. Sending that costs commands (and a fast, time-based
-    charge cannot pause anyway); charging through the hold reaches the same target at the same
-    price, only sooner. [p/kWh] prices must be equal within 1e-6 over the whole stretch.
-    """
-    if first_start is None or len(spans) < 3:
-        return list(spans)
-
-    def prices(span: IntentSpan) -> np.ndarray:
-        a = round((span.start - first_start) / slot)
-        b = round((span.end - first_start) / slot)
-        return np.asarray(import_price[a:b], dtype=float)
-
-    out: list[IntentSpan] = []
-    for span in spans:
-        out.append(span)
-        while (
-            len(out) >= 3
-            and out[-1].intent is Intent.CHARGE_FROM_GRID
-            and out[-2].intent is Intent.HOLD
-            and out[-3].intent is Intent.CHARGE_FROM_GRID
-            and np.ptp(np.concatenate([prices(s) for s in out[-3:]])) <= 1e-6
-        ):
-            last = out.pop()
-            out.pop()
-            first = out.pop()
-            target = _combine_target(
-                Intent.CHARGE_FROM_GRID, first.target_soe_kwh, last.target_soe_kwh
-            )
-            out.append(replace(first, end=last.end, target_soe_kwh=target))
-    return out
 
 
 def flip_worth_gbp(

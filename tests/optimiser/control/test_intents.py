@@ -163,35 +163,3 @@ def test_the_next_span_is_due_settle_minutes_early():
     assert span_due(spans, before_boundary, 0).intent is Intent.CHARGE_FROM_GRID
     assert span_due(spans, T0 + 2 * SLOT - timedelta(minutes=1), 5).intent is Intent.SELF_POWER
 
-
-def test_charge_hold_charge_at_one_price_is_one_charge():
-    """The LP's indifference in a cheap window must not cost two extra commands."""
-    from datetime import UTC, datetime, timedelta
-
-    import numpy as np
-
-    from optimiser.control.intents import Intent, intents_from_arrays
-
-    start = datetime(2026, 12, 2, 2, tzinfo=UTC)
-    starts = [start + timedelta(minutes=30 * i) for i in range(6)]
-    grid = np.array([1.5, 0.0, 2.5, 0.0, 2.4, 0.0])
-    soe = np.cumsum(grid * 0.95) + 6.0
-    kwargs = dict(
-        charge_from_grid_kwh=grid,
-        charge_kwh=grid,
-        discharge_kwh=np.zeros(6),
-        export_kwh=np.zeros(6),
-        import_kwh=grid + 0.1,
-        soe_kwh=soe,
-        capacity_kwh=13.5,
-        initial_soe_kwh=6.0,
-    )
-    cheap = np.array([14.6, 14.6, 14.6, 14.6, 14.6, 24.4])
-    spans = intents_from_arrays(starts, timedelta(minutes=30), import_price=cheap, **kwargs)
-    assert [s.intent for s in spans][:1] == [Intent.CHARGE_FROM_GRID]
-    assert spans[0].end == starts[5] and spans[0].target_soe_kwh == soe[4]
-    # a price step inside the stretch keeps the hold: the slots are not interchangeable
-    stepped = cheap.copy()
-    stepped[1] = 20.0
-    spans = intents_from_arrays(starts, timedelta(minutes=30), import_price=stepped, **kwargs)
-    assert Intent.HOLD in [s.intent for s in spans[:3]]
