@@ -108,7 +108,11 @@ def parse_rates(pages: Sequence[Any], endpoint: str = "standard-unit-rates") -> 
             key = (rate.valid_from, rate.valid_to)
             if key not in chosen or rank < chosen[key][0]:
                 chosen[key] = (rank, rate)
-    return tuple(sorted((r for _, r in chosen.values()), key=lambda r: r.valid_from))
+    # Rows duplicated per payment method need not share their ends: keep one method's rows
+    # (the preferred one present), so the result never depends on the payload's row order.
+    best = min((rank for rank, _ in chosen.values()), default=1)
+    kept = (r for rank, r in chosen.values() if rank == best or rank == _PAYMENT_PREFERENCE[None])
+    return tuple(sorted(kept, key=lambda r: r.valid_from))
 
 
 def parse_products(pages: Sequence[Any], endpoint: str = "products") -> tuple[ProductSummary, ...]:

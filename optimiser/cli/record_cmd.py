@@ -210,7 +210,7 @@ def _info(args: argparse.Namespace) -> int:
     from optimiser.recorder.recording import SQLITE_MAGIC
 
     config = load_config(args.config)
-    path = (args.file or config.recorder.database).expanduser()
+    path = (args.file or getattr(args, "database", None) or config.recorder.database).expanduser()
     recording = read_recording(path)
     gaps = []
     is_sqlite = path.read_bytes()[:16] == SQLITE_MAGIC

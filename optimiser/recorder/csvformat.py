@@ -51,6 +51,7 @@ COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 _NUMERIC_COLUMNS = ("load_w", "solar_w", "site_w", "battery_w", "soe_percent", "reserve_percent")
 MODES = ("self_consumption", "autonomous", "backup")
 NEGATIVE_POWER_TOLERANCE_W = 100.0
+SIGN_REVERSED_SHARE = 0.05  # more rows than this below the tolerance: a reversed sign [-]
 
 
 @dataclass(frozen=True, eq=False)
@@ -186,6 +187,7 @@ def parse_recording_csv(
     lines: list[int] = []
     numbers: dict[str, list[float]] = {c: [] for c in _NUMERIC_COLUMNS}
     texts: dict[str, list[str | None]] = {"grid_status": [], "mode": []}
+    strongly_negative: dict[str, list[tuple[int, float]]] = {}
     for lineno, raw in enumerate(_iter_lines(text_or_lines), start=1):
         stripped = raw.strip()
         if not stripped or stripped.startswith("#"):
@@ -213,13 +215,7 @@ def parse_recording_csv(
                 cells[index[column]], column, source, lineno, required=column in REQUIRED_COLUMNS
             )
             if column in ("load_w", "solar_w") and value < -NEGATIVE_POWER_TOLERANCE_W:
-                raise RecordingFileError(
-                    source,
-                    f"expected ≥ {-NEGATIVE_POWER_TOLERANCE_W:g} W (small negative readings "
-                    f"at night are normal), found {value:g}; is the sign reversed?",
-                    line=lineno,
-                    column=column,
-                )
+                strongly_negative.setdefault(column, []).append((lineno, value))
             if column in ("soe_percent", "reserve_percent"):
                 _check_range(value, 0.0, 100.5, column, source, lineno)
             values.append(value)
@@ -241,6 +237,19 @@ def parse_recording_csv(
         )
     if not times:
         raise RecordingFileError(source, "expected at least one data row after the header")
+    for column, found in strongly_negative.items():
+        # A few readings below -100 W happen (the recorder stores what the gateway says, and
+        # the cleaning clips them); many mean the column's sign is reversed.
+        if len(found) > SIGN_REVERSED_SHARE * len(times):
+            lineno, value = found[0]
+            more = f" and {len(found) - 1} more below it" if len(found) > 1 else ""
+            raise RecordingFileError(
+                source,
+                f"expected ≥ {-NEGATIVE_POWER_TOLERANCE_W:g} W (small negative readings at night "
+                f"are normal), found {value:g}{more}; is the sign reversed?",
+                line=lineno,
+                column=column,
+            )
 
     def kw(column: str) -> np.ndarray | None:
         return np.asarray(numbers[column], float) / 1000.0 if column in index else None

@@ -203,3 +203,20 @@ def test_slow_server_times_out_as_unavailable(server):
     client = OctopusClient(server.url, timeout_s=0.05, retries=1, sleep=lambda _: None)
     with pytest.raises(OctopusUnavailable, match=r"timed out after 0.05 s \(2 attempts\)"):
         client.get_products()
+
+
+def test_payment_method_duplicates_with_different_ends_do_not_depend_on_row_order():
+    from datetime import UTC, datetime
+
+    dd = {
+        "value_exc_vat": 19.0,
+        "value_inc_vat": 20.0,
+        "valid_from": "2024-01-02T00:00:00Z",
+        "valid_to": "2025-01-01T00:00:00Z",
+        "payment_method": "DIRECT_DEBIT",
+    }
+    ndd = {**dd, "value_inc_vat": 30.0, "valid_to": None, "payment_method": "NON_DIRECT_DEBIT"}
+    when = datetime(2024, 6, 1, tzinfo=UTC)
+    for rows in ([dd, ndd], [ndd, dd]):
+        rates = parse_rates([{"count": 2, "next": None, "results": rows}])
+        assert [r.value for r in rates if r.valid_from <= when] == [20.0]

@@ -162,4 +162,3 @@ def test_the_next_span_is_due_settle_minutes_early():
     assert span_due(spans, before_boundary, 5).intent is Intent.SELF_POWER
     assert span_due(spans, before_boundary, 0).intent is Intent.CHARGE_FROM_GRID
     assert span_due(spans, T0 + 2 * SLOT - timedelta(minutes=1), 5).intent is Intent.SELF_POWER
-

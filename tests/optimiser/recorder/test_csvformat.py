@@ -141,3 +141,19 @@ def test_error_carries_structured_location():
     with pytest.raises(RecordingFileError) as info:
         parse_recording_csv("timestamp,load_w,solar_w\n2026-03-29T00:00:00Z,x,1\n", source="f")
     assert (info.value.source, info.value.line, info.value.column) == ("f", 2, "load_w")
+
+
+def test_a_few_strongly_negative_readings_are_cleaned_not_refused(tmp_path):
+    """What the recorder stores and exports, wattplan reads back (and clips in cleaning)."""
+    from optimiser.recorder import read_recording
+
+    rows = ["timestamp,load_w,solar_w"]
+    rows += [
+        f"2026-03-29T{h:02d}:{m:02d}:00Z,300,{-150 if (h, m) == (3, 0) else 20}"
+        for h in range(24)
+        for m in (0, 30)
+    ]
+    path = tmp_path / "rec.csv"
+    path.write_text("\n".join(rows) + "\n")
+    recording = read_recording(path)
+    assert recording.solar_kw.min() >= 0
