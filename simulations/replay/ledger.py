@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -99,7 +100,7 @@ class StrategyRun:
         """Price a filled ledger at each step's slot price and add the standing charges."""
         slots = prices.slot_of(ledger.epoch_s)
         days = local_days(ledger.epoch_s, tz)
-        standing = sum(prices.standing_p_per_day(d) for d in sorted(set(days))) / 100.0
+        standing = standing_charge_gbp(days, ledger.dt_h, prices, tz)
         return cls(
             strategy=strategy,
             tariff=prices.name,
@@ -192,6 +193,24 @@ class StrategyRun:
             row["soe_end_kwh"] = float(self.soe_kwh[last[i]])
             out[date.fromordinal(int(key))] = row
         return out
+
+
+def standing_charge_gbp(days: list[date], dt_h: float, prices: Any, tz: ZoneInfo) -> float:
+    """Standing charges for the local days the data covers, pro rata for partial days. [£]
+
+    ``days`` has the local date of each step of ``dt_h`` hours; a day's share is the hours the
+    data covers over that day's length (23, 24 or 25 h).
+    """
+    counts: dict[date, int] = {}
+    for day in days:
+        counts[day] = counts.get(day, 0) + 1
+    total_p = 0.0
+    for day, steps in counts.items():
+        start = datetime.combine(day, time(0), tz)
+        end = datetime.combine(day + timedelta(days=1), time(0), tz)
+        length_h = (end.timestamp() - start.timestamp()) / 3600.0
+        total_p += prices.standing_p_per_day(day) * min(steps * dt_h / length_h, 1.0)
+    return total_p / 100.0
 
 
 def local_days(epoch_s: np.ndarray, tz: ZoneInfo) -> list[date]:
