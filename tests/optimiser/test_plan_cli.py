@@ -43,6 +43,7 @@ def test_plan_json_has_the_documented_shape(capsys):
         for key in ("export_kwh", "charge_kwh", "discharge_kwh", "soe_kwh"):
             assert slot[key] >= 0, key
         assert slot["action"] in ACTIONS
+        assert slot["device"] in {"charge_from_grid", "hold", "self_power", "export", "idle"}
         # energy balance of every slot, as printed
         supply = slot["import_kwh"] + slot["solar_kwh"] + slot["discharge_kwh"]
         demand = slot["load_kwh"] + slot["export_kwh"] + slot["charge_kwh"]
