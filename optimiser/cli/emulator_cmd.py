@@ -16,6 +16,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8443, help="port (0 = any free port)")
+    parser.add_argument(
+        "--http-port",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help="also answer plain HTTP here with 301 to HTTPS, as the gateway does on port 80",
+    )
     secret = parser.add_mutually_exclusive_group()
     secret.add_argument(
         "--password-file", type=Path, help="file holding the customer password to accept"
@@ -90,6 +97,7 @@ def _run(args: argparse.Namespace) -> int:
     emulator = GatewayEmulator(
         clock=AcceleratedClock(start=start, speed=args.speed),
         trace=trace,
+        http_port=args.http_port,
         host=args.host,
         port=args.port,
         customer_password=_password(args),
@@ -102,6 +110,8 @@ def _run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print(f"gateway emulator listening on {emulator.url}")
+    if emulator.http_url:
+        print(f"plain HTTP (301 to HTTPS) on {emulator.http_url}")
     print(f"customer password: {emulator.customer_password}")
     print(f"installer password: {emulator.installer_password}")
     print(f"certificate SHA-256: {emulator.fingerprint_sha256}")

@@ -244,6 +244,7 @@ class GatewayEmulator:
         trace: Trace | None = None,
         strict_server_name: bool = True,
         faults: Faults | None = None,
+        http_port: int | None = None,
     ) -> None:
         if site is None:
             spec = default_spec()
@@ -257,6 +258,8 @@ class GatewayEmulator:
         self.site = site
         self.host = host
         self._requested_port = port
+        self._requested_http_port = http_port
+        self._http: ThreadingHTTPServer | None = None
         self.token_lifetime_s = token_lifetime_s
         self.customer_password = customer_password or _sticker_password()
         self.installer_password = installer_password or secrets.token_urlsafe(9)
@@ -321,10 +324,49 @@ class GatewayEmulator:
             daemon=True,
         )
         self._thread.start()
+        if self._requested_http_port is not None:
+            self._start_redirect()
         return self
+
+    def _start_redirect(self) -> None:
+        """Plain HTTP answers 301 to the HTTPS address, as the gateway does on port 80."""
+        https_port = self.port
+        host = self.host
+
+        class Redirect(BaseHTTPRequestHandler):
+            def _redirect(self) -> None:
+                self.send_response(301)
+                self.send_header("Location", f"https://{host}:{https_port}{self.path}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_POST = do_HEAD = _redirect
+
+            def log_message(self, format: str, *args: Any) -> None:
+                log.debug("http redirect: " + format, *args)
+
+        self._http = ThreadingHTTPServer((self.host, self._requested_http_port or 0), Redirect)
+        self._requested_http_port = int(self._http.server_address[1])
+        threading.Thread(
+            target=self._http.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"gateway-emulator-http-{self._requested_http_port}",
+            daemon=True,
+        ).start()
+
+    @property
+    def http_url(self) -> str | None:
+        """The plain-HTTP address that answers 301, when ``http_port`` was given."""
+        if self._http is None:
+            return None
+        return f"http://{self.host}:{self._http.server_address[1]}"
 
     def stop(self) -> None:
         """Stop serving and drop every open connection."""
+        http, self._http = self._http, None
+        if http is not None:
+            http.shutdown()
+            http.server_close()
         server, self._server = self._server, None
         if server is None:
             return

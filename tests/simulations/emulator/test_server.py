@@ -175,3 +175,19 @@ def test_readings_are_self_consistent_over_a_day(emulator, raw):
         assert 0 <= status["nominal_energy_remaining"] <= status["nominal_full_pack_energy"]
         assert abs(meters["battery"]["instant_power"]) <= status["max_charge_power"] + 1e-6
         assert "num_meters_aggregated" not in meters["load"]
+
+
+def test_plain_http_answers_301_to_https():
+    """DOMAIN.md §1: the gateway's plain-HTTP port redirects to HTTPS."""
+    import http.client
+
+    from simulations.emulator import GatewayEmulator
+
+    with GatewayEmulator(http_port=0) as emu:
+        host, port = emu.http_url.removeprefix("http://").split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=5)
+        conn.request("GET", "/api/status")
+        answer = conn.getresponse()
+        assert answer.status == 301
+        assert answer.getheader("Location") == f"{emu.url}/api/status"
+        conn.close()
