@@ -105,6 +105,7 @@ def _show(args: argparse.Namespace) -> int:
     grid = SlotGrid.local_days(day, 1, args.slot_minutes, tariff.tz)
     prices = tariff.prices(grid)
     standing = tariff.standing_charge_p_per_day(day)
+    standing_estimated = bool(getattr(tariff.standing, "estimated", False))
     rows = [
         {
             "start_utc": start.isoformat().replace("+00:00", "Z"),
@@ -132,6 +133,7 @@ def _show(args: argparse.Namespace) -> int:
             "source": prices.source,
             "estimated": prices.estimated,
             "standing_charge_p_per_day": standing,
+            "standing_charge_estimated": standing_estimated,
             "slots": rows,
         }
         print(json.dumps(doc, indent=2))
@@ -140,7 +142,7 @@ def _show(args: argparse.Namespace) -> int:
     print(f"source: {prices.source}")
     if prices.estimated:
         print("ESTIMATED: prices marked * are estimates, not published rates")
-    print(f"standing charge: {standing:.2f} p/day")
+    print(f"standing charge: {standing:.2f} p/day{' (estimated)' if standing_estimated else ''}")
     print(f"{'local':<12}{'UTC':<8}{'import p/kWh':>13}{'export p/kWh':>13}")
     for start, row in zip(grid.starts, rows, strict=True):
         local = start.astimezone(tariff.tz)

@@ -105,3 +105,12 @@ def test_tesla_command_prints_content_and_report(capsys, config):
     buy = doc["tariff_content_v2"]["energy_charges"]["Summer"]["rates"]
     assert summer["ON_PEAK"] == buy["ON_PEAK"]
     assert any("doctored" in line for line in doc["report"])
+
+
+def test_show_says_when_the_standing_charge_is_an_estimate(capsys):
+    from optimiser.cli import main
+
+    assert main(["tariffs", "show", "flux", "--region", "E", "--date", "2023-03-27", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["estimated"] is False  # the published 2023 unit rates
+    assert doc["standing_charge_estimated"] is True  # the snapshot's standing charge is not
