@@ -60,10 +60,10 @@ def main() -> None:
     def flux(letter):
         d = day(letter)
         exact = letter == "K"
-        imp = era({"night": 0.6 * d, "day": d, "peak": 1.4 * d}, not exact, "2023-04-01T00:00:00Z")
+        imp = era({"night": 0.6 * d, "day": d, "peak": 1.4 * d}, not exact, "2023-03-31T23:00:00Z")
         scale = FACTOR[letter] / FACTOR["K"]
         exp = era(
-            {k: v * scale for k, v in K_FLUX_EXPORT.items()}, not exact, "2023-04-01T00:00:00Z"
+            {k: v * scale for k, v in K_FLUX_EXPORT.items()}, not exact, "2023-03-31T23:00:00Z"
         )
         if exact:
             imp["note"] = exp["note"] = "real South Wales rates, March 2025"
@@ -71,11 +71,11 @@ def main() -> None:
         if letter == "E":
             real = {"night": 20.23602, "day": 33.726735, "peak": 47.21745}
             note = "real West Midlands rates observed 2023-03-27; export = import - 11p"
-            imports.insert(0, era(real, False, START, "2023-04-01T00:00:00Z", note))
+            imports.insert(0, era(real, False, START, "2023-03-31T23:00:00Z", note))
             exports.insert(
                 0,
                 era(
-                    {k: v - 11 for k, v in real.items()}, False, START, "2023-04-01T00:00:00Z", note
+                    {k: v - 11 for k, v in real.items()}, False, START, "2023-03-31T23:00:00Z", note
                 ),
             )
         else:
@@ -88,10 +88,10 @@ def main() -> None:
                 {"all": value},
                 False,
                 "2023-01-01T00:00:00Z",
-                "2025-06-01T00:00:00Z",
+                "2025-05-31T23:00:00Z",
                 "15p is real; the date it became 12p is estimated",
             ),
-            era({"all": 12.0}, True, "2025-06-01T00:00:00Z", None, "12p is real; start estimated"),
+            era({"all": 12.0}, True, "2025-05-31T23:00:00Z", None, "12p is real; start estimated"),
         ]
 
     def simple(import_prices, export=None):
