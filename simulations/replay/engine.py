@@ -8,11 +8,12 @@ At every decision time ``now`` (each slot by default):
    (:class:`optimiser.forecast.PerfectForecaster`);
 2. **plan** with :func:`optimiser.planning.plan_cycle` — the one planning path production uses —
    with the user's rules and the control backend's limits (:func:`planner_limits`);
-3. **control**: the plan's current intent (:func:`intents_from_plan`, :func:`span_at`) becomes
-   device settings (:func:`settings_for`, Fleet capabilities by default; a doctored tariff from
-   :func:`tariffs.tesla.to_tesla_tariff` for exports), then Powerwall ``Settings`` (app → raw
-   reserve, the uploaded tariff as a ``TouSchedule``); or, in **ideal** control, the battery is
-   told the plan's net charge/discharge for the slot directly (``Settings.dispatch_kw``);
+3. **control**: production's :func:`optimiser.control.apply_now.decide_plan_settings` (the
+   span due ``control.settle_minutes`` ahead, its device settings with a doctored tariff for
+   exports and fast charging, a rule's forced mode on top) and the safety rule
+   (:func:`optimiser.control.safety.decide`: a failed or invalid plan gives safe settings),
+   then the budgeted apply below; or, in **ideal** control, the battery is told the plan's
+   net charge/discharge for the slot directly (``Settings.dispatch_kw``);
 4. **physics**: :func:`simulations.powerwall.step` runs through the real load and solar at the
    data's resolution until the next decision.
 
@@ -26,9 +27,11 @@ cannot pay for becomes the safe settings, sent as a safety revert). The battery 
 under what the device really holds, so a skipped change keeps the previous settings. Sent and
 skipped commands and refused forced states are counted in ``stats["commands"]``.
 
-Stated simplifications: settings act at once (no settle delay); a failed plan falls back to
-self-powered at the reserve floor (counted); a rule's ``no_export`` of solar becomes the export
-rule ``never`` (the control layer has no other way to stop solar export).
+Stated simplifications: settings act at once (the span due after the settle margin is chosen
+as production does, but the device acts without delay); a rule's ``no_export`` of solar in a
+followed plan becomes the export rule ``never`` (the control layer has no other way to stop
+solar export). A failed plan sends the safe settings like production (counted); the battery
+steps under what the device holds, so a revert the budget skipped keeps the previous settings.
 """
 
 from __future__ import annotations
@@ -653,7 +656,7 @@ class ClosedLoop:
         failures = counts.get(FALLBACK, 0)
         notes = []
         if failures:
-            notes.append(f"{failures} plans failed; self-powered at the reserve floor instead")
+            notes.append(f"{failures} plans failed; safe settings instead (as the budget allowed)")
         stats = {
             "decisions": len(intents),
             "plan_failures": failures,
