@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -348,12 +348,15 @@ def plan_settings_now(
     failure: Failure | None = None,
     valid_until: datetime | None = None,
     current: DeviceSettings | None = None,
+    uploaded_for: Callable[[date], tuple[UploadedTariff | None, str | None]] | None = None,
 ) -> Decision:
     """What the plan in ``result`` asks the device to hold at ``now`` (pure but for the tariff).
 
     ``valid_until`` caps the plan's validity (default: the end of its horizon). ``current``
     (what the device holds) lets a hold keep a reserve within the hold tolerance, and tells
-    the flip hysteresis what the device follows now.
+    the flip hysteresis what the device follows now. ``uploaded_for(day)`` gives the tariff
+    kept uploaded on a local day (default: :func:`uploaded_tariff_for` from ``tariff``; the
+    replay passes a cache).
     """
     now = require_aware(now, "now")
     policy = ControlPolicy.from_config(config, capabilities)
@@ -387,7 +390,10 @@ def plan_settings_now(
     )
     if wants_tariff:
         day = when.astimezone(ZoneInfo(config.site.timezone)).date()
-        uploaded, why = uploaded_tariff_for(tariff, day, config.site.timezone)
+        if uploaded_for is None:
+            uploaded, why = uploaded_tariff_for(tariff, day, config.site.timezone)
+        else:
+            uploaded, why = uploaded_for(day)
         if why:
             notes.append(why)
     soe_now = float(getattr(state, "soe_kwh", plan.start_soe_kwh))
@@ -431,6 +437,49 @@ def plan_settings_now(
             capabilities=capabilities,
         )
     return Decision(span, settings, lease, None, end, tuple(notes), outlook)
+
+
+def decide_plan_settings(
+    config: Any,
+    result: Any,
+    now: datetime,
+    *,
+    capabilities: Any,
+    read: Callable[[], DeviceSettings],
+    tariff: Any = None,
+    failure: Failure | None = None,
+    valid_until: datetime | None = None,
+    uploaded_for: Callable[[date], tuple[UploadedTariff | None, str | None]] | None = None,
+) -> Decision:
+    """:func:`plan_settings_now` as :func:`apply_current_slot` (and the replay) uses it.
+
+    A first decision without the device; when its span holds or self-powers, the hold
+    tolerance and the flip hysteresis compare with what the device holds, so ``read()`` it
+    (a read, no command) and decide again.
+    """
+    decision = plan_settings_now(
+        config,
+        result,
+        now,
+        capabilities=capabilities,
+        tariff=tariff,
+        failure=failure,
+        valid_until=valid_until,
+        uploaded_for=uploaded_for,
+    )
+    if decision.span is not None and decision.span.intent in (Intent.HOLD, Intent.SELF_POWER):
+        decision = plan_settings_now(
+            config,
+            result,
+            now,
+            capabilities=capabilities,
+            tariff=tariff,
+            failure=failure,
+            valid_until=valid_until,
+            current=read(),
+            uploaded_for=uploaded_for,
+        )
+    return decision
 
 
 def _settle_lease(
@@ -504,28 +553,16 @@ def apply_current_slot(
     """
     now = require_aware(now, "now")
     policy = ControlPolicy.from_config(config, backend.capabilities)
-    decision = plan_settings_now(
+    decision = decide_plan_settings(
         config,
         result,
         now,
         capabilities=backend.capabilities,
+        read=backend.read,
         tariff=tariff,
         failure=failure,
         valid_until=valid_until,
     )
-    if decision.span is not None and decision.span.intent in (Intent.HOLD, Intent.SELF_POWER):
-        # The hold tolerance and the flip hysteresis compare with what the device holds: read
-        # it (a read, no command).
-        decision = plan_settings_now(
-            config,
-            result,
-            now,
-            capabilities=backend.capabilities,
-            tariff=tariff,
-            failure=failure,
-            valid_until=valid_until,
-            current=backend.read(),
-        )
     failure = decision.failure
     current = None
     state = result.request.state if result is not None else None

@@ -8,11 +8,12 @@ At every decision time ``now`` (each slot by default):
    (:class:`optimiser.forecast.PerfectForecaster`);
 2. **plan** with :func:`optimiser.planning.plan_cycle` — the one planning path production uses —
    with the user's rules and the control backend's limits (:func:`planner_limits`);
-3. **control**: the plan's current intent (:func:`intents_from_plan`, :func:`span_at`) becomes
-   device settings (:func:`settings_for`, Fleet capabilities by default; a doctored tariff from
-   :func:`tariffs.tesla.to_tesla_tariff` for exports), then Powerwall ``Settings`` (app → raw
-   reserve, the uploaded tariff as a ``TouSchedule``); or, in **ideal** control, the battery is
-   told the plan's net charge/discharge for the slot directly (``Settings.dispatch_kw``);
+3. **control**: production's :func:`optimiser.control.apply_now.decide_plan_settings` (the
+   span due ``control.settle_minutes`` ahead, its device settings with a doctored tariff for
+   exports and fast charging, a rule's forced mode on top) and the safety rule
+   (:func:`optimiser.control.safety.decide`: a failed or invalid plan gives safe settings),
+   then the budgeted apply below; or, in **ideal** control, the battery is told the plan's
+   net charge/discharge for the slot directly (``Settings.dispatch_kw``);
 4. **physics**: :func:`simulations.powerwall.step` runs through the real load and solar at the
    data's resolution until the next decision.
 
@@ -26,9 +27,11 @@ cannot pay for becomes the safe settings, sent as a safety revert). The battery 
 under what the device really holds, so a skipped change keeps the previous settings. Sent and
 skipped commands and refused forced states are counted in ``stats["commands"]``.
 
-Stated simplifications: settings act at once (no settle delay); a failed plan falls back to
-self-powered at the reserve floor (counted); a rule's ``no_export`` of solar becomes the export
-rule ``never`` (the control layer has no other way to stop solar export).
+Stated simplifications: settings act at once (the span due after the settle margin is chosen
+as production does, but the device acts without delay); a rule's ``no_export`` of solar in a
+followed plan becomes the export rule ``never`` (the control layer has no other way to stop
+solar export). A failed plan sends the safe settings like production (counted); the battery
+steps under what the device holds, so a revert the budget skipped keeps the previous settings.
 """
 
 from __future__ import annotations
@@ -42,19 +45,17 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from optimiser.control.apply_now import afford_forced, budget_shortfall
+from optimiser.control.apply_now import afford_forced, budget_shortfall, decide_plan_settings
 from optimiser.control.backends import MemoryBackend
 from optimiser.control.budget import CommandBudget
-from optimiser.control.intents import Intent, intents_from_plan, span_at
+from optimiser.control.safety import decide
 from optimiser.control.translate import (
     DeviceSettings,
     UploadedTariff,
     fast_charge_slots,
-    intent_held,
     planner_limits,
-    settings_for,
 )
-from optimiser.control.value import BudgetOutlook, budget_outlook
+from optimiser.control.value import BudgetOutlook
 from optimiser.forecast import History, HistoryForecaster, PerfectForecaster
 from optimiser.planning import PlanRequest, plan_cycle
 from simulations.powerwall import (
@@ -226,6 +227,23 @@ class _ExportTariffs:
         schedule = tou_schedule_from_content(content, str(self._tz))
         self._cache[("content", len(self._cache))] = (content, schedule)  # type: ignore[index]
         return schedule
+
+    def uploaded_for(self, day: date) -> tuple[UploadedTariff | None, str | None]:
+        """(The tariff kept uploaded on local ``day``, or None and why not), as
+        :func:`optimiser.control.apply_now.uploaded_tariff_for` says it, converted once."""
+        if self._tariff is None:
+            return None, "no tariff given to doctor for export"
+        key = ("uploaded_for", day)
+        if key not in self._cache:
+            from tariffs.errors import TariffError
+
+            try:
+                content, schedule = self.for_day(day)
+            except (TariffError, ValueError) as exc:
+                self._cache[key] = (None, f"cannot doctor the tariff for export: {exc}")  # type: ignore[assignment]
+                return self._cache[key]  # type: ignore[return-value]
+            self._cache[key] = (UploadedTariff(content, schedule), None)  # type: ignore[assignment]
+        return self._cache[key]  # type: ignore[return-value]
 
     def uploaded(self, now: datetime) -> UploadedTariff:
         """The tariff kept uploaded at ``now`` (export and fast charging)."""
@@ -439,7 +457,7 @@ class ClosedLoop:
         Records the governed steps in ``ledger``; returns the state after them, the plan made
         (None when planning failed) and the intent acted on.
         """
-        site, spec, prices = self.site, self.site.spec, self.prices
+        spec, prices = self.site.spec, self.prices
         trace = self.data.trace
         epoch = trace.epoch_s
         cap = spec.capacity_kwh
@@ -472,15 +490,7 @@ class ClosedLoop:
         result = plan_cycle(request, self.config, cost_rules=False, baselines=False)
         t2 = _time.perf_counter()
         plan = result.outcome.plan
-        if plan is None:
-            settings = Settings(
-                mode=OperationMode.SELF_CONSUMPTION,
-                backup_reserve_percent=site.floor_raw_percent,
-            )
-            intent = FALLBACK
-            safe = DeviceSettings(backup_reserve_app_percent=site.policy.reserve_floor_app_percent)
-            self._apply(safe, now, reason="safety: the plan failed")
-        elif self.ideal:
+        if self.ideal and plan is not None:
             net_kwh = float(plan.discharge_kwh[0] - plan.charge_kwh[0])
             settings = Settings(
                 mode=OperationMode.SELF_CONSUMPTION,
@@ -490,18 +500,8 @@ class ClosedLoop:
             )
             intent = "dispatch"
         else:
-            device, _, intent, outlook = _device_settings(
-                plan,
-                now,
-                state.soe_kwh,
-                site,
-                self.exports,
-                current=self.device,
-                fast_charge=self.fast_charge,
-                budgeted=self.backend.budget is not None,
-            )
-            held = self._apply(device, now, reason=f"plan: {intent}", outlook=outlook)
-            settings = _physics_settings(held, result, self.exports)
+            held, intent = self._control(result, now)
+            settings = _physics_settings(held, result if intent != FALLBACK else None, self.exports)
         if self.ideal:
             self.last_control = CommandRecord()
         reserve_kwh = settings.backup_reserve_percent / 100.0 * cap
@@ -529,6 +529,39 @@ class ClosedLoop:
         seconds["control"] += t3 - t2
         seconds["physics"] += t4 - t3
         return state, plan, intent
+
+    def _control(self, result: Any, now: datetime) -> tuple[DeviceSettings, str]:
+        """Production control for ``result`` at ``now``: the span due after the settle margin
+        with a rule's forced mode on top (:func:`decide_plan_settings`), the safety rule
+        (:func:`decide`: a failed or invalid plan gives safe settings), then :meth:`_apply`.
+        Returns (what the device holds afterwards, the intent acted on or ``FALLBACK``)."""
+        site = self.site
+        decision = decide_plan_settings(
+            self.config,
+            result,
+            now,
+            capabilities=site.capabilities,
+            read=lambda: self.device,
+            tariff=self.prices.tariff,
+            uploaded_for=self.exports.uploaded_for,
+        )
+        failure = decision.failure
+        target = decide(
+            now,
+            decision.valid_until,
+            decision.settings,
+            failure,
+            policy=site.policy,
+            lease=decision.lease,
+        )
+        if failure is not None or decision.span is None:
+            intent = FALLBACK
+            reason = f"safety: {failure.value if failure else 'no plan'}"
+        else:
+            intent = decision.span.intent.value
+            reason = f"plan: {intent}"
+        outlook = decision.outlook if failure is None else None
+        return self._apply(target, now, reason=reason, outlook=outlook), intent
 
     def _apply(
         self,
@@ -623,7 +656,7 @@ class ClosedLoop:
         failures = counts.get(FALLBACK, 0)
         notes = []
         if failures:
-            notes.append(f"{failures} plans failed; self-powered at the reserve floor instead")
+            notes.append(f"{failures} plans failed; safe settings instead (as the budget allowed)")
         stats = {
             "decisions": len(intents),
             "plan_failures": failures,
@@ -646,65 +679,14 @@ class ClosedLoop:
         )
 
 
-def _device_settings(
-    plan: Any,
-    now: datetime,
-    soe_kwh: float,
-    site: SiteModel,
-    exports: _ExportTariffs,
-    *,
-    current: DeviceSettings | None = None,
-    fast_charge: bool = False,
-    budgeted: bool = False,
-) -> tuple[DeviceSettings, UploadedTariff | None, str, BudgetOutlook | None]:
-    """The production translation of the plan's current intent: (device settings, the tariff
-    kept uploaded if the settings use it, the intent, the span's budget outlook when the
-    backend has a command budget)."""
-    spans = intents_from_plan(
-        plan,
-        capacity_kwh=site.capacity_kwh,
-        initial_soe_kwh=soe_kwh,
-        before=intent_held(current, site.policy),
-        flip_value_gbp=site.policy.flip_value_gbp,
-    )
-    span = span_at(spans, now) or spans[0]
-    uploaded = None
-    if span.intent is Intent.EXPORT or (fast_charge and span.intent is Intent.CHARGE_FROM_GRID):
-        uploaded = exports.uploaded(now)
-    device = settings_for(
-        span,
-        soe_now_kwh=soe_kwh,
-        policy=site.policy,
-        capabilities=site.capabilities,
-        uploaded=uploaded,
-        now=now,
-        current=current,
-        reserve_charge_kw=site.spec.reserve_charge_kw,
-        charge_efficiency=site.spec.charge_efficiency,
-    )
-    outlook = None
-    if budgeted:
-        outlook = budget_outlook(
-            plan,
-            spans,
-            span,
-            now,
-            floor_app_percent=site.policy.reserve_floor_app_percent,
-            capabilities=site.capabilities,
-        )
-    return device, uploaded, span.intent.value, outlook
-
-
 def _physics_settings(device: DeviceSettings, result: Any, exports: _ExportTariffs) -> Settings:
-    """What the shared model steps under while the device holds ``device`` (a rule's forced
-    mode on top; a rule's ``no_export`` as the export rule ``never``; in autonomous mode the
-    tariff the device holds)."""
+    """What the shared model steps under while the device holds ``device`` (its mode, reserve,
+    export rule and, in autonomous mode, the tariff it holds; a rule's forced mode is already
+    in it). A rule's ``no_export`` in a followed plan (``result``; None after a plan failure)
+    becomes the export rule ``never``."""
     mode = device.mode
-    forced = result.force_mode[0]
-    if forced is not None:
-        mode = OperationMode(str(forced))
     export_rule = device.export_rule
-    if float(result.inputs.export_limit_kw[0]) <= 0.0:
+    if result is not None and float(result.inputs.export_limit_kw[0]) <= 0.0:
         export_rule = ExportRule.NEVER
     tariff = None
     if mode is OperationMode.AUTONOMOUS and device.tariff_content is not None:
