@@ -168,7 +168,7 @@ def meters_aggregates(snap: SiteSnapshot) -> dict[str, Any]:
             snap, f.battery_kw, snap.state.discharged_kwh, snap.state.charged_kwh, snap.spec.units
         ),
         "load": _meter(snap, f.load_kw, 0.0, snap.load_imported_kwh, None),
-        "solar": _meter(snap, f.solar_kw, snap.solar_exported_kwh, 0.0, 1),
+        "solar": _meter(snap, f.solar_kw, snap.solar_exported_kwh, snap.solar_imported_kwh, 1),
     }
     # The gateway derives load from the other meters; keep the sum exact after rounding.
     out["load"]["instant_power"] = round(site_w + battery_w + solar_w, 3)

@@ -44,6 +44,8 @@ class SiteSnapshot:
         False in a power cut or while intentionally islanded.
     site_imported_kwh, site_exported_kwh, solar_exported_kwh, load_imported_kwh : float
         Lifetime meter counters. [kWh]
+    solar_imported_kwh : float
+        Lifetime energy the solar meter drew (inverter standby at night). [kWh]
     """
 
     time: datetime
@@ -58,6 +60,7 @@ class SiteSnapshot:
     solar_exported_kwh: float
     load_imported_kwh: float
     started: datetime
+    solar_imported_kwh: float = 0.0
 
 
 class EmulatedSite:
@@ -96,6 +99,7 @@ class EmulatedSite:
             self._solar_exported,
             self._load_imported,
         ) = meters_kwh
+        self._solar_imported = 0.0
         self._flows = self._peek()
 
     # -- control -----------------------------------------------------------------------------
@@ -206,6 +210,7 @@ class EmulatedSite:
                 solar_exported_kwh=self._solar_exported,
                 load_imported_kwh=self._load_imported,
                 started=self._started,
+                solar_imported_kwh=self._solar_imported,
             )
 
     def _grid_up(self, when: datetime) -> bool:
@@ -224,10 +229,12 @@ class EmulatedSite:
             grid_up=self._grid_up(self._time),
         )
         self._state = state
+        flows = _with_standby(flows, self._grid_up(self._time))
         self._flows = flows
         self._site_imported += max(flows.grid_kw, 0.0) * dt_h
         self._site_exported += max(-flows.grid_kw, 0.0) * dt_h
         self._solar_exported += max(flows.solar_kw, 0.0) * dt_h
+        self._solar_imported += max(-flows.solar_kw, 0.0) * dt_h
         self._load_imported += max(flows.load_kw, 0.0) * dt_h
 
     def _peek(self) -> Flows:
@@ -243,4 +250,17 @@ class EmulatedSite:
             when=self._time,
             grid_up=self._grid_up(self._time),
         )
+        return _with_standby(flows, self._grid_up(self._time))
+
+
+NIGHT_SOLAR_KW = 0.010  # a real solar meter reads about -10 W with no sun (inverter standby)
+
+
+def _with_standby(flows: Flows, grid_up: bool) -> Flows:
+    """The solar meter's night reading (DOMAIN.md §1): the inverter's standby draw, from the
+    grid; load is unchanged, so load = site + battery + solar still holds."""
+    if flows.solar_kw > 0 or not grid_up:
         return flows
+    return replace(
+        flows, solar_kw=flows.solar_kw - NIGHT_SOLAR_KW, grid_kw=flows.grid_kw + NIGHT_SOLAR_KW
+    )

@@ -86,7 +86,9 @@ def test_site_invariants(units, soe_fraction, load, solar, chunks):
         grid = (after.site_imported_kwh - before.site_imported_kwh) - (
             after.site_exported_kwh - before.site_exported_kwh
         )
-        solar_kwh = after.solar_exported_kwh - before.solar_exported_kwh
+        solar_kwh = (after.solar_exported_kwh - before.solar_exported_kwh) - (
+            after.solar_imported_kwh - before.solar_imported_kwh
+        )
         load_kwh = after.load_imported_kwh - before.load_imported_kwh
         assert load_kwh == pytest.approx(grid + discharged - charged + solar_kwh, abs=1e-6)
         f = after.flows
@@ -111,3 +113,30 @@ def test_site_invariants(units, soe_fraction, load, solar, chunks):
             assert s1.soe_kwh >= floor - EPS
         else:
             assert s1.soe_kwh >= s0.soe_kwh - EPS  # below the reserve it only charges or holds
+
+
+def test_the_solar_meter_reads_its_standby_draw_at_night():
+    """DOMAIN.md §1: ≈ −10 W solar at night is normal; meters still balance."""
+    from datetime import UTC, datetime, timedelta
+
+    from simulations.clock import SteppedClock
+    from simulations.emulator.defaults import (
+        default_settings,
+        default_spec,
+        default_state,
+        uk_household_day,
+    )
+    from simulations.emulator.payloads import meters_aggregates
+    from simulations.emulator.site import NIGHT_SOLAR_KW, EmulatedSite
+
+    clock = SteppedClock(datetime(2026, 1, 10, 1, 0, tzinfo=UTC))
+    spec = default_spec()
+    site = EmulatedSite(spec, default_state(spec), default_settings(), uk_household_day(), clock)
+    clock.advance(timedelta(hours=1))
+    site.advance()
+    snap = site.snapshot()
+    meters = meters_aggregates(snap)
+    assert meters["solar"]["instant_power"] == pytest.approx(-1000 * NIGHT_SOLAR_KW)
+    assert meters["solar"]["energy_imported"] == pytest.approx(1000 * NIGHT_SOLAR_KW, rel=0.05)
+    total = sum(meters[m]["instant_power"] for m in ("site", "battery", "solar"))
+    assert meters["load"]["instant_power"] == pytest.approx(total)

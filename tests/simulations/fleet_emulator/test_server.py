@@ -10,10 +10,13 @@ import pytest
 import requests
 
 from simulations.clock import SteppedClock
+from simulations.emulator.site import NIGHT_SOLAR_KW
 from simulations.fleet_emulator import EmulatedFleetSite, FleetEmulator
 from simulations.powerwall import PowerwallSpec, PowerwallState, Settings
 from simulations.traces import Trace
 from tests.optimiser.control.tariff_fixture import flux_like_content
+
+STANDBY_W = NIGHT_SOLAR_KW * 1000  # the solar meter reads -10 W with no sun; the grid pays it
 
 START = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)  # GMT: London time = UTC
 
@@ -97,7 +100,7 @@ def test_reserve_100_charges_from_the_grid_at_the_slow_rate(emulator, clock):
     expected_soe = 6.75 + 1.8 * sqrt(0.9)
     assert emulator.site.state.soe_kwh == pytest.approx(expected_soe)
     assert live["battery_power"] == pytest.approx(-1800.0)
-    assert live["grid_power"] == pytest.approx(2300.0)
+    assert live["grid_power"] == pytest.approx(2300.0 + STANDBY_W)
     raw = 100 * expected_soe / 13.5
     assert live["percentage_charged"] == pytest.approx((raw - 5) / 0.95)
 
@@ -120,10 +123,11 @@ def test_autonomous_exports_at_peak_only_with_a_doctored_tariff(emulator, clock,
     clock.advance(timedelta(minutes=10))
     live = call(emulator, "GET", "live_status").json()["response"]
     if exports:
-        assert live["grid_power"] == pytest.approx(-3680.0)  # battery export at the DNO limit
+        # battery export at the DNO limit, less the inverter's night standby draw
+        assert live["grid_power"] == pytest.approx(-3680.0 + STANDBY_W)
     else:
         assert live["battery_power"] == pytest.approx(500.0)  # only covers the house
-        assert live["grid_power"] == pytest.approx(0.0)
+        assert live["grid_power"] == pytest.approx(STANDBY_W)
     info = call(emulator, "GET", "site_info").json()["response"]
     assert info["components"]["customer_preferred_export_rule"] == "battery_ok"
     assert info["tariff_content_v2"]["name"].startswith("Flux")
