@@ -109,6 +109,22 @@ def span_value_gbp(
     return max(total * spread / 100.0, 0.0)
 
 
+def plan_span_value_gbp(plan: Any, intent: Intent, first: int, end: int, lookahead: int) -> float:
+    """:func:`span_value_gbp` for slots ``[first, end)`` of a planner ``Plan``. [£]"""
+    return span_value_gbp(
+        intent,
+        first,
+        end,
+        charge_from_grid_kwh=plan.charge_from_grid_kwh,
+        discharge_kwh=plan.discharge_kwh,
+        export_kwh=plan.export_kwh,
+        import_kwh=plan.import_kwh,
+        import_price=plan.import_price,
+        export_price=plan.export_price,
+        lookahead=lookahead,
+    )
+
+
 def canonical_settings(
     intent: Intent,
     *,
@@ -175,18 +191,7 @@ def later_demands(
             capabilities=capabilities,
         )
         if span is not due and previous is not None and span.start < day_end:
-            value = span_value_gbp(
-                span.intent,
-                first,
-                end,
-                charge_from_grid_kwh=plan.charge_from_grid_kwh,
-                discharge_kwh=plan.discharge_kwh,
-                export_kwh=plan.export_kwh,
-                import_kwh=plan.import_kwh,
-                import_price=plan.import_price,
-                export_price=plan.export_price,
-                lookahead=lookahead,
-            )
+            value = plan_span_value_gbp(plan, span.intent, first, end, lookahead)
             commands = span_commands(previous, shape, capabilities)
             if commands:
                 out.append(SpanDemand(span.start, span.intent, value, commands))
@@ -240,18 +245,7 @@ def budget_outlook(
     origin, step = plan.grid.start, plan.grid.step
     first = round((due.start - origin) / step)
     end = round((due.end - origin) / step)
-    value = span_value_gbp(
-        due.intent,
-        first,
-        end,
-        charge_from_grid_kwh=plan.charge_from_grid_kwh,
-        discharge_kwh=plan.discharge_kwh,
-        export_kwh=plan.export_kwh,
-        import_kwh=plan.import_kwh,
-        import_price=plan.import_price,
-        export_price=plan.export_price,
-        lookahead=lookahead,
-    )
+    value = plan_span_value_gbp(plan, due.intent, first, end, lookahead)
     day_end = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(
         days=1
     )
