@@ -14,9 +14,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from optimiser.config import ForecastConfig, SiteConfig
+from optimiser.domain.slots import SlotGrid
 from optimiser.forecast import History, HistoryForecaster
 from simulations.datasets import demo_year
-from tariffs.slots import SlotGrid
 
 
 def _timed(func, repeat: int) -> tuple[float, object]:

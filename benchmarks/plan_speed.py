@@ -23,9 +23,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
+from optimiser.domain.slots import SlotGrid
 from optimiser.planner import Battery, PlanInputs, build_problem, plan
 from optimiser.planner.solve import solve_highs
-from tariffs.slots import SlotGrid
 
 
 def flux_like_inputs(count: int, minutes: int, negative: bool = False) -> PlanInputs:

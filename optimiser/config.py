@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from rules.yamlsource import YamlError, load
+from optimiser.domain.yamlsource import YamlError, load
 
 DEFAULT_CONFIG = Path("~/.config/wattplan/config.yaml")
 DEFAULT_STATE_DIR = Path("~/.local/state/wattplan")
@@ -203,12 +203,10 @@ class FleetConfig(_Strict):
     timeout_s: float = Field(15.0, gt=0, le=300)
 
 
-def fleet_revert_commands() -> int:
-    """The most Fleet API commands a revert to safe settings can take (computed)."""
-    from optimiser.control.safety import worst_case_revert_commands
-    from optimiser.control.translate import Capabilities
-
-    return worst_case_revert_commands(Capabilities.fleet())
+FLEET_REVERT_COMMANDS = 3
+"""The most Fleet API commands a revert to safe settings can take (backup, operation,
+grid_import_export); control's ``worst_case_revert_commands`` computes it and a test holds the
+two equal."""
 
 
 class ControlConfig(_Strict):
@@ -225,7 +223,7 @@ class ControlConfig(_Strict):
         20, ge=1, description="settings commands wattplan may send per day (Fleet quota)"
     )
     safety_commands: int = Field(
-        default_factory=fleet_revert_commands,
+        FLEET_REVERT_COMMANDS,
         ge=0,
         description="commands of the daily budget kept for returning to safe settings "
         "(default: the most a Fleet revert can take, 3: backup, operation, grid_import_export)",
@@ -278,7 +276,7 @@ class ControlConfig(_Strict):
                 "safety reverts come out of the daily budget"
             )
         if self.backend == "fleet":
-            needed = fleet_revert_commands()
+            needed = FLEET_REVERT_COMMANDS
             if self.safety_commands < needed:
                 raise ValueError(
                     f"control.safety_commands is {self.safety_commands}, but returning to safe "

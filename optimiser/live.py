@@ -8,19 +8,18 @@ recorded data instead and calls the same function.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from optimiser.config import Config
 from optimiser.forecast import History, HistoryForecaster
 from optimiser.planning import PlanRequest, horizon
+from optimiser.recorder import read_recording
 from rules.context import Context, load_context_file, parse_cli_context
 from rules.schema import RulesFile
 
 log = logging.getLogger(__name__)
-
-DEMO_HISTORY_DAYS = 14
 
 
 def load_tariff(config: Config):
@@ -38,23 +37,12 @@ def load_tariff(config: Config):
     )
 
 
-def read_history(config: Config, now: datetime) -> History | None:
-    """Recorded load and solar before ``now``.
-
-    With the embedded emulator the history is the emulator's own demo trace for the last
-    fortnight (a newcomer has no recordings yet); otherwise the recorder's database, if any.
-    """
-    if config.uses_emulator:
-        from simulations.datasets import demo_trace
-
-        trace = demo_trace(now - timedelta(days=DEMO_HISTORY_DAYS), now, step_minutes=5)
-        return History.from_trace(trace)
+def read_recorded_history(config: Config) -> History | None:
+    """Recorded load and solar from the recorder's database, or None when there is none."""
     database = Path(config.recorder.database).expanduser()
     if not database.exists():
         log.info("no recordings at %s: forecasting from typical profiles", database)
         return None
-    from optimiser.recorder import read_recording
-
     return read_recording(database).to_history()
 
 

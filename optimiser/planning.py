@@ -17,12 +17,13 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from optimiser.config import Config
-from optimiser.planner import Battery, Plan, PlanInputs, PlanOutcome, app_percent_to_kwh, plan
+from optimiser.domain.slots import SlotGrid, floor_to_slot
+from optimiser.domain.units import app_percent_to_kwh
+from optimiser.planner import Battery, Plan, PlanInputs, PlanOutcome, plan
 from optimiser.planner.baselines import no_battery_cost_gbp, self_powered_cost_gbp
-from rules.apply import AppliedRules, apply_effects
+from optimiser.planner.rules_hook import AppliedRules, apply_effects
 from rules.evaluate import RuleEffects, RuleEnvironment, evaluate
 from rules.schema import ContextValue, RulesFile
-from tariffs.slots import SlotGrid, floor_to_slot
 
 DEFAULT_EFFICIENCY = 0.90  # round trip when the gateway's counters cannot tell [-]
 

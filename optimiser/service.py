@@ -45,10 +45,10 @@ from optimiser.control.errors import BudgetExhausted, ControlUnavailable, FleetR
 from optimiser.control.lease_file import load_lease
 from optimiser.control.safety import Failure, is_forced
 from optimiser.control.translate import ControlPolicy
+from optimiser.domain.clock import Clock, SteppedClock
+from optimiser.domain.slots import floor_to_slot, require_aware
 from optimiser.gateway.errors import GatewayUnavailable, ProtocolError, RateLimited
 from optimiser.planning import PlanResult, plan_cycle
-from simulations.clock import Clock, SteppedClock
-from tariffs.slots import floor_to_slot, require_aware
 
 log = logging.getLogger("wattplan.run")
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from optimiser.domain.yamlsource import YamlError, load, loads
 from rules.context import Context, ContextError, load_context_file, parse_cli_context
 from rules.evaluate import RuleEffects, RuleEnvironment, evaluate
 from rules.schema import Rule, RulesFile
-from rules.yamlsource import YamlError, load, loads
 
 __all__ = [
     "Context",

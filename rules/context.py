@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, RootModel, field_validator
 
+from optimiser.domain.yamlsource import YamlError, load
 from rules.schema import ContextValue
-from rules.yamlsource import YamlError, load
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([mhd])$")

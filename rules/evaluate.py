@@ -4,7 +4,7 @@ Pure: :func:`evaluate` takes the rules and a :class:`RuleEnvironment` (slot grid
 forecasts, the site's state now, active context) and returns :class:`RuleEffects`: for every
 slot, the value each action family takes and which rule set it, plus the targets, and a report
 of what fired and what was overridden. Turning effects into planner inputs and LP constraints
-is :mod:`rules.apply`'s job.
+is :mod:`optimiser.planner.rules_hook`'s job.
 
 Conflict resolution, predictable by construction:
 
@@ -24,8 +24,8 @@ from datetime import date, datetime, timedelta
 from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
+from optimiser.domain.slots import LONDON, SlotGrid
 from rules.schema import ContextValue, ForceMode, Rule, RulesFile, When
-from tariffs.slots import LONDON, SlotGrid
 
 
 @dataclass(frozen=True)

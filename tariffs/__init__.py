@@ -24,6 +24,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
+from optimiser.domain.slots import LONDON, SlotGrid
 from tariffs.errors import (
     OctopusProtocolError,
     OctopusUnavailable,
@@ -38,7 +39,6 @@ from tariffs.errors import (
 from tariffs.model import SlotPrices, Tariff
 from tariffs.octopus import DEFAULT_BASE_URL
 from tariffs.products import builtin_tariff, product_names
-from tariffs.slots import LONDON, SlotGrid
 
 __all__ = [
     "OctopusProtocolError",

@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from rules.yamlsource import YamlError, load
+from optimiser.domain.yamlsource import YamlError, load
 from tariffs.errors import TariffFileError
 from tariffs.model import Band, BandTable, Rate, RateSeries, Tariff, TouEra, TouSource
 

@@ -8,8 +8,8 @@ force at each (NaN where it knows none) and whether that price is an estimate. T
 - :class:`DispatchOverlay`: a base source with cheap windows laid over it (Intelligent Go).
 
 A :class:`Tariff` pairs an import source with an export source (always both) and a standing
-charge, and prices any :class:`~tariffs.slots.SlotGrid` by averaging over 5-minute sub-slots,
-so a 60-minute slot across two half-hourly Agile prices gets their mean.
+charge, and prices any :class:`~optimiser.domain.slots.SlotGrid` by averaging over 5-minute
+sub-slots, so a 60-minute slot across two half-hourly Agile prices gets their mean.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from optimiser.domain.localtime import local_fields
+from optimiser.domain.slots import LONDON, SlotGrid, require_aware
 from tariffs.errors import PricesUnknown
-from tariffs.localtime import local_fields
-from tariffs.slots import LONDON, SlotGrid, require_aware
 
 SUB_SLOT_S = 300
 ALL_WEEKDAYS = frozenset(range(7))

@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 
 import requests
 
+from optimiser.domain.slots import require_aware
 from tariffs.errors import (
     OctopusProtocolError,
     OctopusUnavailable,
@@ -43,7 +44,6 @@ from tariffs.octopus_parse import (
     parse_rates,
 )
 from tariffs.regions import normalise_region
-from tariffs.slots import require_aware
 
 DEFAULT_BASE_URL = "https://api.octopus.energy"
 PAGE_SIZE = 1500

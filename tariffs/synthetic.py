@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from tariffs.localtime import local_fields
-from tariffs.slots import LONDON
+from optimiser.domain.localtime import local_fields
+from optimiser.domain.slots import LONDON
 
 AGILE_CAP_P = 100.0
 # Relative wholesale level per local hour 0…23.

@@ -26,10 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from simulations.powerwall import TouPeriod, TouSchedule
+from optimiser.domain.device import TouPeriod, TouSchedule
+from optimiser.domain.slots import SlotGrid
 from tariffs.errors import TeslaExportError
 from tariffs.model import Tariff
-from tariffs.slots import SlotGrid
 
 MAX_TIERS = 4
 PERIOD_NAMES: dict[int, tuple[str, ...]] = {

@@ -116,7 +116,7 @@ def diagnose(config_path: Path | None, *, backend: str | None = None) -> list[Ch
 
 
 def _gateway_checks(config: Any) -> list[Check]:
-    from optimiser.gateway import open_gateway
+    from optimiser.cli.site import open_site
 
     if config.uses_emulator:
         checks = [
@@ -146,7 +146,7 @@ def _gateway_checks(config: Any) -> list[Check]:
         ]
 
     def login() -> str:
-        with open_gateway(config) as gateway:
+        with open_site(config) as gateway:
             state = gateway.site_state()
         return (
             f"logged in; {state.app_percent:.0f}% charged, {state.capacity_kwh:g} kWh, "
@@ -282,15 +282,15 @@ def _backend_checks(config: Any) -> list[Check]:
 
 
 def _local(config: Any) -> str:
+    from optimiser.cli.site import open_site
     from optimiser.control import LocalBackend
-    from optimiser.gateway import open_gateway
 
     if not config.uses_emulator and config.gateway.username != "installer":
         raise PermissionError(
             f"gateway.username is {config.gateway.username!r}: local control needs the "
             "installer login"
         )
-    with open_gateway(config, username="installer") as gateway:
+    with open_site(config, username="installer") as gateway:
         settings = LocalBackend(gateway).read()
     return f"installer login works; the device holds {settings.describe()}"
 
@@ -389,8 +389,8 @@ def _solve_tiny() -> str:
 
     import numpy as np
 
+    from optimiser.domain.slots import SlotGrid
     from optimiser.planner import Battery, PlanInputs, plan
-    from tariffs.slots import SlotGrid
 
     grid = SlotGrid(datetime(2025, 1, 1, tzinfo=UTC), 30, 4)
     inputs = PlanInputs.build(

@@ -88,7 +88,7 @@ def _trace(path: Path | None):
 
 def _run(args: argparse.Namespace) -> int:
     from optimiser.config import ConfigError
-    from simulations.clock import AcceleratedClock
+    from optimiser.domain.clock import AcceleratedClock
     from simulations.emulator import GatewayEmulator
 
     if args.speed <= 0:

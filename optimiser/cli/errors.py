@@ -29,7 +29,7 @@ log = logging.getLogger("wattplan")
 # package never breaks the CLI; the first matching entry wins, so list subclasses first.
 ERROR_TABLE: tuple[tuple[str, str, int], ...] = (
     ("optimiser.config", "ConfigError", USER_ERROR),
-    ("rules.yamlsource", "YamlError", USER_ERROR),
+    ("optimiser.domain.yamlsource", "YamlError", USER_ERROR),
     ("rules.context", "ContextError", USER_ERROR),
     ("optimiser.control.errors", "ControlNotPermitted", AUTH),
     ("optimiser.control.errors", "FleetAuthError", AUTH),

@@ -36,10 +36,10 @@ def run(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
     from optimiser import render
+    from optimiser.cli.site import open_site, site_history
     from optimiser.config import load_config
     from optimiser.control.factory import backend_from_config
-    from optimiser.gateway import open_gateway
-    from optimiser.live import load_tariff, plan_request, read_context, read_history
+    from optimiser.live import load_tariff, plan_request, read_context
     from optimiser.planning import plan_cycle
     from rules import load_rules
 
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     tariff = load_tariff(config)
     # The embedded emulator grants the installer login the local backend needs.
     role = "installer" if config.uses_emulator and config.control.backend == "local" else None
-    with open_gateway(config, username=role) as gateway:
+    with open_site(config, username=role) as gateway:
         state = gateway.site_state()
         backend = backend_from_config(config, gateway=gateway, units=_units(state))
         now = datetime.now(UTC)
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
             state,
             now=now,
             tariff=tariff,
-            history=read_history(config, now),
+            history=site_history(config, now),
             rules=rules,
             context=context,
             capabilities=backend.capabilities,

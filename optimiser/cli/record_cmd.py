@@ -126,6 +126,7 @@ def run_record(
     out: Any = None,
 ) -> int:
     """Run ``wattplan record`` with an optional injected poll factory and clock."""
+    from optimiser.cli.site import open_site
     from optimiser.config import load_config
     from optimiser.recorder.service import run_recorder
 
@@ -158,6 +159,7 @@ def run_record(
         stats = run_recorder(
             config,
             poll_factory,
+            opener=open_site,
             database=database,
             interval_s=args.interval,
             clock=clock,

@@ -65,14 +65,14 @@ def run(args: argparse.Namespace) -> int:
     import signal
     from datetime import UTC, datetime
 
+    from optimiser.cli.site import open_site, site_history
     from optimiser.config import ConfigError, load_config
     from optimiser.control import LocalBackend
     from optimiser.control.factory import backend_from_config
-    from optimiser.gateway import open_gateway
-    from optimiser.live import load_tariff, read_context, read_history
+    from optimiser.domain.clock import AcceleratedClock, RealClock
+    from optimiser.live import load_tariff, read_context
     from optimiser.service import Service
     from rules import load_rules
-    from simulations.clock import AcceleratedClock, RealClock
 
     config = load_config(args.config)
     if args.backend:
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     tariff = load_tariff(config)
     role = "installer" if config.uses_emulator and config.control.backend == "local" else None
     context = read_context(config, args.context_file, args.context, clock.now())
-    with open_gateway(config, username=role, clock=clock) as gateway:
+    with open_site(config, username=role, clock=clock) as gateway:
         state = gateway.site_state()
         units = max(1, round(state.capacity_kwh / 13.5))
         source = LocalBackend(gateway, units=units) if config.control.backend == "dry-run" else None
@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
             clock=clock,
             tariff=tariff,
             store=store,
-            history=lambda when: read_history(config, when),
+            history=lambda when: site_history(config, when),
             rules=rules,
             context=context,
         )

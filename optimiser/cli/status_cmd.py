@@ -15,8 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from optimiser.cli.site import open_site
     from optimiser.config import load_config
-    from optimiser.gateway import open_gateway
 
     config = load_config(args.config)
     source = (
@@ -24,7 +24,7 @@ def _run(args: argparse.Namespace) -> int:
         if config.gateway is None
         else f"{config.gateway.host}:{config.gateway.port}"
     )
-    with open_gateway(config) as gateway:
+    with open_site(config) as gateway:
         state = gateway.site_state()
     if args.json:
         print(json.dumps({"source": source, **state.to_json_dict()}, indent=2))

@@ -75,7 +75,7 @@ def _tariff(args: argparse.Namespace, online: bool = False):
 def _day(args: argparse.Namespace) -> date:
     from datetime import datetime
 
-    from tariffs.slots import LONDON
+    from optimiser.domain.slots import LONDON
 
     return args.date or datetime.now(LONDON).date()
 
@@ -98,7 +98,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from tariffs.slots import SlotGrid
+    from optimiser.domain.slots import SlotGrid
 
     tariff = _tariff(args)
     day = _day(args)

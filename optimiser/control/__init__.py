@@ -48,9 +48,7 @@ from optimiser.control.translate import (
     Capabilities,
     ControlPolicy,
     DeviceSettings,
-    app_to_raw,
     planner_limits,
-    raw_to_app,
     settings_for,
 )
 
@@ -81,7 +79,6 @@ __all__ = [
     "Lease",
     "LocalBackend",
     "TokenSource",
-    "app_to_raw",
     "decide",
     "differences",
     "intents_from_arrays",
@@ -89,7 +86,6 @@ __all__ = [
     "is_forced",
     "planner_limits",
     "prioritise",
-    "raw_to_app",
     "safe_settings",
     "settings_for",
     "span_at",

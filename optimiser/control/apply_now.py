@@ -41,8 +41,8 @@ from optimiser.control.translate import (
     settings_for,
 )
 from optimiser.control.value import BudgetOutlook, budget_outlook
-from simulations.powerwall import ExportRule, OperationMode
-from tariffs.slots import require_aware
+from optimiser.domain.device import ExportRule, OperationMode
+from optimiser.domain.slots import require_aware
 
 log = logging.getLogger(__name__)
 

@@ -35,7 +35,8 @@ from optimiser.control.errors import (
 )
 from optimiser.control.fleet import FleetClient
 from optimiser.control.translate import Capabilities, DeviceSettings
-from simulations.powerwall import ExportRule, OperationMode, app_to_raw, raw_to_app
+from optimiser.domain.device import ExportRule, OperationMode
+from optimiser.domain.units import app_to_raw, raw_to_app
 
 log = logging.getLogger(__name__)
 

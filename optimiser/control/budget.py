@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from optimiser.control.errors import BudgetExhausted
-from tariffs.slots import require_aware
+from optimiser.domain.slots import require_aware
 
 T = TypeVar("T")
 

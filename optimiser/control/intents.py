@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from tariffs.slots import require_aware
+from optimiser.domain.slots import require_aware
 
 TOL_KWH = 0.05
 FLIP_VALUE_GBP = 0.02

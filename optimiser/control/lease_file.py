@@ -18,7 +18,7 @@ from typing import Any
 
 from optimiser.control.safety import Lease
 from optimiser.control.translate import DeviceSettings
-from simulations.powerwall import ExportRule, OperationMode
+from optimiser.domain.device import ExportRule, OperationMode
 
 log = logging.getLogger(__name__)
 

@@ -27,8 +27,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from optimiser.control.translate import Capabilities, ControlPolicy, DeviceSettings
-from simulations.powerwall import ExportRule, OperationMode
-from tariffs.slots import require_aware
+from optimiser.domain.device import ExportRule, OperationMode
+from optimiser.domain.slots import require_aware
 
 
 class Failure(StrEnum):

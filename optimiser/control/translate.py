@@ -60,9 +60,8 @@ A backend that cannot export from the battery (local) or an export without a doc
 falls back to SELF_POWER, with a note.
 
 Scales: the gateway's raw percentage is ``100·soe/capacity``; the app's is
-``app = (raw − 5) / 0.95`` (``raw = 0.95·app + 5``): :func:`simulations.powerwall.app_to_raw`
-and :func:`~simulations.powerwall.raw_to_app`, the project's one pair of converters
-(re-exported here and from :mod:`optimiser.control` for existing callers).
+``app = (raw − 5) / 0.95`` (``raw = 0.95·app + 5``): :func:`optimiser.domain.units.app_to_raw`
+and :func:`~optimiser.domain.units.raw_to_app`, the project's one pair of converters.
 """
 
 from __future__ import annotations
@@ -76,29 +75,14 @@ from typing import Any
 import numpy as np
 
 from optimiser.control.intents import FLIP_VALUE_GBP, Intent, IntentSpan
-from simulations.powerwall import (
-    ExportRule,
-    OperationMode,
-    TouSchedule,
-    app_to_raw,
-    raw_to_app,
-)
+from optimiser.domain.device import ExportRule, OperationMode, TouSchedule
+from optimiser.domain.units import app_to_raw, kwh_to_app_percent
 
 FLEET_RESERVE_MAX_BELOW_FULL = 80.0
 HOLD_TOLERANCE_APP_PERCENT = 3.0
 """Don't re-send a hold reserve within this of the device's. [app %]"""
 FAST_CHARGE_FULL_APP_PERCENT = 95.0
 """A charge target at or above this counts as "full" for fast charging. [app %]"""
-
-
-def soe_to_app(soe_kwh: float, capacity_kwh: float) -> float:
-    """Stored energy → app percentage. [%]"""
-    return raw_to_app(100.0 * soe_kwh / capacity_kwh)
-
-
-def app_to_soe(app_percent: float, capacity_kwh: float) -> float:
-    """App percentage → stored energy. [kWh]"""
-    return app_to_raw(app_percent) / 100.0 * capacity_kwh
 
 
 @dataclass(frozen=True)
@@ -386,7 +370,7 @@ def settings_for(
     if intent is Intent.HOLD:
         return _hold(soe_now_kwh, capacity, floor, policy, capabilities, current, notes)
     target = span.target_soe_kwh if span.target_soe_kwh is not None else soe_now_kwh
-    wanted = max(floor, soe_to_app(target, capacity))
+    wanted = max(floor, kwh_to_app_percent(target, capacity))
     if intent is Intent.CHARGE_FROM_GRID:
         fast = _fast_charge_reason(
             span,
@@ -449,7 +433,7 @@ def _hold(
     notes: list[str],
 ) -> DeviceSettings:
     """HOLD: reserve at the stored energy; above 80 on Fleet, 100 without grid charging."""
-    wanted = _step_up(max(floor, soe_to_app(soe_now_kwh, capacity_kwh)), capabilities)
+    wanted = _step_up(max(floor, kwh_to_app_percent(soe_now_kwh, capacity_kwh)), capabilities)
     if wanted < floor + policy.hold_tolerance_app_percent:
         # The battery is within the tolerance of the floor: self-power at the floor holds the
         # same energy give or take the tolerance, and is not a forced state.
@@ -509,7 +493,7 @@ def _fast_charge_reason(
     start = span.start if now is None else max(span.start, now)
     if start >= span.end or not uploaded.cheapest_throughout(start, span.end):
         return None
-    target_app = soe_to_app(target_kwh, span.capacity_kwh)
+    target_app = kwh_to_app_percent(target_kwh, span.capacity_kwh)
     if target_app >= FAST_CHARGE_FULL_APP_PERCENT:
         return (
             f"charge to {target_app:.0f}% in the tariff's cheapest period: time-based control "

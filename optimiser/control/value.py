@@ -49,7 +49,7 @@ import numpy as np
 
 from optimiser.control.intents import Intent, IntentSpan
 from optimiser.control.translate import FLEET_RESERVE_MAX_BELOW_FULL, Capabilities, DeviceSettings
-from simulations.powerwall import ExportRule, OperationMode
+from optimiser.domain.device import ExportRule, OperationMode
 
 LOOKAHEAD_SLOTS = 24
 """Slots after a span whose prices value its energy (12 h of half-hour slots). [slots]"""

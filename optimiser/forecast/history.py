@@ -7,9 +7,9 @@ from datetime import datetime
 
 import numpy as np
 
+from optimiser.domain.slots import require_aware
+from optimiser.domain.traces import Trace
 from optimiser.forecast.errors import InvalidHistory
-from simulations.traces import Trace
-from tariffs.slots import require_aware
 
 
 def _frozen(values: np.ndarray | list[float]) -> np.ndarray:

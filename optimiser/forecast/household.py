@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from tariffs.slots import LONDON
+from optimiser.domain.slots import LONDON
 
 HOURS_PER_YEAR = 8766.0
 

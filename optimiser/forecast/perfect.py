@@ -7,10 +7,10 @@ from datetime import datetime
 
 import numpy as np
 
+from optimiser.domain.slots import SlotGrid
+from optimiser.domain.traces import Trace
 from optimiser.forecast.base import Forecast
 from optimiser.forecast.history import History
-from simulations.traces import Trace
-from tariffs.slots import SlotGrid
 
 
 @dataclass(frozen=True, eq=False)

@@ -3,7 +3,7 @@
 Two layers: :class:`GatewayApi` (one method per endpoint, raw JSON, login/retry/cool-down) and
 :class:`Gateway` (typed, frozen models and the :class:`SiteState` snapshot). TLS trust lives in
 :mod:`optimiser.gateway.tls`; the error tree in :mod:`optimiser.gateway.errors`.
-:func:`open_gateway` builds either from the configuration, or from the embedded emulator.
+:func:`open_gateway` builds both from the configuration.
 """
 
 from optimiser.gateway.api import GatewayApi
@@ -24,7 +24,6 @@ from optimiser.gateway.errors import (
 )
 from optimiser.gateway.models import Operation, SiteState
 from optimiser.gateway.tls import PinStore, TlsPolicy
-from simulations.powerwall import app_to_raw, raw_to_app
 
 __all__ = [
     "AccessDenied",
@@ -44,7 +43,5 @@ __all__ = [
     "SiteState",
     "TlsPolicy",
     "TrustError",
-    "app_to_raw",
     "open_gateway",
-    "raw_to_app",
 ]

@@ -6,6 +6,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from optimiser.domain.device import OperationMode
 from optimiser.gateway import models
 from optimiser.gateway.api import GatewayApi
 from optimiser.gateway.errors import AccessDenied, ProtocolError
@@ -22,7 +23,6 @@ from optimiser.gateway.models import (
     SystemStatus,
     parse,
 )
-from simulations.powerwall import OperationMode
 
 log = logging.getLogger(__name__)
 

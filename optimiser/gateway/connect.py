@@ -1,68 +1,25 @@
-"""Open a gateway from the configuration, or start the embedded emulator when there is none."""
+"""Open the configured gateway: TLS policy from the config and the pin store, then log in."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
-
-from pydantic import SecretStr
 
 from optimiser.config import Config
 from optimiser.gateway.api import GatewayApi
 from optimiser.gateway.client import Gateway
-from optimiser.gateway.tls import PINS_FILE, PinStore, TlsPolicy, resolve_policy
-from simulations.clock import AcceleratedClock
-
-log = logging.getLogger(__name__)
-
-
-def embedded_emulator(now: datetime | None = None, *, clock=None):
-    """A (not yet started) demo emulator on a free loopback port, its clock at real time
-    (or ``clock``, e.g. the accelerated clock of ``wattplan run --speed``).
-
-    Driven by the demo household (:func:`simulations.datasets.demo_trace`), the same data
-    ``wattplan plan`` forecasts from.
-    """
-    from simulations.datasets import demo_trace
-    from simulations.emulator import GatewayEmulator
-
-    if clock is None:
-        clock = AcceleratedClock(start=now or datetime.now(UTC), speed=1.0)
-    start = clock.now()
-    trace = demo_trace(start - timedelta(days=1), start + timedelta(days=7))
-    return GatewayEmulator(clock=clock, trace=trace, host="127.0.0.1", port=0)
+from optimiser.gateway.tls import PINS_FILE, PinStore, resolve_policy
 
 
 @contextmanager
-def open_gateway(config: Config, *, username: str | None = None, clock=None) -> Iterator[Gateway]:
-    """A logged-in-on-demand :class:`Gateway` for ``config``; closes it (and any emulator) after.
+def open_gateway(config: Config, *, username: str | None = None) -> Iterator[Gateway]:
+    """A logged-in-on-demand :class:`Gateway` for the configured gateway; closed after.
 
-    With ``config.gateway`` None it starts the embedded emulator in-process, pins its fresh
-    certificate in memory and uses its customer (or installer) password; ``clock`` drives the
-    embedded emulator (ignored for a real gateway).
+    Trust follows the config: a CA file, the opt-in ``insecure``, or the pinned fingerprint
+    (pinned on first use). The embedded emulator is wired by the CLI, not here.
     """
     if config.gateway is None:
-        emulator = embedded_emulator(clock=clock).start()
-        try:
-            role = username or "customer"
-            password = (
-                emulator.installer_password if role == "installer" else emulator.customer_password
-            )
-            api = GatewayApi(
-                "127.0.0.1",
-                emulator.port,
-                policy=TlsPolicy("127.0.0.1", fingerprint=emulator.fingerprint_sha256),
-                password=SecretStr(password),
-                username=role,
-                timeout_s=10.0,
-            )
-            with Gateway(api) as gateway:
-                yield gateway
-        finally:
-            emulator.stop()
-        return
+        raise ValueError("open_gateway needs a gateway section in the config")
     gw = config.gateway
     policy = resolve_policy(
         gw.host,

@@ -14,8 +14,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from optimiser.domain.device import OperationMode
+from optimiser.domain.units import raw_to_app
 from optimiser.gateway.errors import ProtocolError
-from simulations.powerwall import OperationMode, raw_to_app
 
 GRID_CONNECTED = "SystemGridConnected"
 GRID_STATUSES = (

@@ -1,13 +1,13 @@
 """The LP planner: typed inputs → ``build_problem`` → hooks → ``solve`` → frozen ``Plan``.
 
 Public names: :class:`Battery`, :class:`SoeTarget`, :class:`PlanInputs`,
-:func:`app_percent_to_kwh`, :class:`Problem`, :func:`build_problem`, :func:`plan`,
+:class:`Problem`, :func:`build_problem`, :func:`plan`,
 :class:`PlanOutcome`, :class:`SolveStatus`, :class:`Plan`, :class:`Action`, and the errors
 :class:`PlannerError`, :class:`PlanInputError`, :class:`PlanFailed`.
 """
 
 from optimiser.planner.errors import PlanFailed, PlanInputError, PlannerError
-from optimiser.planner.inputs import Battery, PlanInputs, SoeTarget, app_percent_to_kwh
+from optimiser.planner.inputs import Battery, PlanInputs, SoeTarget
 from optimiser.planner.problem import Problem, build_problem
 from optimiser.planner.result import Action, Plan
 from optimiser.planner.solve import PlanOutcome, SolveStatus, plan
@@ -24,7 +24,6 @@ __all__ = [
     "Problem",
     "SoeTarget",
     "SolveStatus",
-    "app_percent_to_kwh",
     "build_problem",
     "plan",
 ]

@@ -2,7 +2,7 @@
 
 Both walk the plan's slot grid with the same prices, load and solar as the plan, so the three
 costs are directly comparable. The self-powered baseline steps the shared Powerwall model
-(:func:`simulations.powerwall.step`) in ``self_consumption`` with the backup reserve at the
+(:func:`optimiser.domain.powerwall.step`) in ``self_consumption`` with the backup reserve at the
 plan's reserve floor and export of solar only (``pv_only``).
 """
 
@@ -10,15 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from optimiser.domain.device import ExportRule, OperationMode, Settings
+from optimiser.domain.powerwall import PowerwallSpec, PowerwallState, step
 from optimiser.planner.inputs import PlanInputs
-from simulations.powerwall import (
-    ExportRule,
-    OperationMode,
-    PowerwallSpec,
-    PowerwallState,
-    Settings,
-    step,
-)
 
 
 def no_battery_cost_gbp(inputs: PlanInputs) -> float:

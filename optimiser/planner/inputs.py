@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from optimiser.domain.slots import SlotGrid
 from optimiser.planner.errors import PlanInputError
-from simulations.powerwall import app_to_raw
-from tariffs.slots import SlotGrid
 
 if TYPE_CHECKING:
     from optimiser.planner.result import Plan
@@ -29,13 +28,6 @@ DEFAULT_RESERVE_PENALTY_P_PER_KWH = 100.0
 DEFAULT_STABILITY_PENALTY_P_PER_KWH = 0.1
 
 ArrayLike = float | int | bool | Sequence[float] | Sequence[bool] | np.ndarray
-
-
-def app_percent_to_kwh(app_percent: float, capacity_kwh: float) -> float:
-    """Stored energy for a Tesla-app percentage (raw = 0.95·app + 5). [kWh]"""
-    if not 0 <= app_percent <= 100:
-        raise PlanInputError(f"app_percent must be within [0, 100], got {app_percent}")
-    return app_to_raw(app_percent) / 100.0 * capacity_kwh
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from tariffs.slots import SlotGrid
+from optimiser.domain.slots import SlotGrid
 
 #: Flows below this are treated as zero when labelling. [kWh]
 ACTION_TOLERANCE_KWH = 1e-4

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from optimiser.domain.clock import Clock
 from optimiser.recorder.sample import Sample
 from optimiser.recorder.store import RecordingStore
-from simulations.clock import Clock
 
 log = logging.getLogger(__name__)
 

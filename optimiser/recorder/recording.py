@@ -29,11 +29,11 @@ from typing import Any
 
 import numpy as np
 
+from optimiser.domain.traces import Trace
 from optimiser.recorder.csvformat import RecordingRows, parse_recording_csv
 from optimiser.recorder.errors import RecordingFileError
 from optimiser.recorder.sample import Sample
 from optimiser.recorder.store import COLUMNS
-from simulations.traces import Trace
 
 DEFAULT_MAX_FILL_S = 15 * 60.0
 SQLITE_MAGIC = b"SQLite format 3\x00"

@@ -15,30 +15,30 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from optimiser.recorder.errors import RecorderError
+from optimiser.domain.clock import Clock, RealClock
+from optimiser.gateway import Gateway, open_gateway
 from optimiser.recorder.loop import Poll, RecordStats, record
 from optimiser.recorder.sample import Sample, sample_from_site_state
 from optimiser.recorder.store import RecordingStore
-from simulations.clock import Clock, RealClock
 
 PollFactory = Callable[[Any], "Poll | contextlib.AbstractContextManager[Poll]"]
 
 
-@contextlib.contextmanager
-def gateway_poll_factory(config: Any) -> Iterator[Poll]:
-    """Poll the configured gateway (or the embedded emulator when none is configured)."""
-    try:
-        from optimiser.gateway import open_gateway
-    except ImportError as exc:
-        raise RecorderError(
-            f"the gateway client is not available ({exc}); cannot record a live gateway"
-        ) from exc
-    with open_gateway(config) as gateway:
+def gateway_poll_factory(
+    open_gateway: Callable[[Any], contextlib.AbstractContextManager[Gateway]],
+) -> PollFactory:
+    """A poll factory reading ``gateway.site_state()`` from ``open_gateway(config)``."""
 
-        def poll() -> Sample:
-            return sample_from_site_state(gateway.site_state())
+    @contextlib.contextmanager
+    def factory(config: Any) -> Iterator[Poll]:
+        with open_gateway(config) as gateway:
 
-        yield poll
+            def poll() -> Sample:
+                return sample_from_site_state(gateway.site_state())
+
+            yield poll
+
+    return factory
 
 
 def gateway_retryable_errors() -> tuple[type[BaseException], ...]:
@@ -65,6 +65,7 @@ def run_recorder(
     config: Any,
     poll_factory: PollFactory | None = None,
     *,
+    opener: Callable[[Any], contextlib.AbstractContextManager[Gateway]] = open_gateway,
     database: Path | None = None,
     interval_s: float | None = None,
     clock: Clock | None = None,
@@ -82,7 +83,8 @@ def run_recorder(
     config : optimiser.config.Config
         The configuration (``recorder.database``, ``recorder.interval_s``, gateway).
     poll_factory : callable | None
-        ``poll_factory(config)`` → poll function or context manager of one; None = gateway.
+        ``poll_factory(config)`` → poll function or context manager of one; None = the gateway
+        that ``opener(config)`` opens (the CLI passes one that wires the embedded emulator).
     database, interval_s : overrides of ``config.recorder``.
     clock, stop, max_samples, max_polls, on_sample, on_gap : passed to :func:`record`.
     retry_on : poll errors recorded as gaps; default: the gateway's temporary errors for the
@@ -91,7 +93,7 @@ def run_recorder(
     path = Path(database or config.recorder.database).expanduser()
     interval = float(interval_s or config.recorder.interval_s)
     if poll_factory is None:
-        poll_factory = gateway_poll_factory
+        poll_factory = gateway_poll_factory(opener)
         retry_on = retry_on or gateway_retryable_errors()
     retry_on = retry_on or (Exception,)
     # Lock the store before connecting, so a second recorder fails fast and touches nothing.

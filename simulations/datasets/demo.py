@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 import numpy as np
 from scipy import signal, stats
 
+from optimiser.domain.slots import require_aware
+from optimiser.domain.traces import Trace
 from optimiser.forecast.household import (
     TYPICAL_UK,
     HouseholdShape,
@@ -29,8 +31,6 @@ from optimiser.forecast.household import (
     local_time,
 )
 from optimiser.forecast.pv import ArrayModel, ac_power_kw, monthly_interpolate, sky_geometry
-from simulations.traces import Trace
-from tariffs.slots import require_aware
 
 BASE_STEP_S = 300
 SAMPLES_PER_DAY = 86400 // BASE_STEP_S

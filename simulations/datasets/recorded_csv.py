@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from simulations.traces import Trace
-from tariffs.slots import LONDON
+from optimiser.domain.slots import LONDON
+from optimiser.domain.traces import Trace
 
 OPTIONAL_COLUMNS = ("battery_w", "soe_percent", "mode", "reserve_percent")
 

@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from simulations.powerwall import PowerwallSpec, PowerwallState, Settings, app_to_raw
-from simulations.traces import Trace
+from optimiser.domain.device import Settings
+from optimiser.domain.powerwall import PowerwallSpec, PowerwallState
+from optimiser.domain.traces import Trace
+from optimiser.domain.units import app_to_raw
 
 STEP_MINUTES = 5
 _ANCHOR = datetime(2026, 4, 20, tzinfo=UTC)  # a Monday in spring; the trace wraps daily

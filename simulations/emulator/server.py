@@ -32,7 +32,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from simulations.clock import Clock, RealClock
+from optimiser.domain.clock import Clock, RealClock
+from optimiser.domain.device import OperationMode, Settings
+from optimiser.domain.traces import Trace
 from simulations.emulator import payloads
 from simulations.emulator.certs import SERVER_NAMES, Certificate, make_certificate
 from simulations.emulator.defaults import (
@@ -43,8 +45,6 @@ from simulations.emulator.defaults import (
 )
 from simulations.emulator.faults import Fault, Faults
 from simulations.emulator.site import EmulatedSite
-from simulations.powerwall import OperationMode, Settings
-from simulations.traces import Trace
 
 log = logging.getLogger(__name__)
 

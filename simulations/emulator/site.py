@@ -4,9 +4,10 @@
 served by the gateway emulator (local API) and the Fleet API emulator at once, so one
 emulated house is seen through both APIs (``storm_mode`` and ``tariff_content`` are the
 Fleet API's view of the same device). Every request to the
-emulator first calls :meth:`EmulatedSite.advance`, which steps :func:`simulations.powerwall.step`
-from the last time it ran up to the clock's now in steps of at most ``max_step_s``; the
-instantaneous readings are the flows of the last step. Thread-safe: one lock guards all state.
+emulator first calls :meth:`EmulatedSite.advance`, which steps
+:func:`optimiser.domain.powerwall.step` from the last time it ran up to the clock's now in
+steps of at most ``max_step_s``; the instantaneous readings are the flows of the last step.
+Thread-safe: one lock guards all state.
 """
 
 from __future__ import annotations
@@ -16,16 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from simulations.clock import Clock, RealClock
-from simulations.powerwall import (
-    Flows,
-    PowerwallSpec,
-    PowerwallState,
-    Settings,
-    step,
-)
-from simulations.traces import Trace
-from tariffs.slots import require_aware
+from optimiser.domain.clock import Clock, RealClock
+from optimiser.domain.device import Settings
+from optimiser.domain.powerwall import Flows, PowerwallSpec, PowerwallState, step
+from optimiser.domain.slots import require_aware
+from optimiser.domain.traces import Trace
 
 _PEEK_H = 1 / 3600
 
@@ -64,7 +60,7 @@ class SiteSnapshot:
 
 
 class EmulatedSite:
-    """A Powerwall site whose physics is :func:`simulations.powerwall.step`."""
+    """A Powerwall site whose physics is :func:`optimiser.domain.powerwall.step`."""
 
     def __init__(
         self,

@@ -30,20 +30,14 @@ from urllib.parse import parse_qs
 
 import numpy as np
 
-from simulations.clock import Clock, RealClock
+from optimiser.domain.clock import Clock, RealClock
+from optimiser.domain.device import ExportRule, OperationMode, Settings
+from optimiser.domain.powerwall import PowerwallSpec, PowerwallState
+from optimiser.domain.traces import Trace
+from optimiser.domain.units import app_to_raw, raw_to_app
 from simulations.emulator.site import EmulatedSite
 from simulations.fleet_emulator.site import EmulatedFleetSite
 from simulations.fleet_emulator.tariff import TariffContentError, tou_schedule
-from simulations.powerwall import (
-    ExportRule,
-    OperationMode,
-    PowerwallSpec,
-    PowerwallState,
-    Settings,
-    app_to_raw,
-    raw_to_app,
-)
-from simulations.traces import Trace
 
 UPDATED = {"response": {"code": 201, "message": "Updated"}}
 

@@ -8,10 +8,11 @@ the :class:`~simulations.fleet_emulator.FleetEmulator` at the same time and see 
 
 from __future__ import annotations
 
-from simulations.clock import Clock
+from optimiser.domain.clock import Clock
+from optimiser.domain.device import Settings
+from optimiser.domain.powerwall import PowerwallSpec, PowerwallState
+from optimiser.domain.traces import Trace
 from simulations.emulator.site import EmulatedSite
-from simulations.powerwall import PowerwallSpec, PowerwallState, Settings
-from simulations.traces import Trace
 
 
 class EmulatedFleetSite(EmulatedSite):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulations.powerwall import TouSchedule
+from optimiser.domain.device import TouSchedule
 from tariffs.errors import TariffError
 from tariffs.tesla import tou_schedule_from_content
 

@@ -4,7 +4,7 @@ The replay runs the production planning cycle (:func:`optimiser.planning.plan_cy
 closed loop over recorded (or demo) load and solar: at each decision time it forecasts from
 data before that time only, plans, translates the plan into Powerwall settings with the
 production control code, and steps the shared Powerwall model
-(:func:`simulations.powerwall.step`) through the real data under those settings. Baseline
+(:func:`optimiser.domain.powerwall.step`) through the real data under those settings. Baseline
 strategies (no battery, Tesla self-powered, Tesla time-based, perfect foresight) step the same
 model over the same data and prices.
 

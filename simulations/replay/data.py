@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from optimiser.domain.traces import Trace
 from optimiser.forecast import History
 from simulations.replay.errors import ReplayDataError
-from simulations.traces import Trace
 
 DAY_S = 86400
 FORECAST_STEP_S = 900.0

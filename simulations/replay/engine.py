@@ -14,7 +14,7 @@ At every decision time ``now`` (each slot by default):
    (:func:`optimiser.control.safety.decide`: a failed or invalid plan gives safe settings),
    then the budgeted apply below; or, in **ideal** control, the battery is told the plan's
    net charge/discharge for the slot directly (``Settings.dispatch_kw``);
-4. **physics**: :func:`simulations.powerwall.step` runs through the real load and solar at the
+4. **physics**: :func:`optimiser.domain.powerwall.step` runs through the real load and solar at the
    data's resolution until the next decision.
 
 **Command budget**: the settings go to a simulated device through
@@ -56,22 +56,16 @@ from optimiser.control.translate import (
     planner_limits,
 )
 from optimiser.control.value import BudgetOutlook
+from optimiser.domain.device import ExportRule, OperationMode, Settings, TouSchedule
+from optimiser.domain.powerwall import PowerwallState, step
+from optimiser.domain.slots import SlotGrid
+from optimiser.domain.units import app_to_raw
 from optimiser.forecast import History, HistoryForecaster, PerfectForecaster
 from optimiser.planning import PlanRequest, plan_cycle
-from simulations.powerwall import (
-    ExportRule,
-    OperationMode,
-    PowerwallState,
-    Settings,
-    TouSchedule,
-    app_to_raw,
-    step,
-)
 from simulations.replay.data import ReplayData
 from simulations.replay.ledger import Ledger, StrategyRun
 from simulations.replay.prices import PeriodPrices
 from simulations.replay.site import SiteModel
-from tariffs.slots import SlotGrid
 
 Progress = Callable[[int, int], None]
 FALLBACK = "fallback"  # the intent recorded when planning failed

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from simulations.powerwall import Flows, PowerwallState
+from optimiser.domain.powerwall import Flows, PowerwallState
 from simulations.replay.prices import PeriodPrices
 
 

@@ -49,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from simulations.powerwall import PowerwallState
+from optimiser.domain.powerwall import PowerwallState
 from simulations.replay.data import ReplayData
 from simulations.replay.engine import ClosedLoop, ClosedLoopOptions
 from simulations.replay.ledger import StrategyRun

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from optimiser.domain.slots import SlotGrid
 from simulations.replay.errors import ReplayDataError
-from tariffs.slots import SlotGrid
 
 
 @dataclass(frozen=True, eq=False)

@@ -139,7 +139,7 @@ def plot(comparison: Comparison, directory: Path) -> list[Path]:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from tariffs.slots import LONDON
+    from optimiser.domain.slots import LONDON
 
     directory.mkdir(parents=True, exist_ok=True)
     written = []

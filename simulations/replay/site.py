@@ -12,8 +12,9 @@ from math import sqrt
 
 from optimiser.config import Config
 from optimiser.control.translate import Capabilities, ControlPolicy
+from optimiser.domain.powerwall import PowerwallSpec
+from optimiser.domain.units import app_to_raw
 from optimiser.planning import DEFAULT_EFFICIENCY
-from simulations.powerwall import PowerwallSpec, app_to_raw
 
 POWERWALL_KWH = 13.5
 POWERWALL_KW = 5.0

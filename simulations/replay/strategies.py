@@ -14,7 +14,7 @@
                        and prices, followed exactly by direct dispatch: the upper bound
 =====================  =======================================================================
 
-All of them step :func:`simulations.powerwall.step` at the data's resolution (no-battery is
+All of them step :func:`optimiser.domain.powerwall.step` at the data's resolution (no-battery is
 the same arithmetic, vectorised).
 """
 
@@ -27,9 +27,11 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from optimiser.domain.device import ExportRule, OperationMode, Settings
+from optimiser.domain.powerwall import PowerwallState, step
+from optimiser.domain.slots import SlotGrid
 from optimiser.forecast import PerfectForecaster
 from optimiser.planning import PlanRequest, plan_cycle
-from simulations.powerwall import ExportRule, OperationMode, PowerwallState, Settings, step
 from simulations.replay.data import ReplayData
 from simulations.replay.engine import (
     ClosedLoopOptions,
@@ -42,7 +44,6 @@ from simulations.replay.errors import ReplayError
 from simulations.replay.ledger import Ledger, StrategyRun, local_days
 from simulations.replay.prices import PeriodPrices
 from simulations.replay.site import SiteModel
-from tariffs.slots import SlotGrid
 
 STRATEGIES = ("wattplan", "self-powered", "time-based", "perfect-foresight", "no-battery")
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from optimiser.domain.slots import LONDON
 from rules import ContextError, YamlError, load_context_file, parse_cli_context
-from tariffs.slots import LONDON
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date
 
+from optimiser.domain.slots import SlotGrid
 from rules import RuleEnvironment, evaluate, loads_rules
-from tariffs.slots import SlotGrid
 
 # Sunday 2026-03-29 is the spring clock change: 46 half-hours in London.
 DAY = SlotGrid.local_days(date(2026, 3, 28), days=2)  # Sat + Sun (DST)

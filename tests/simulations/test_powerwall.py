@@ -8,16 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulations.powerwall import (
-    ExportRule,
-    OperationMode,
-    PowerwallSpec,
-    PowerwallState,
-    Settings,
-    TouPeriod,
-    TouSchedule,
-    step,
-)
+from optimiser.domain.device import ExportRule, OperationMode, Settings, TouPeriod, TouSchedule
+from optimiser.domain.powerwall import PowerwallSpec, PowerwallState, step
 
 SPEC = PowerwallSpec.powerwall2()
 FLUX_TOU = TouSchedule(

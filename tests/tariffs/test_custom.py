@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from optimiser.domain.slots import SlotGrid
 from tariffs import TariffFileError, load_custom_tariff
-from tariffs.slots import SlotGrid
 from tariffs.tesla import to_tesla_tariff, tou_schedule_from_content
 
 GOOD = """\

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from optimiser.domain.slots import LONDON, SlotGrid
 from tariffs import PricesUnknown, get_tariff, product_names
 from tariffs.model import Band, BandTable, Rate, RateSeries, Tariff, TouEra, TouSource
-from tariffs.slots import LONDON, SlotGrid
 
 
 def utc(*args: int) -> datetime:

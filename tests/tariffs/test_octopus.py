@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 import numpy as np
 import pytest
 
+from optimiser.domain.slots import SlotGrid
 from tariffs import (
     OctopusProtocolError,
     OctopusUnavailable,
@@ -22,7 +23,6 @@ from tariffs import (
 from tariffs.octopus import OctopusClient
 from tariffs.octopus_parse import parse_rates, read_saved_rates
 from tariffs.online import fetch_tariff
-from tariffs.slots import SlotGrid
 from tests.tariffs.octopus_server import DAY, NIGHT, PEAK, OctopusServer
 
 IMPORT = ("FLUX-IMPORT-23-02-14", "E-1R-FLUX-IMPORT-23-02-14-E")

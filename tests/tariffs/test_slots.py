@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tariffs.slots import SlotGrid, ceil_to_slot, floor_to_slot
+from optimiser.domain.slots import SlotGrid, ceil_to_slot, floor_to_slot
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from optimiser.domain.slots import SlotGrid
 from tariffs import TeslaExportError, get_tariff, product_names
 from tariffs.model import Rate, RateSeries, Tariff
-from tariffs.slots import SlotGrid
 from tariffs.tesla import MAX_TIERS, cluster_tiers, to_tesla_tariff, tou_schedule_from_content
 
 LONDON_DAYS = (date(2025, 1, 15), date(2025, 7, 1), date(2025, 3, 30), date(2025, 10, 26))

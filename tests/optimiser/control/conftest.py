@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from optimiser.control import CommandBudget, FleetBackend, FleetClient, TokenSource
-from simulations.clock import SteppedClock
+from optimiser.domain.clock import SteppedClock
 from simulations.fleet_emulator import FleetEmulator, demo_site
 
 START = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ from optimiser.control.backends import Command, MemoryBackend, select_commands
 from optimiser.control.budget import CommandBudget
 from optimiser.control.safety import Failure, safe_settings
 from optimiser.control.translate import Capabilities, ControlPolicy, DeviceSettings
-from simulations.powerwall import ExportRule, OperationMode
+from optimiser.domain.device import ExportRule, OperationMode
 
 NOW = datetime(2025, 1, 6, 12, 0, tzinfo=UTC)
 FLEET = Capabilities.fleet()

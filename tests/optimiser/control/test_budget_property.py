@@ -20,7 +20,7 @@ from optimiser.control import (
     prioritise,
     settings_for,
 )
-from simulations.clock import SteppedClock
+from optimiser.domain.clock import SteppedClock
 from simulations.fleet_emulator import FleetEmulator, demo_site
 from tests.optimiser.control.tariff_fixture import flux_like_content
 

@@ -21,7 +21,7 @@ from optimiser.control import (
     FleetUnavailable,
     TokenSource,
 )
-from simulations.powerwall import ExportRule, OperationMode
+from optimiser.domain.device import ExportRule, OperationMode
 from tests.optimiser.control.tariff_fixture import flux_like_content
 
 SAFE = DeviceSettings(OperationMode.SELF_CONSUMPTION, 20.0, True, ExportRule.PV_ONLY)

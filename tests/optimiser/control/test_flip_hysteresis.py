@@ -16,7 +16,7 @@ from optimiser.control.translate import (
     intent_held,
     settings_for,
 )
-from simulations.powerwall import ExportRule, OperationMode
+from optimiser.domain.device import ExportRule, OperationMode
 
 START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 SLOT = timedelta(minutes=30)

@@ -19,10 +19,11 @@ from optimiser.control import (
     intents_from_arrays,
     settings_for,
 )
-from simulations.clock import SteppedClock
+from optimiser.domain.clock import SteppedClock
+from optimiser.domain.device import Settings
+from optimiser.domain.powerwall import PowerwallSpec, PowerwallState
+from optimiser.domain.traces import Trace
 from simulations.fleet_emulator import EmulatedFleetSite, FleetEmulator
-from simulations.powerwall import PowerwallSpec, PowerwallState, Settings
-from simulations.traces import Trace
 from tests.optimiser.control.tariff_fixture import flux_like_content
 
 START = datetime(2025, 3, 10, 14, 0, tzinfo=UTC)  # GMT; the Flux peak is 16:00–19:00

@@ -15,7 +15,7 @@ from optimiser.control.intents import (
     span_at,
     span_due,
 )
-from tariffs.slots import SlotGrid
+from optimiser.domain.slots import SlotGrid
 
 T0 = datetime(2025, 3, 10, 0, 0, tzinfo=UTC)
 SLOT = timedelta(minutes=30)

@@ -18,8 +18,8 @@ from optimiser.control import (
     DeviceSettings,
     LocalBackend,
 )
+from optimiser.domain.device import ExportRule, OperationMode, Settings
 from optimiser.gateway import AccessDenied, GatewayUnavailable
-from simulations.powerwall import ExportRule, OperationMode, Settings
 
 
 @dataclass

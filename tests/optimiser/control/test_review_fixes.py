@@ -39,21 +39,6 @@ def test_token_file_object_and_bare_token_still_work(tmp_path):
     assert TokenSource(token_file=bare).access_token() == "eyJhbGciOi.bare-token"
 
 
-def test_one_pair_of_app_raw_converters_in_the_project():
-    import simulations.fleet_emulator.server as fleet_server
-    from optimiser import control
-    from optimiser.control import translate
-    from simulations import powerwall
-
-    assert translate.app_to_raw is powerwall.app_to_raw
-    assert translate.raw_to_app is powerwall.raw_to_app
-    assert control.app_to_raw is powerwall.app_to_raw
-    assert control.raw_to_app is powerwall.raw_to_app
-    assert not hasattr(fleet_server, "_app_to_raw")
-    assert not hasattr(fleet_server, "_raw_to_app")
-    assert fleet_server.app_to_raw is powerwall.app_to_raw
-
-
 # -- finding 1: the Fleet reserve rule applies to the configured floor ---------------------
 from datetime import UTC, date, datetime, timedelta  # noqa: E402
 
@@ -70,15 +55,10 @@ from optimiser.control import (  # noqa: E402
     safe_settings,
     settings_for,
 )
-from optimiser.control.translate import app_to_soe, config_warnings  # noqa: E402
-from simulations.powerwall import (  # noqa: E402
-    OperationMode,
-    PowerwallSpec,
-    PowerwallState,
-    Settings,
-    app_to_raw,
-    step,
-)
+from optimiser.control.translate import config_warnings  # noqa: E402
+from optimiser.domain.device import OperationMode, Settings  # noqa: E402
+from optimiser.domain.powerwall import PowerwallSpec, PowerwallState, step  # noqa: E402
+from optimiser.domain.units import app_percent_to_kwh, app_to_raw  # noqa: E402
 
 T0 = datetime(2025, 1, 10, 9, 0, tzinfo=UTC)
 CAP = 13.5
@@ -171,7 +151,7 @@ def test_config_check_cli_warns_about_the_fleet_floor(tmp_path, capsys):
 
 # -- finding 2: a hold above 80 on Fleet really holds --------------------------------------
 def test_fleet_hold_above_80_never_discharges_in_the_shared_model():
-    soe = app_to_soe(88.0, CAP)
+    soe = app_percent_to_kwh(88.0, CAP)
     device = settings_for(
         _span(Intent.HOLD),
         soe_now_kwh=soe,
@@ -198,11 +178,11 @@ def test_fleet_hold_above_80_never_discharges_in_the_shared_model():
 
 def test_fleet_hold_above_80_on_the_emulator_holds_through_the_evening(tmp_path):
     from optimiser.control import CommandBudget, FleetBackend, FleetClient, TokenSource
-    from simulations.clock import SteppedClock
+    from optimiser.domain.clock import SteppedClock
     from simulations.fleet_emulator import FleetEmulator, demo_site
 
     clock = SteppedClock(datetime(2025, 1, 10, 19, 30, tzinfo=UTC))  # after the demo sun
-    soe = app_to_soe(88.0, CAP)
+    soe = app_percent_to_kwh(88.0, CAP)
     with FleetEmulator(demo_site(clock, soe_kwh=soe), clock=clock) as emulator:
         token = tmp_path / "token"
         token.write_text(emulator.access_token)
@@ -232,7 +212,7 @@ def _hold_commands(tolerance):
     device = DeviceSettings(backup_reserve_app_percent=20.0)
     sent = 0
     for k in range(12):  # solar nudges the charge up ~0.6 points a slot
-        soe = app_to_soe(50.0 + 0.6 * k, CAP)
+        soe = app_percent_to_kwh(50.0 + 0.6 * k, CAP)
         target = settings_for(
             _span(Intent.HOLD), soe_now_kwh=soe, policy=policy, capabilities=FLEET, current=device
         )
@@ -255,7 +235,7 @@ def test_hold_tolerance_never_keeps_a_reserve_below_the_floor_or_an_illegal_one(
     policy = ControlPolicy(reserve_floor_app_percent=30.0)
     got = settings_for(
         _span(Intent.HOLD),
-        soe_now_kwh=app_to_soe(31.0, CAP),
+        soe_now_kwh=app_percent_to_kwh(31.0, CAP),
         policy=policy,
         capabilities=FLEET,
         current=DeviceSettings(backup_reserve_app_percent=29.0),
@@ -265,7 +245,7 @@ def test_hold_tolerance_never_keeps_a_reserve_below_the_floor_or_an_illegal_one(
     assert got.backup_reserve_app_percent == 30.0
     near_full = settings_for(
         _span(Intent.HOLD),
-        soe_now_kwh=app_to_soe(82.0, CAP),
+        soe_now_kwh=app_percent_to_kwh(82.0, CAP),
         policy=policy,
         capabilities=FLEET,
         current=DeviceSettings(backup_reserve_app_percent=80.0),
@@ -291,10 +271,10 @@ def _uploaded():
 def _charge(start_h, end_h, target_app, soe_app, caps=FLEET):
     start = datetime(2025, 1, 10, start_h, 0, tzinfo=UTC)  # January: UTC = London
     end = datetime(2025, 1, 10, end_h, 0, tzinfo=UTC)
-    span = IntentSpan(start, end, Intent.CHARGE_FROM_GRID, app_to_soe(target_app, CAP), CAP)
+    span = IntentSpan(start, end, Intent.CHARGE_FROM_GRID, app_percent_to_kwh(target_app, CAP), CAP)
     return settings_for(
         span,
-        soe_now_kwh=app_to_soe(soe_app, CAP),
+        soe_now_kwh=app_percent_to_kwh(soe_app, CAP),
         policy=ControlPolicy(reserve_floor_app_percent=20.0),
         capabilities=caps,
         uploaded=_uploaded(),
@@ -348,12 +328,12 @@ def test_fast_charge_then_export_needs_no_second_tariff_upload():
         datetime(2025, 1, 10, 16, tzinfo=UTC),
         datetime(2025, 1, 10, 19, tzinfo=UTC),
         Intent.EXPORT,
-        app_to_soe(30.0, CAP),
+        app_percent_to_kwh(30.0, CAP),
         CAP,
     )
     export = settings_for(
         export_span,
-        soe_now_kwh=app_to_soe(95.0, CAP),
+        soe_now_kwh=app_percent_to_kwh(95.0, CAP),
         policy=ControlPolicy(reserve_floor_app_percent=20.0),
         capabilities=FLEET,
         uploaded=_uploaded(),

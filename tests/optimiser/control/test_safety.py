@@ -7,7 +7,7 @@ import pytest
 
 from optimiser.control.safety import Failure, Lease, decide, is_forced, safe_settings
 from optimiser.control.translate import ControlPolicy, DeviceSettings
-from simulations.powerwall import ExportRule, OperationMode
+from optimiser.domain.device import ExportRule, OperationMode
 
 NOW = datetime(2025, 3, 10, 17, 0, tzinfo=UTC)
 POLICY = ControlPolicy(reserve_floor_app_percent=20.0, lease_minutes=60)

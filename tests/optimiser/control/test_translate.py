@@ -10,13 +10,11 @@ from optimiser.control.translate import (
     Capabilities,
     ControlPolicy,
     DeviceSettings,
-    app_to_raw,
-    app_to_soe,
     planner_limits,
-    raw_to_app,
     settings_for,
 )
-from simulations.powerwall import ExportRule, OperationMode
+from optimiser.domain.device import ExportRule, OperationMode
+from optimiser.domain.units import app_percent_to_kwh, app_to_raw, raw_to_app
 
 T0 = datetime(2025, 3, 10, 16, 0, tzinfo=UTC)
 CAP = 13.5
@@ -31,7 +29,7 @@ def span(intent, target=None):
 
 
 def soe_at_app(app):
-    return app_to_soe(app, CAP)
+    return app_percent_to_kwh(app, CAP)
 
 
 def test_scales_round_trip():

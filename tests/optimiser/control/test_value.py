@@ -21,8 +21,8 @@ from optimiser.control.value import (
     commands_to_keep,
     span_value_gbp,
 )
-from simulations.powerwall import ExportRule, OperationMode
-from tariffs.slots import SlotGrid
+from optimiser.domain.device import ExportRule, OperationMode
+from optimiser.domain.slots import SlotGrid
 
 FLEET = Capabilities.fleet()
 POLICY = ControlPolicy(reserve_floor_app_percent=20.0)

@@ -11,6 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from optimiser.config import Config, ForecastConfig, SiteConfig
+from optimiser.domain.slots import LONDON, SlotGrid
+from optimiser.domain.traces import Trace
 from optimiser.forecast import (
     Forecast,
     Forecaster,
@@ -20,8 +22,6 @@ from optimiser.forecast import (
     PerfectForecaster,
 )
 from simulations.datasets import demo_trace, demo_year
-from simulations.traces import Trace
-from tariffs.slots import LONDON, SlotGrid
 
 SITE = SiteConfig()
 CONFIG = ForecastConfig()

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import SecretStr
 
+from optimiser.domain.clock import SteppedClock
 from optimiser.gateway import Gateway, GatewayApi, TlsPolicy
-from simulations.clock import SteppedClock
 from simulations.emulator import EmulatedSite, GatewayEmulator, uk_household_day
 from simulations.emulator.defaults import default_settings, default_spec, default_state
 

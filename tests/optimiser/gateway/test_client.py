@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
+from optimiser.domain.device import OperationMode
 from optimiser.gateway import AccessDenied, AuthenticationError, Gateway, LoginLockedOut
 from optimiser.gateway.models import SiteState
-from simulations.powerwall import OperationMode
 from tests.optimiser.gateway.conftest import INSTALLER, make_api
 
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from optimiser.domain.clock import SteppedClock
 from optimiser.gateway import Gateway
 from optimiser.recorder import read_recording
-from simulations.clock import SteppedClock
 from simulations.datasets import demo_trace, write_recorded_csv
 from simulations.emulator import EmulatedSite, GatewayEmulator
 from simulations.emulator.defaults import default_settings, default_spec, default_state

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from optimiser.domain.slots import SlotGrid
 from optimiser.planner import Battery, Plan, PlanInputs
-from tariffs.slots import SlotGrid
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 

@@ -9,6 +9,8 @@ import numpy as np
 import pulp
 import pytest
 
+from optimiser.domain.slots import SlotGrid
+from optimiser.domain.units import app_percent_to_kwh
 from optimiser.planner import (
     Action,
     Battery,
@@ -17,12 +19,10 @@ from optimiser.planner import (
     PlanInputs,
     SoeTarget,
     SolveStatus,
-    app_percent_to_kwh,
     build_problem,
     plan,
 )
 from optimiser.planner.baselines import no_battery_cost_gbp, self_powered_cost_gbp
-from tariffs.slots import SlotGrid
 from tests.optimiser.planner.helpers import assert_physical, grid, inputs
 
 

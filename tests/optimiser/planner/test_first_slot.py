@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
+from optimiser.domain.slots import SlotGrid
 from optimiser.planner import Battery, PlanInputError, PlanInputs, plan
-from tariffs.slots import SlotGrid
 
 GRID = SlotGrid(datetime(2026, 12, 7, 16, tzinfo=UTC), 30, 4)
 BATTERY = Battery(13.5, 13.5, 5.0, 5.0, 0.95, 0.95)

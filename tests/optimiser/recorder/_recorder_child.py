@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 
+from optimiser.domain.clock import AcceleratedClock
 from optimiser.recorder import RecordingStore, Sample, record
-from simulations.clock import AcceleratedClock
 
 
 def main() -> None:

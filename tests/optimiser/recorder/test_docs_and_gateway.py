@@ -29,6 +29,7 @@ def test_readme_csv_example_parses_as_documented():
 
 def test_recording_the_embedded_emulator_through_the_gateway_client(tmp_path, monkeypatch):
     gateway = pytest.importorskip("optimiser.gateway")
+    from optimiser.cli.site import open_site
     from optimiser.config import Config
     from optimiser.recorder.service import gateway_retryable_errors, run_recorder
 
@@ -36,7 +37,7 @@ def test_recording_the_embedded_emulator_through_the_gateway_client(tmp_path, mo
     assert gateway.GatewayUnavailable in gateway_retryable_errors()
     assert gateway.AuthenticationError not in gateway_retryable_errors()
     db = tmp_path / "live.sqlite"
-    stats = run_recorder(Config(), database=db, interval_s=1, max_samples=2)
+    stats = run_recorder(Config(), opener=open_site, database=db, interval_s=1, max_samples=2)
     assert stats.samples == 2
     with RecordingStore(db, readonly=True) as store:
         samples = store.samples()

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 
 from optimiser.config import Config
+from optimiser.domain.clock import SteppedClock
 from optimiser.recorder import RecordingStore, record
 from optimiser.recorder.loop import first_boundary
 from optimiser.recorder.service import run_recorder
-from simulations.clock import SteppedClock
 
 from .conftest import START, make_sample
 

@@ -6,8 +6,8 @@ import json
 import pytest
 
 from optimiser.cli import build_parser, main, record_cmd
+from optimiser.domain.clock import SteppedClock
 from optimiser.recorder import RecordingStore
-from simulations.clock import SteppedClock
 
 from .conftest import START, make_sample
 

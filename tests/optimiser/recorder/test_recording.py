@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from optimiser.domain.clock import SteppedClock
 from optimiser.recorder import (
     RecordingFileError,
     RecordingStore,
@@ -17,7 +18,6 @@ from optimiser.recorder import (
     record,
 )
 from optimiser.recorder.csvformat import parse_recording_csv, write_recording_csv
-from simulations.clock import SteppedClock
 
 from .conftest import START, make_sample
 

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from optimiser.domain.device import OperationMode
 from optimiser.recorder import Sample, sample_from_site_state
-from simulations.powerwall import OperationMode
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,13 +20,14 @@ from pydantic import SecretStr
 
 from optimiser.config import Config
 from optimiser.control.translate import app_to_raw
+from optimiser.domain.clock import SteppedClock
+from optimiser.domain.device import Settings
+from optimiser.domain.powerwall import PowerwallSpec, PowerwallState
 from optimiser.forecast import PerfectForecaster
 from optimiser.gateway import Gateway, GatewayApi, TlsPolicy
 from optimiser.recorder import RecordingStore
-from simulations.clock import SteppedClock
 from simulations.datasets import demo_trace
 from simulations.emulator import EmulatedSite, GatewayEmulator
-from simulations.powerwall import PowerwallSpec, PowerwallState, Settings
 from tariffs import get_tariff
 
 # A winter Wednesday (GMT = UTC, so the Flux windows are 02–05 and 16–19 UTC).
@@ -95,7 +96,7 @@ def house(tmp_path):
 
 def slot_prices(tariff, start: datetime, end: datetime):
     """(slot starts, import and export price per half hour) over [start, end). [p/kWh]"""
-    from tariffs.slots import SlotGrid
+    from optimiser.domain.slots import SlotGrid
 
     grid = SlotGrid.covering(start, end, 30)
     prices = tariff.prices(grid)

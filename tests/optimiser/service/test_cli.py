@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from optimiser.cli import main
-from simulations.clock import RealClock
+from optimiser.domain.clock import RealClock
 from simulations.fleet_emulator import FleetEmulator, demo_site
 
 ROOT = Path(__file__).resolve().parents[3]

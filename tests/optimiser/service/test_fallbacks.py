@@ -19,8 +19,8 @@ from optimiser.control.apply_now import apply_current_slot, plan_problems
 from optimiser.control.lease_file import load_lease
 from optimiser.control.safety import Failure
 from optimiser.control.translate import app_to_raw
+from optimiser.domain.device import OperationMode
 from optimiser.service import Service
-from simulations.powerwall import OperationMode
 from tests.optimiser.service.test_run_local import make_service
 
 FLOOR_RAW = app_to_raw(20.0)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from optimiser.control.lease_file import lease_path, load_lease, save_lease
 from optimiser.control.safety import Lease
 from optimiser.control.translate import ControlPolicy, DeviceSettings
-from simulations.powerwall import ExportRule, OperationMode
+from optimiser.domain.device import ExportRule, OperationMode
 
 NOW = datetime(2025, 1, 16, 2, 0, tzinfo=UTC)
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 from optimiser.cli import main
 from optimiser.control.safety import Failure
 from optimiser.control.translate import app_to_raw
+from optimiser.domain.device import OperationMode
 from rules import loads_rules
-from simulations.powerwall import OperationMode
 from tests.optimiser.service.test_fallbacks import at_night, charging
 from tests.optimiser.service.test_run_local import make_service
 

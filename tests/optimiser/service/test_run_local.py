@@ -13,8 +13,8 @@ import pytest
 
 from optimiser.control.factory import backend_from_config
 from optimiser.control.translate import app_to_raw
+from optimiser.domain.device import OperationMode
 from optimiser.service import Service
-from simulations.powerwall import OperationMode
 from tests.optimiser.service.conftest import (
     DAY,
     START,

@@ -14,15 +14,15 @@ from datetime import timedelta
 
 import pytest
 
-from optimiser.config import Config
+from optimiser.config import FLEET_REVERT_COMMANDS, Config
 from optimiser.control.errors import FleetAuthError, FleetProtocolError, FleetRateLimited
 from optimiser.control.lease_file import lease_path, load_lease
 from optimiser.control.safety import Failure, worst_case_revert_commands
 from optimiser.control.translate import Capabilities
+from optimiser.domain.device import ExportRule, OperationMode
 from optimiser.gateway.errors import AccessDenied, GatewayTimeout, RateLimited
 from optimiser.service import is_gateway_loss
 from simulations.fleet_emulator import FleetEmulator
-from simulations.powerwall import ExportRule, OperationMode
 from tests.optimiser.service.conftest import START
 from tests.optimiser.service.test_fallbacks import FLOOR_RAW, at_night, charging, safe
 from tests.optimiser.service.test_run_fleet import PER_DAY, fleet_service
@@ -92,7 +92,7 @@ def test_a_stop_whose_revert_is_refused_never_raises(house, fleet):
 
 
 def test_the_default_safety_reserve_pays_for_the_worst_case_revert(house, fleet):
-    assert worst_case_revert_commands(Capabilities.fleet()) == 3
+    assert worst_case_revert_commands(Capabilities.fleet()) == FLEET_REVERT_COMMANDS == 3
     assert Config().control.safety_commands == 3
     service = run_to_export(house, fleet)
     leave_only(service, service.backend.budget.safety_reserve)  # nothing but the reserve left

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from optimiser.domain.slots import LONDON
 from simulations.datasets import demo_trace, demo_year, write_recorded_csv
-from tariffs.slots import LONDON
 
 HOURS_5MIN = 5 / 60
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import requests
 
-from simulations.powerwall import OperationMode
+from optimiser.domain.device import OperationMode
 from tests.optimiser.gateway.conftest import CUSTOMER, INSTALLER
 
 QUERIES = (

@@ -9,16 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulations.clock import SteppedClock
+from optimiser.domain.clock import SteppedClock
+from optimiser.domain.device import ExportRule, OperationMode, Settings
+from optimiser.domain.powerwall import PowerwallSpec, PowerwallState
+from optimiser.domain.traces import Trace
 from simulations.emulator import EmulatedSite
-from simulations.powerwall import (
-    ExportRule,
-    OperationMode,
-    PowerwallSpec,
-    PowerwallState,
-    Settings,
-)
-from simulations.traces import Trace
 
 START = datetime(2026, 3, 29, 0, 0, tzinfo=UTC)
 EPS = 1e-6
@@ -119,7 +114,7 @@ def test_the_solar_meter_reads_its_standby_draw_at_night():
     """DOMAIN.md §1: ≈ −10 W solar at night is normal; meters still balance."""
     from datetime import UTC, datetime, timedelta
 
-    from simulations.clock import SteppedClock
+    from optimiser.domain.clock import SteppedClock
     from simulations.emulator.defaults import (
         default_settings,
         default_spec,

@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 import requests
 
-from simulations.clock import SteppedClock
+from optimiser.domain.clock import SteppedClock
+from optimiser.domain.device import Settings
+from optimiser.domain.powerwall import PowerwallSpec, PowerwallState
+from optimiser.domain.traces import Trace
 from simulations.emulator.site import NIGHT_SOLAR_KW
 from simulations.fleet_emulator import EmulatedFleetSite, FleetEmulator
-from simulations.powerwall import PowerwallSpec, PowerwallState, Settings
-from simulations.traces import Trace
 from tests.optimiser.control.tariff_fixture import flux_like_content
 
 STANDBY_W = NIGHT_SOLAR_KW * 1000  # the solar meter reads -10 W with no sun; the grid pays it

@@ -11,8 +11,10 @@ import numpy as np
 
 from optimiser.config import Config
 from optimiser.control.safety import safe_settings
+from optimiser.domain.device import OperationMode
+from optimiser.domain.powerwall import PowerwallState
+from optimiser.domain.units import app_to_raw
 from rules import loads_rules
-from simulations.powerwall import OperationMode, PowerwallState, app_to_raw
 from simulations.replay import ClosedLoopOptions, SiteModel
 from simulations.replay.engine import FALLBACK, ClosedLoop
 from tests.simulations.replay.conftest import period

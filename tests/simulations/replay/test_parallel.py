@@ -104,7 +104,7 @@ def test_chunks_start_where_the_forecaster_refits(three_weeks, site):
 def test_plan_digest_sees_a_one_ulp_change(three_weeks, site):
     data, prices = three_weeks
     loop = ClosedLoop(data, prices, site, OPTIONS)
-    from simulations.powerwall import PowerwallState
+    from optimiser.domain.powerwall import PowerwallState
 
     _, plan, _ = loop.decide(
         0, PowerwallState(soe_kwh=5.0), None, loop.new_forecasts(), loop.new_ledger()

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
+from optimiser.domain.slots import LONDON
 from simulations.replay.ledger import local_days, standing_charge_gbp
-from tariffs.slots import LONDON
 
 
 class FlatStanding:

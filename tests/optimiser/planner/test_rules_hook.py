@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from optimiser.config import Config, PlannerConfig
-from optimiser.planner import app_percent_to_kwh
+from optimiser.domain.slots import SlotGrid
+from optimiser.domain.units import app_percent_to_kwh
 from optimiser.planning import PlanRequest, plan_cycle
 from rules import loads_rules
 from rules.schema import ForceMode
-from tariffs.slots import SlotGrid
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)  # a Monday; London is on GMT
 GRID = SlotGrid(NOW, 30, 24)  # 12:00–24:00 local

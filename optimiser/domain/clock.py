@@ -11,7 +11,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from tariffs.slots import require_aware
+from optimiser.domain.slots import require_aware
 
 
 class Clock(Protocol):

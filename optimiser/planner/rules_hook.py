@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from optimiser.planner import app_percent_to_kwh
+from optimiser.domain.units import app_percent_to_kwh
 from rules.evaluate import RuleEffects
 from rules.schema import ForceMode
 

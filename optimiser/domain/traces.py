@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from tariffs.slots import require_aware
+from optimiser.domain.slots import require_aware
 
 
 @dataclass(frozen=True, eq=False)

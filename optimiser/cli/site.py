@@ -1,0 +1,91 @@
+"""Where the CLI wires the embedded emulator: the one place production meets ``simulations``
+(imported lazily, so a configured gateway never loads the emulator).
+
+With no ``gateway`` section in the config, ``plan``, ``run``, ``status``, ``record`` and
+``doctor`` talk HTTPS to an in-process gateway emulator driven by the demo household, and
+forecast from that household's last fortnight. Everything below the CLI only ever sees a
+:class:`~optimiser.gateway.Gateway` and a :class:`~optimiser.forecast.History`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from pydantic import SecretStr
+
+from optimiser.config import Config
+from optimiser.domain.clock import AcceleratedClock, Clock
+from optimiser.forecast import History
+from optimiser.gateway import Gateway, GatewayApi, open_gateway
+from optimiser.gateway.tls import TlsPolicy
+from optimiser.live import read_recorded_history
+
+if TYPE_CHECKING:
+    from simulations.emulator import GatewayEmulator
+
+DEMO_HISTORY_DAYS = 14
+
+
+def embedded_emulator(
+    now: datetime | None = None, *, clock: Clock | None = None
+) -> GatewayEmulator:
+    """A (not yet started) demo emulator on a free loopback port, its clock at real time
+    (or ``clock``, e.g. the accelerated clock of ``wattplan run --speed``).
+
+    Driven by the demo household, the same data :func:`site_history` forecasts from.
+    """
+    from simulations.datasets import demo_trace
+    from simulations.emulator import GatewayEmulator
+
+    if clock is None:
+        clock = AcceleratedClock(start=now or datetime.now(UTC), speed=1.0)
+    start = clock.now()
+    trace = demo_trace(start - timedelta(days=1), start + timedelta(days=7))
+    return GatewayEmulator(clock=clock, trace=trace, host="127.0.0.1", port=0)
+
+
+@contextmanager
+def open_site(
+    config: Config, *, username: str | None = None, clock: Clock | None = None
+) -> Iterator[Gateway]:
+    """The configured gateway, or the embedded emulator when none is configured.
+
+    The emulator's fresh certificate is pinned in memory and its customer (or installer)
+    password used; ``clock`` drives it (ignored for a real gateway).
+    """
+    if config.gateway is not None:
+        with open_gateway(config, username=username) as gateway:
+            yield gateway
+        return
+    emulator = embedded_emulator(clock=clock).start()
+    try:
+        role = username or "customer"
+        password = (
+            emulator.installer_password if role == "installer" else emulator.customer_password
+        )
+        api = GatewayApi(
+            "127.0.0.1",
+            emulator.port,
+            policy=TlsPolicy("127.0.0.1", fingerprint=emulator.fingerprint_sha256),
+            password=SecretStr(password),
+            username=role,
+            timeout_s=10.0,
+        )
+        with Gateway(api) as gateway:
+            yield gateway
+    finally:
+        emulator.stop()
+
+
+def site_history(config: Config, now: datetime) -> History | None:
+    """Load and solar before ``now``: the demo household's fortnight for the embedded
+    emulator (a newcomer has no recordings yet), else the recorder's database, if any."""
+    if config.uses_emulator:
+        from simulations.datasets import demo_trace
+
+        trace = demo_trace(now - timedelta(days=DEMO_HISTORY_DAYS), now, step_minutes=5)
+        return History.from_trace(trace)
+    return read_recorded_history(config)

@@ -1,0 +1,18 @@
+"""The domain core: what every other package may import, and which imports nothing of ours.
+
+- :mod:`~optimiser.domain.slots` — the UTC slot grid, ``require_aware``, ``floor_to_slot``;
+  :mod:`~optimiser.domain.localtime` — vectorised local-time fields for tariff bands.
+- :mod:`~optimiser.domain.units` — the one app % ↔ raw % ↔ kWh converter.
+- :mod:`~optimiser.domain.device` — what a Powerwall accepts: ``OperationMode``,
+  ``ExportRule``, an uploaded ``TouSchedule``, ``Settings``.
+- :mod:`~optimiser.domain.powerwall` — the Powerwall model (``PowerwallSpec``,
+  ``PowerwallState``, ``Flows``, ``step``) shared by the emulator, the replay and the
+  planner's baselines.
+- :mod:`~optimiser.domain.traces` — load and solar series; :mod:`~optimiser.domain.clock` —
+  real, accelerated and stepped clocks.
+- :mod:`~optimiser.domain.yamlsource` — safe YAML with line numbers into strict pydantic
+  models (config, rules, custom tariffs).
+
+Import direction (enforced by import-linter in CI): domain ← tariffs ← rules ← the rest of
+``optimiser`` ← ``simulations`` ← ``optimiser.cli``.
+"""
