@@ -41,7 +41,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "the clock starts at its first sample. Default: the demo household, starting now",
     )
     parser.add_argument(
-        "--token-lifetime", type=float, default=None, metavar="S", help="tokens expire after S s"
+        "--token-lifetime",
+        type=float,
+        default=None,
+        metavar="S",
+        help="tokens expire after S s of the emulator's clock (so --speed shortens them)",
     )
     parser.set_defaults(func=_run)
 

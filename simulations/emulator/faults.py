@@ -1,14 +1,8 @@
 """Fault injection for the gateway emulator, changeable while it runs (thread-safe).
 
 Each fault applies to the next ``count`` matching requests (None = until cleared), optionally
-only to paths starting with ``path``:
-
-- ``latency``: wait ``seconds`` before answering normally.
-- ``hang``: wait ``seconds`` (longer than the client's timeout) and then drop the connection.
-- ``status``: answer ``code`` with the gateway's error body (``code=429`` is the rate limit).
-- ``restart``: 502 with an empty body, as while the sitemaster restarts.
-- ``malformed``: 200 with truncated JSON.
-- ``reset``: reset the TCP connection without answering.
+only to paths starting with ``path``; its :class:`FaultKind` says what happens. Latency and
+hang wait real seconds, not the site's clock: they act on the client's socket timeouts.
 
 Token expiry (:meth:`Faults.expire_tokens`) invalidates every issued token at once; a power
 cut (:meth:`Faults.power_cut`) takes the grid down at a given time of the site's clock.
@@ -19,15 +13,23 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from enum import StrEnum
 
-FaultKind = Literal["latency", "hang", "status", "restart", "malformed", "reset"]
-KINDS: tuple[str, ...] = ("latency", "hang", "status", "restart", "malformed", "reset")
+
+class FaultKind(StrEnum):
+    """What an injected fault does to a request."""
+
+    LATENCY = "latency"  # wait ``seconds``, then answer normally
+    HANG = "hang"  # wait ``seconds`` (beyond the client's timeout), then drop the connection
+    STATUS = "status"  # answer ``code`` with the gateway's error body (429: the rate limit)
+    RESTART = "restart"  # 502 with an empty body, as while the sitemaster restarts
+    MALFORMED = "malformed"  # 200 with truncated JSON
+    RESET = "reset"  # reset the TCP connection without answering
 
 
 @dataclass
 class Fault:
-    """One injected fault. ``seconds`` for latency/hang, ``code`` for status."""
+    """One injected fault. ``seconds`` for latency/hang [s], ``code`` for status."""
 
     kind: FaultKind
     count: int | None = None
@@ -56,11 +58,12 @@ class Faults:
         code: int = 500,
     ) -> Fault:
         """Inject a fault; returns it (its ``hits`` count how often it fired)."""
-        if kind not in KINDS:
-            raise ValueError(f"unknown fault {kind!r}; expected one of {', '.join(KINDS)}")
+        if kind not in set(FaultKind):
+            expected = ", ".join(FaultKind)
+            raise ValueError(f"unknown fault kind {kind!r}; expected one of {expected}")
         if count is not None and count < 1:
             raise ValueError(f"count must be >= 1 or None, got {count}")
-        fault = Fault(kind, count, path, seconds, code)
+        fault = Fault(FaultKind(kind), count, path, seconds, code)
         with self._lock:
             self._faults.append(fault)
         return fault

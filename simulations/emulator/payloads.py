@@ -127,6 +127,11 @@ def grid_status(snap: SiteSnapshot) -> dict[str, Any]:
     }
 
 
+def grid_faults(snap: SiteSnapshot) -> list[Any]:
+    """``GET /api/system_status/grid_faults``: none recorded."""
+    return []
+
+
 def _meter(
     snap: SiteSnapshot, power_kw: float, exported_kwh: float, imported_kwh: float, n: int | None
 ) -> dict[str, Any]:
@@ -221,12 +226,12 @@ def _go_duration(seconds: float) -> str:
     return f"{int(hours)}h{int(minutes)}m{secs:.6f}s"
 
 
-def status(snap: SiteSnapshot, uptime_s: float) -> dict[str, Any]:
-    """``GET /api/status``."""
+def status(snap: SiteSnapshot) -> dict[str, Any]:
+    """``GET /api/status``; up since the site started, on the site's clock."""
     return {
         "din": DIN,
         "start_time": snap.started.strftime("%Y-%m-%d %H:%M:%S +0000"),
-        "up_time_seconds": _go_duration(uptime_s),
+        "up_time_seconds": _go_duration((snap.time - snap.started).total_seconds()),
         "is_new": False,
         "version": VERSION,
         "git_hash": "eb113390162784e3e1a2b8a5d3c8a8c2c5f5f1a4",

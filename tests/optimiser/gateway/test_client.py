@@ -9,7 +9,8 @@ import pytest
 from optimiser.domain.device import OperationMode
 from optimiser.gateway import AccessDenied, AuthenticationError, Gateway, LoginLockedOut
 from optimiser.gateway.models import SiteState
-from tests.optimiser.gateway.conftest import INSTALLER, make_api
+from simulations.emulator import GatewayEmulator
+from tests.optimiser.gateway.conftest import CUSTOMER, INSTALLER, make_api, stepped_site
 
 
 def test_site_state_is_self_consistent(gateway: Gateway, emulator):
@@ -42,15 +43,13 @@ def test_relogin_after_token_expiry(gateway: Gateway, emulator):
     assert emulator.logins == 2
 
 
-def test_relogin_after_token_lifetime(emulator):
-    emulator.token_lifetime_s = 0.2
-    api = make_api(emulator)
-    api.get_operation()
-    import time
-
-    time.sleep(0.3)
-    api.get_operation()
-    assert api.logins == 2
+def test_relogin_after_token_lifetime():
+    with GatewayEmulator(stepped_site(), customer_password=CUSTOMER, token_lifetime_s=600) as emu:
+        api = make_api(emu)
+        api.get_operation()
+        emu.site.clock.advance(timedelta(minutes=11))
+        api.get_operation()
+    assert api.logins == 2 and emu.logins == 2
 
 
 def test_wrong_password_stops_before_the_gateway_locks_out(emulator):

@@ -20,7 +20,7 @@ from optimiser.gateway import (
 )
 from optimiser.gateway.models import SystemStatus, parse
 from optimiser.gateway.tls import PINS_FILE, PinStore, fetch_fingerprint
-from simulations.emulator import GatewayEmulator
+from simulations.emulator import FaultKind, GatewayEmulator
 from tests.optimiser.gateway.conftest import CUSTOMER, FakeMonotonic, make_api, stepped_site
 
 
@@ -28,12 +28,12 @@ def test_429_starts_a_cool_down_that_fails_fast(emulator):
     clock = FakeMonotonic()
     api = make_api(emulator, monotonic=clock)
     api.get_operation()
-    emulator.faults.add("status", code=429, count=1)
+    emulator.faults.add(FaultKind.STATUS, code=429, count=1)
     with pytest.raises(RateLimited) as info:
         api.get_operation()
     assert info.value.retry_after_s == 300
     # During the cool-down no request reaches the gateway (a reset here would show otherwise).
-    emulator.faults.add("reset")
+    emulator.faults.add(FaultKind.RESET)
     clock.value += 299
     with pytest.raises(RateLimited):
         api.get_system_status_soe()
@@ -44,7 +44,7 @@ def test_429_starts_a_cool_down_that_fails_fast(emulator):
 
 def test_502_means_restarting(emulator):
     api = make_api(emulator)
-    emulator.faults.add("restart", count=1)
+    emulator.faults.add(FaultKind.RESTART, count=1)
     with pytest.raises(GatewayRestarting):
         api.get_system_status_soe()
     assert "percentage" in api.get_system_status_soe()
@@ -53,7 +53,7 @@ def test_502_means_restarting(emulator):
 def test_timeout_on_a_hanging_gateway(emulator):
     api = make_api(emulator, timeout_s=0.3)
     api.get_operation()
-    emulator.faults.add("hang", seconds=1.5, count=1)
+    emulator.faults.add(FaultKind.HANG, seconds=1.5, count=1)
     started = time.monotonic()
     with pytest.raises(GatewayTimeout):
         api.get_operation()
@@ -64,7 +64,7 @@ def test_timeout_on_a_hanging_gateway(emulator):
 def test_malformed_json_names_the_endpoint(emulator):
     api = make_api(emulator)
     api.get_operation()
-    emulator.faults.add("malformed", count=1, path="/api/system_status/soe")
+    emulator.faults.add(FaultKind.MALFORMED, count=1, path="/api/system_status/soe")
     with pytest.raises(ProtocolError) as info:
         api.get_system_status_soe()
     assert info.value.endpoint == "/api/system_status/soe"
@@ -83,15 +83,15 @@ def test_missing_field_names_endpoint_and_field(emulator):
 @pytest.mark.parametrize(
     ("fault", "expected"),
     [
-        ({"kind": "status", "code": 500}, GatewayUnavailable),
-        ({"kind": "status", "code": 503}, GatewayUnavailable),
-        ({"kind": "status", "code": 429}, RateLimited),
-        ({"kind": "status", "code": 418}, ProtocolError),
-        ({"kind": "restart"}, GatewayRestarting),
-        ({"kind": "malformed"}, ProtocolError),
-        ({"kind": "reset"}, GatewayUnavailable),
-        ({"kind": "hang", "seconds": 1.0}, GatewayTimeout),
-        ({"kind": "latency", "seconds": 1.0}, GatewayTimeout),
+        ({"kind": FaultKind.STATUS, "code": 500}, GatewayUnavailable),
+        ({"kind": FaultKind.STATUS, "code": 503}, GatewayUnavailable),
+        ({"kind": FaultKind.STATUS, "code": 429}, RateLimited),
+        ({"kind": FaultKind.STATUS, "code": 418}, ProtocolError),
+        ({"kind": FaultKind.RESTART}, GatewayRestarting),
+        ({"kind": FaultKind.MALFORMED}, ProtocolError),
+        ({"kind": FaultKind.RESET}, GatewayUnavailable),
+        ({"kind": FaultKind.HANG, "seconds": 1.0}, GatewayTimeout),
+        ({"kind": FaultKind.LATENCY, "seconds": 1.0}, GatewayTimeout),
     ],
 )
 def test_no_lower_level_exception_escapes(emulator, fault, expected):
@@ -150,11 +150,11 @@ def test_trust_on_first_use_then_changed_certificate(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     ("fault", "expected"),
     [
-        ({"kind": "reset"}, GatewayUnavailable),
-        ({"kind": "malformed"}, ProtocolError),
-        ({"kind": "restart"}, GatewayRestarting),
-        ({"kind": "hang", "seconds": 1.0}, GatewayTimeout),
-        ({"kind": "status", "code": 429}, RateLimited),
+        ({"kind": FaultKind.RESET}, GatewayUnavailable),
+        ({"kind": FaultKind.MALFORMED}, ProtocolError),
+        ({"kind": FaultKind.RESTART}, GatewayRestarting),
+        ({"kind": FaultKind.HANG, "seconds": 1.0}, GatewayTimeout),
+        ({"kind": FaultKind.STATUS, "code": 429}, RateLimited),
     ],
 )
 def test_faults_during_login_are_gateway_errors(emulator, fault, expected):

@@ -14,6 +14,14 @@ from optimiser.domain.device import ExportRule, OperationMode, Settings
 from optimiser.domain.powerwall import PowerwallSpec, PowerwallState
 from optimiser.domain.traces import Trace
 from simulations.emulator import EmulatedSite
+from simulations.emulator.defaults import (
+    default_settings,
+    default_spec,
+    default_state,
+    uk_household_day,
+)
+from simulations.emulator.payloads import meters_aggregates
+from simulations.emulator.site import NIGHT_SOLAR_KW
 
 START = datetime(2026, 3, 29, 0, 0, tzinfo=UTC)
 EPS = 1e-6
@@ -112,18 +120,6 @@ def test_site_invariants(units, soe_fraction, load, solar, chunks):
 
 def test_the_solar_meter_reads_its_standby_draw_at_night():
     """DOMAIN.md §1: ≈ −10 W solar at night is normal; meters still balance."""
-    from datetime import UTC, datetime, timedelta
-
-    from optimiser.domain.clock import SteppedClock
-    from simulations.emulator.defaults import (
-        default_settings,
-        default_spec,
-        default_state,
-        uk_household_day,
-    )
-    from simulations.emulator.payloads import meters_aggregates
-    from simulations.emulator.site import NIGHT_SOLAR_KW, EmulatedSite
-
     clock = SteppedClock(datetime(2026, 1, 10, 1, 0, tzinfo=UTC))
     spec = default_spec()
     site = EmulatedSite(spec, default_state(spec), default_settings(), uk_household_day(), clock)
