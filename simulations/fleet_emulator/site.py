@@ -1,31 +1,30 @@
-"""The Fleet emulator's site is the gateway emulator's :class:`EmulatedSite`.
-
-One class models the house for both APIs, so a test can serve a single
-:class:`~simulations.emulator.site.EmulatedSite` through the gateway emulator (local API) and
-the :class:`~simulations.fleet_emulator.FleetEmulator` at the same time and see one Powerwall.
-:class:`EmulatedFleetSite` remains as a name for it with the Fleet emulator's argument order.
-"""
+"""The Fleet emulator's demo house: an :class:`EmulatedSite`, the same class the gateway
+emulator serves, so one house can answer on both APIs at once."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
 
 from optimiser.domain.clock import Clock
 from optimiser.domain.device import Settings
 from optimiser.domain.powerwall import PowerwallSpec, PowerwallState
 from optimiser.domain.traces import Trace
+from optimiser.domain.units import app_to_raw
 from simulations.emulator.site import EmulatedSite
 
 
-class EmulatedFleetSite(EmulatedSite):
-    """An :class:`EmulatedSite` (kept for the Fleet emulator's callers; same behaviour)."""
-
-    def __init__(
-        self,
-        spec: PowerwallSpec,
-        state: PowerwallState,
-        settings: Settings,
-        trace: Trace,
-        clock: Clock,
-        *,
-        max_step_s: float = 60.0,
-    ) -> None:
-        super().__init__(spec, state, settings, trace, clock, max_step_s=max_step_s)
+def demo_site(clock: Clock, *, soe_kwh: float = 6.75) -> EmulatedSite:
+    """One Powerwall 2 holding ``soe_kwh`` [kWh], a daily load and solar shape, self-powered
+    at a 20 % app reserve."""
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    hours = np.arange(48) / 2.0
+    load = 0.35 + 0.6 * np.exp(-(((hours - 18.5) / 2.0) ** 2)) + 0.3 * np.exp(-((hours - 8) ** 2))
+    solar = np.clip(3.0 * np.cos((hours - 13.0) / 6.0 * np.pi / 2), 0.0, None)
+    solar[(hours < 7) | (hours > 19)] = 0.0
+    trace = Trace(start.timestamp() + hours * 3600.0, load, solar, wrap=True)
+    settings = Settings(backup_reserve_percent=app_to_raw(20.0))
+    return EmulatedSite(
+        PowerwallSpec.powerwall2(1), PowerwallState(soe_kwh=soe_kwh), settings, trace, clock
+    )

@@ -23,7 +23,8 @@ from optimiser.domain.clock import SteppedClock
 from optimiser.domain.device import Settings
 from optimiser.domain.powerwall import PowerwallSpec, PowerwallState
 from optimiser.domain.traces import Trace
-from simulations.fleet_emulator import EmulatedFleetSite, FleetEmulator
+from simulations.emulator import EmulatedSite
+from simulations.fleet_emulator import FleetEmulator
 from tests.optimiser.control.tariff_fixture import flux_like_content
 
 START = datetime(2025, 3, 10, 14, 0, tzinfo=UTC)  # GMT; the Flux peak is 16:00–19:00
@@ -34,7 +35,7 @@ def test_the_emulated_powerwall_follows_charge_hold_export(tmp_path):
     clock = SteppedClock(START)
     epoch = np.array([START.timestamp(), START.timestamp() + 3600])
     trace = Trace(epoch, np.array([0.5, 0.5]), np.zeros(2), wrap=True)
-    site = EmulatedFleetSite(
+    site = EmulatedSite(
         PowerwallSpec.powerwall2(1),
         PowerwallState(soe_kwh=6.75),
         Settings(backup_reserve_percent=24.0),
