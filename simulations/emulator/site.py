@@ -3,8 +3,8 @@
 :class:`EmulatedSite` owns the battery state and the lifetime meters. One instance can be
 served by the gateway emulator (local API) and the Fleet API emulator at once, so one
 emulated house is seen through both APIs (``storm_mode`` and ``tariff_content`` are the
-Fleet API's view of the same device). Every request to the
-emulator first calls :meth:`EmulatedSite.advance`, which steps
+Fleet API's view of the same device). Every request to either emulator first calls
+:meth:`EmulatedSite.advance`, which steps
 :func:`optimiser.domain.powerwall.step` from the last time it ran up to the clock's now in
 steps of at most ``max_step_s``; the instantaneous readings are the flows of the last step.
 Thread-safe: one lock guards all state.
@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from optimiser.domain.clock import Clock, RealClock
 from optimiser.domain.device import Settings
@@ -88,7 +89,7 @@ class EmulatedSite:
         self._island_requested = False
         self.outage: Callable[[datetime], bool] = lambda _when: False
         self.storm_mode = False
-        self.tariff_content: dict | None = None
+        self.tariff_content: dict[str, Any] | None = None  # the Fleet API's uploaded tariff
         (
             self._site_imported,
             self._site_exported,
@@ -107,20 +108,11 @@ class EmulatedSite:
             self._settings = settings
             self._flows = self._peek()
 
-    def update(self, **changes: object) -> Settings:
-        """Change some settings fields; returns the new settings."""
-        with self._lock:
-            self.apply(replace(self._settings, **changes))  # type: ignore[arg-type]
-            return self._settings
-
     @property
     def settings(self) -> Settings:
+        """The settings in force (change them with :meth:`apply`)."""
         with self._lock:
             return self._settings
-
-    @settings.setter
-    def settings(self, settings: Settings) -> None:
-        self.apply(settings)
 
     @property
     def lock(self) -> threading.RLock:

@@ -7,6 +7,7 @@ given), logs in with a form body, keeps the cookies, and calls with ``verify=Fal
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pypowerwall
@@ -19,7 +20,7 @@ from tests.optimiser.gateway.conftest import CUSTOMER
 @pytest.mark.parametrize("authmode", ["cookie", "token"])
 def test_pypowerwall_reads_flows_soe_grid_mode_reserve(emulator, tmp_path, authmode):
     emulator.site.clock.advance(timedelta(hours=1))
-    emulator.site.update(backup_reserve_percent=24.0)
+    emulator.site.apply(replace(emulator.site.settings, backup_reserve_percent=24.0))
     pw = pypowerwall.Powerwall(
         host=f"127.0.0.1:{emulator.port}",
         password=CUSTOMER,
