@@ -82,7 +82,7 @@ class Reply:
     cookies: tuple[str, ...] = ()
 
 
-def not_found(request: Request) -> Reply:
+def _not_found(request: Request) -> Reply:
     return Reply(
         404, payloads.error(404, "Not Found", f"no {request.method} endpoint {request.path}")
     )
@@ -144,14 +144,14 @@ class LocalApi:
         if route == (HTTPMethod.POST, "/api/v2/islanding/mode"):
             return self._islanding(request.body)
         if request.method is not HTTPMethod.GET:
-            return not_found(request)
+            return _not_found(request)
         if not self.sitemaster_running and request.path.startswith(_NEEDS_SITEMASTER):
             return Reply(502)
         if request.path == "/api/sitemaster":
             return Reply(200, payloads.sitemaster(self.sitemaster_running))
         builder = _READINGS.get(request.path)
         if builder is None:
-            return not_found(request)
+            return _not_found(request)
         return Reply(200, builder(self._reading()))
 
     def _reading(self) -> SiteSnapshot:

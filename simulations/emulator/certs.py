@@ -28,7 +28,7 @@ def make_certificate(extra_ips: tuple[str, ...] = ()) -> Certificate:
     """A self-signed certificate for 127.0.0.1, ``teg``, ``powerwall`` and ``powerpack``."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "teg")])
-    now = datetime.now(UTC)
+    now = datetime.now(UTC)  # wall time, not the site's: clients check validity against it
     ips = {"127.0.0.1", *extra_ips}
     san = [x509.DNSName(n) for n in SERVER_NAMES] + [
         x509.IPAddress(ipaddress.ip_address(ip)) for ip in sorted(ips)
