@@ -110,9 +110,13 @@ class EmulatedSite:
 
     @property
     def settings(self) -> Settings:
-        """The settings in force (change them with :meth:`apply`)."""
+        """The settings in force; assigning them is :meth:`apply`."""
         with self._lock:
             return self._settings
+
+    @settings.setter
+    def settings(self, settings: Settings) -> None:
+        self.apply(settings)
 
     @property
     def lock(self) -> threading.RLock:
