@@ -33,6 +33,8 @@ from optimiser.gateway.tls import TlsPolicy, explain_tls_failure, is_ip, make_se
 log = logging.getLogger(__name__)
 
 LOGIN = "/api/login/Basic"
+TEDAPI_DIN = "/tedapi/din"
+TEDAPI_V1R = "/tedapi/v1r"
 
 
 class GatewayApi:
@@ -112,13 +114,23 @@ class GatewayApi:
             retry_after_s=self.rate_limit_cooldown_s,
         )
 
-    def _send(self, method: str, path: str, body: Any = None) -> requests.Response:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        data: bytes | None = None,
+        headers: dict[str, str | None] | None = None,
+    ) -> requests.Response:
         what = f"{method} {path}"
         try:
             return self.session.request(
                 method,
                 self.base_url + path,
                 json=body,
+                data=data,
+                headers=headers,
                 timeout=self.timeout_s,
                 allow_redirects=False,
             )
@@ -139,6 +151,19 @@ class GatewayApi:
             raise GatewayUnavailable(f"{what}: request failed: {_short(exc)}") from exc
 
     def _decode(self, response: requests.Response, method: str, path: str) -> Any:
+        """The JSON of a 2xx answer (None when empty); errors as :meth:`_check`."""
+        self._check(response, method, path)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:  # requests.JSONDecodeError is a ValueError
+            raise ProtocolError(
+                f"{method} {path}: expected JSON, got {response.text[:60]!r}", endpoint=path
+            ) from exc
+
+    def _check(self, response: requests.Response, method: str, path: str) -> None:
+        """Raise the error an HTTP status other than 2xx means (429 starts the cool-down)."""
         what = f"{method} {path}"
         code = response.status_code
         if code == 429:
@@ -153,14 +178,6 @@ class GatewayApi:
             raise ProtocolError(
                 f"{what}: expected HTTP 2xx, got {code}: {response.text[:120]!r}", endpoint=path
             )
-        if not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError as exc:  # requests.JSONDecodeError is a ValueError
-            raise ProtocolError(
-                f"{what}: expected JSON, got {response.text[:60]!r}", endpoint=path
-            ) from exc
 
     # -- auth --------------------------------------------------------------------------------
 
@@ -214,7 +231,12 @@ class GatewayApi:
         )
 
     def request(self, method: str, path: str, body: Any = None) -> Any:
-        """Call an endpoint with the session, re-logging in once on 401/403."""
+        """Call an endpoint with the session, re-logging in once on 401/403; its JSON."""
+        return self._decode(self._authorised(method, path, body), method, path)
+
+    def _authorised(self, method: str, path: str, body: Any = None) -> requests.Response:
+        """Send with the login's token, logging in first if needed and again once on
+        401/403; the answer, not yet checked."""
         self._check_cooldown()
         if self._token is None:
             self.login()
@@ -237,7 +259,7 @@ class GatewayApi:
                 raise AccessDenied(
                     f"{method} {path}: the gateway denies user {self.username!r} access (HTTP 403)"
                 )
-        return self._decode(response, method, path)
+        return response
 
     # -- endpoints ---------------------------------------------------------------------------
 
@@ -295,6 +317,28 @@ class GatewayApi:
 
     def post_islanding_mode(self, island_mode: str) -> Any:
         return self.request("POST", "/api/v2/islanding/mode", {"island_mode": island_mode})
+
+    def get_tedapi_din(self) -> str:
+        """``GET /tedapi/din`` (customer login): the gateway's DIN, as text."""
+        response = self._authorised("GET", TEDAPI_DIN)
+        self._check(response, "GET", TEDAPI_DIN)
+        din = response.content.decode("utf-8", errors="replace").strip()
+        if not din:
+            raise ProtocolError(
+                f"GET {TEDAPI_DIN}: expected the DIN, got nothing", endpoint=TEDAPI_DIN
+            )
+        return din
+
+    def post_tedapi_v1r(self, message: bytes) -> bytes:
+        """``POST /tedapi/v1r``: one signed message out, the gateway's answer (bytes) back.
+
+        No login and no Authorization header: the message's RSA signature is the credential.
+        """
+        self._check_cooldown()
+        headers = {"Content-Type": "application/octet-stream", "Authorization": None}
+        response = self._send("POST", TEDAPI_V1R, data=message, headers=headers)
+        self._check(response, "POST", TEDAPI_V1R)
+        return response.content
 
 
 def _short(exc: BaseException) -> str:

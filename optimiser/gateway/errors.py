@@ -12,7 +12,14 @@
     ├── AccessDenied                  stop and tell: this login may not do that (403)
     ├── TrustError                    stop and tell: the certificate cannot be trusted
     │   └── CertificateMismatch       the pinned fingerprint changed
-    └── ProtocolError                 stop and tell: an answer wattplan does not understand
+    ├── ProtocolError                 stop and tell: an answer wattplan does not understand
+    ├── KeyFileError                  stop and tell: the v1r key file is missing or unusable
+    ├── SignedMessageRefused          stop and tell: the gateway refused a signed v1r message
+    │   ├── KeyNotRecognised          pair again: the key is unknown to the gateway (or removed)
+    │   ├── KeyNotVerified            confirm at the Powerwall: registered, not yet verified
+    │   ├── SignatureRejected         the signature does not verify (other key, other DIN)
+    │   └── MessageExpired            fix the clock: the message had expired on arrival
+    └── ConfigChanged                 retry later: config.json changed under a write, twice
 
 No ``requests``, ``ssl`` or ``json`` exception leaves :mod:`optimiser.gateway`; each is
 translated here with ``raise … from exc``.
@@ -89,3 +96,37 @@ class ProtocolError(GatewayError):
         super().__init__(message)
         self.endpoint = endpoint
         self.field = field
+
+
+class KeyFileError(GatewayError):
+    """The v1r private key file is missing, unreadable, not an RSA key, or open to others."""
+
+
+class SignedMessageRefused(GatewayError):
+    """The gateway refused a signed v1r message; ``fault`` is its ``message_fault`` code
+    (None for the plain-text "not verified" answer)."""
+
+    def __init__(self, message: str, *, fault: int | None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.fault = fault
+
+
+class KeyNotRecognised(SignedMessageRefused):
+    """``UNKNOWN_KEY_ID``: the gateway does not know this key (never registered, or removed)."""
+
+
+class KeyNotVerified(SignedMessageRefused):
+    """The key is registered but the owner has not confirmed it at the Powerwall yet."""
+
+
+class SignatureRejected(SignedMessageRefused):
+    """``INVALID_SIGNATURE``: the signature does not verify for this gateway."""
+
+
+class MessageExpired(SignedMessageRefused):
+    """``TIME_EXPIRED`` (or too long a lifetime): the clocks disagree by more than the
+    message's 12 s lifetime."""
+
+
+class ConfigChanged(GatewayError):
+    """config.json changed between wattplan's read and its write, again after one re-read."""
