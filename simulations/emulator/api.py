@@ -5,8 +5,10 @@ DOMAIN.md §1–2: ``POST /api/login/Basic`` with a JSON or form body, ``GET /ap
 without a login, 401 without a live token, 403 for the customer on control endpoints, the
 legacy installer control sequence (``GET /api/sitemaster/stop`` → ``POST /api/operation`` →
 ``GET /api/config/completed`` → ``GET /api/sitemaster/run``, the new settings taking at
-``config/completed``), 502 for readings while the sitemaster is stopped, and islanding. Every
-reading first advances the site to its clock's now.
+``config/completed``), 502 for readings while the sitemaster is stopped, islanding, and
+TEDAPI v1r (``GET /tedapi/din`` with a login; ``POST /tedapi/v1r`` signed, no login, answered
+by :class:`~simulations.emulator.v1r.V1rEndpoint`). Every reading first advances the site to
+its clock's now.
 """
 
 from __future__ import annotations
@@ -27,11 +29,14 @@ from optimiser.domain.slots import LONDON
 from simulations.emulator import payloads
 from simulations.emulator.auth import BadCredentials, LockedOut, Role, Sessions
 from simulations.emulator.site import EmulatedSite, SiteSnapshot
+from simulations.emulator.v1r import V1rEndpoint
 
 JsonBody = dict[str, Any] | list[Any] | None
 """A reply's JSON body; None sends an empty body."""
 
 LOGIN = "/api/login/Basic"
+TEDAPI_DIN = "/tedapi/din"
+TEDAPI_V1R = "/tedapi/v1r"
 CONTROL_PATHS = frozenset(
     {
         (HTTPMethod.GET, "/api/sitemaster/stop"),
@@ -75,11 +80,13 @@ class Request:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """One answer: HTTP status, JSON body, ``Set-Cookie`` values."""
+    """One answer: HTTP status, body (JSON, or bytes sent as ``content_type``),
+    ``Set-Cookie`` values."""
 
     status: int
-    body: JsonBody = None
+    body: JsonBody | bytes = None
     cookies: tuple[str, ...] = ()
+    content_type: str = "application/json"
 
 
 def _not_found(request: Request) -> Reply:
@@ -95,9 +102,10 @@ class LocalApi:
     run POSTs nothing; the counts survive a restart of the server, as the site does.
     """
 
-    def __init__(self, site: EmulatedSite, sessions: Sessions) -> None:
+    def __init__(self, site: EmulatedSite, sessions: Sessions, v1r: V1rEndpoint) -> None:
         self.site = site
         self.sessions = sessions
+        self.v1r = v1r
         self.requests: Counter[tuple[HTTPMethod, str]] = Counter()
         self.sitemaster_running = True
         self._pending: Settings | None = None
@@ -131,9 +139,14 @@ class LocalApi:
             return self._login(request)
         if route == (HTTPMethod.GET, "/api/status"):
             return Reply(200, payloads.status(self._reading()))
+        if route == (HTTPMethod.POST, TEDAPI_V1R):  # the signature is the credential
+            reply = self.v1r.handle(request.body)
+            return Reply(reply.status, reply.body, content_type=reply.content_type)
         role = self.sessions.role_of(request.token)
         if role is None:
             return Reply(401, payloads.EXPIRED)
+        if route == (HTTPMethod.GET, TEDAPI_DIN):
+            return Reply(200, self.v1r.din.encode(), content_type="text/plain")
         if route == (HTTPMethod.GET, "/api/logout"):
             self.sessions.revoke(request.token)
             return Reply(204)

@@ -1,8 +1,9 @@
 """Fault injection for the gateway emulator, changeable while it runs (thread-safe).
 
 Each fault applies to the next ``count`` matching requests (None = until cleared), optionally
-only to paths starting with ``path``; its :class:`FaultKind` says what happens. Latency and
-hang wait real seconds, not the site's clock: they act on the client's socket timeouts.
+only to paths starting with ``path`` and after letting ``skip`` of them through; its
+:class:`FaultKind` says what happens. Latency and hang wait real seconds, not the site's
+clock: they act on the client's socket timeouts.
 
 Token expiry (:meth:`Faults.expire_tokens`) invalidates every issued token at once; a power
 cut (:meth:`Faults.power_cut`) takes the grid down at a given time of the site's clock.
@@ -29,13 +30,15 @@ class FaultKind(StrEnum):
 
 @dataclass
 class Fault:
-    """One injected fault. ``seconds`` for latency/hang [s], ``code`` for status."""
+    """One injected fault. ``seconds`` for latency/hang [s], ``code`` for status; the first
+    ``skip`` matching requests pass untouched (e.g. a change's read, before its write)."""
 
     kind: FaultKind
     count: int | None = None
     path: str | None = None
     seconds: float = 0.0
     code: int = 500
+    skip: int = 0
     hits: int = field(default=0, init=False)
 
 
@@ -56,6 +59,7 @@ class Faults:
         path: str | None = None,
         seconds: float = 0.0,
         code: int = 500,
+        skip: int = 0,
     ) -> Fault:
         """Inject a fault; returns it (its ``hits`` count how often it fired)."""
         if kind not in set(FaultKind):
@@ -63,7 +67,9 @@ class Faults:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {expected}")
         if count is not None and count < 1:
             raise ValueError(f"count must be >= 1 or None, got {count}")
-        fault = Fault(FaultKind(kind), count, path, seconds, code)
+        if skip < 0:
+            raise ValueError(f"skip must be >= 0, got {skip}")
+        fault = Fault(FaultKind(kind), count, path, seconds, code, skip)
         with self._lock:
             self._faults.append(fault)
         return fault
@@ -79,6 +85,9 @@ class Faults:
             for fault in self._faults:
                 if fault.path is not None and not path.startswith(fault.path):
                     continue
+                if fault.skip > 0:
+                    fault.skip -= 1
+                    return None
                 fault.hits += 1
                 if fault.count is not None and fault.hits >= fault.count:
                     self._faults.remove(fault)

@@ -1,7 +1,8 @@
 """:class:`GatewayEmulator`: a Tesla Backup Gateway on loopback, put together and run.
 
 It wires an :class:`EmulatedSite` (the house), :class:`Sessions` (login, tokens, lock-out on
-the site's clock), :class:`LocalApi` (the endpoints) and :class:`HttpsServer` (TLS and I/O),
+the site's clock), :class:`V1rEndpoint` (signed local control), :class:`LocalApi` (the
+endpoints) and :class:`HttpsServer` (TLS and I/O),
 and starts, stops and restarts them as a gateway reboots: same certificate, same port.
 """
 
@@ -13,6 +14,7 @@ from http.server import ThreadingHTTPServer
 
 from optimiser.domain.clock import Clock, RealClock
 from optimiser.domain.traces import Trace
+from simulations.emulator import payloads
 from simulations.emulator.api import LocalApi
 from simulations.emulator.auth import Role, Sessions, sticker_password
 from simulations.emulator.certs import Certificate, make_certificate
@@ -30,6 +32,7 @@ from simulations.emulator.https_server import (
     server_context,
 )
 from simulations.emulator.site import EmulatedSite
+from simulations.emulator.v1r import V1rEndpoint
 
 
 def default_site(clock: Clock | None = None, trace: Trace | None = None) -> EmulatedSite:
@@ -110,7 +113,8 @@ class GatewayEmulator:
             lockout_after=lockout_after,
             lockout_s=lockout_s,
         )
-        self.api = LocalApi(self.site, self.sessions)
+        self.v1r = V1rEndpoint(self.site, self.site.authorized_clients, payloads.DIN)
+        self.api = LocalApi(self.site, self.sessions, self.v1r)
         self.certificate: Certificate | None = None
         self._requested_port = port
         self._requested_http_port = http_port
@@ -213,3 +217,14 @@ class GatewayEmulator:
     def expire_tokens(self) -> None:
         """Invalidate every token issued so far."""
         self.faults.expire_tokens()
+
+    # -- v1r ---------------------------------------------------------------------------------
+
+    def power_cycle(self) -> int:
+        """The owner switches the Powerwall off and on: keys pending verification (within
+        their window) become verified. Returns how many."""
+        return self.site.authorized_clients.power_cycle()
+
+    def authorize_key(self, public_key_der: bytes) -> None:
+        """Register a v1r public key (PKCS#1 DER) as already verified, skipping pairing."""
+        self.site.authorized_clients.authorize(public_key_der, "wattplan")

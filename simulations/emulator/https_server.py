@@ -154,7 +154,10 @@ class _Handler(BaseHTTPRequestHandler):
             ),
         )
         reply = self.server.api.handle(request)
-        self._send(reply.status, reply.body, reply.cookies)
+        if isinstance(reply.body, bytes):
+            self._send_raw(reply.status, reply.body, reply.cookies, reply.content_type)
+        else:
+            self._send(reply.status, reply.body, reply.cookies)
 
     def _act_out(self, fault: Fault) -> bool:
         """Act out a fault; True when the request is done with."""
@@ -192,10 +195,16 @@ class _Handler(BaseHTTPRequestHandler):
         data = b"" if body is None else json.dumps(body).encode()
         self._send_raw(status, data, cookies)
 
-    def _send_raw(self, status: int, data: bytes, cookies: tuple[str, ...] = ()) -> None:
+    def _send_raw(
+        self,
+        status: int,
+        data: bytes,
+        cookies: tuple[str, ...] = (),
+        content_type: str = "application/json",
+    ) -> None:
         self.send_response(status)
         if data:
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         for cookie in cookies:
             self.send_header("Set-Cookie", cookie)

@@ -3,7 +3,8 @@
 :class:`EmulatedSite` owns the battery state and the lifetime meters. One instance can be
 served by the gateway emulator (local API) and the Fleet API emulator at once, so one
 emulated house is seen through both APIs (``storm_mode`` and ``tariff_content`` are the
-Fleet API's view of the same device). Every request to either emulator first calls
+Fleet API's view of the same device; ``authorized_clients``, the v1r keys, are registered
+through the Fleet API and checked by the gateway). Every request to either emulator first calls
 :meth:`EmulatedSite.advance`, which steps
 :func:`optimiser.domain.powerwall.step` from the last time it ran up to the clock's now in
 steps of at most ``max_step_s``; the instantaneous readings are the flows of the last step.
@@ -23,6 +24,7 @@ from optimiser.domain.device import Settings
 from optimiser.domain.powerwall import Flows, PowerwallSpec, PowerwallState, step
 from optimiser.domain.slots import require_aware
 from optimiser.domain.traces import Trace
+from simulations.emulator.authorized_clients import AuthorizedClients
 
 _PEEK_H = 1 / 3600
 
@@ -90,6 +92,7 @@ class EmulatedSite:
         self.outage: Callable[[datetime], bool] = lambda _when: False
         self.storm_mode = False
         self.tariff_content: dict[str, Any] | None = None  # the Fleet API's uploaded tariff
+        self.authorized_clients = AuthorizedClients(self.clock)  # v1r keys, both APIs see them
         (
             self._site_imported,
             self._site_exported,

@@ -2,12 +2,13 @@
 
 No sockets here (:mod:`simulations.fleet_emulator.http_server` does the I/O). Routes
 (DOMAIN.md §2), under ``/api/1/energy_sites/{site_id}/``: ``GET live_status``,
-``GET site_info``, and the commands ``POST operation``, ``backup``, ``grid_import_export``,
-``time_of_use_settings``, ``storm_mode``; plus the OAuth refresh ``POST /oauth2/v3/token``
-(``grant_type=refresh_token``). A bearer token is required (401 when missing, unknown or
-expired); commands beyond the daily quota answer 429 with ``Retry-After``; accepted commands
-answer ``{"response":{"code":201,"message":"Updated"}}``; the reserve is on the app scale and
-must be ≤ 80 or exactly 100 (else 400).
+``GET site_info``, the commands ``POST operation``, ``backup``, ``grid_import_export``,
+``time_of_use_settings``, ``storm_mode``, and ``POST command`` (``grpc_command``: v1r key
+registration and listing, outside the quota; :mod:`.authorization`); plus the OAuth refresh
+``POST /oauth2/v3/token`` (``grant_type=refresh_token``). A bearer token is required (401
+when missing, unknown or expired); commands beyond the daily quota answer 429 with
+``Retry-After``; accepted commands answer ``{"response":{"code":201,"message":"Updated"}}``;
+the reserve is on the app scale and must be ≤ 80 or exactly 100 (else 400).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from optimiser.domain.device import ExportRule, OperationMode, Settings, TouSche
 from optimiser.domain.units import app_to_raw, raw_to_app
 from simulations.emulator.site import EmulatedSite
 from simulations.fleet_emulator.auth import OAuthTokens
+from simulations.fleet_emulator.authorization import CommandError, grpc_command
 from simulations.fleet_emulator.quota import CommandQuota
 from simulations.fleet_emulator.tariff import TariffContentError, tou_schedule
 
@@ -42,6 +44,7 @@ class FleetEndpoint(StrEnum):
     GRID_IMPORT_EXPORT = "grid_import_export"
     TIME_OF_USE_SETTINGS = "time_of_use_settings"
     STORM_MODE = "storm_mode"
+    COMMAND = "command"  # grpc_command: v1r key registration and listing
 
     @property
     def method(self) -> HTTPMethod:
@@ -215,7 +218,19 @@ class FleetApi:
             return endpoint, Reply(200, {"response": self.live_status()})
         if endpoint is FleetEndpoint.SITE_INFO:
             return endpoint, Reply(200, {"response": self.site_info()})
+        if endpoint is FleetEndpoint.COMMAND:
+            return endpoint, self._grpc_command(request.body)
         return endpoint, self._command(endpoint, request.body)
+
+    def _grpc_command(self, raw: bytes) -> Reply:
+        """Key registration and listing: not settings writes, so outside the daily quota."""
+        try:
+            body = json.loads(raw or b"{}")
+            if not isinstance(body, dict):
+                raise CommandError("the body must be a JSON object")
+            return Reply(200, {"response": grpc_command(self.site.authorized_clients, body)})
+        except (json.JSONDecodeError, CommandError) as exc:
+            return Reply(400, {"response": None, "error": f"invalid command: {exc}"})
 
     def _token(self, body: bytes) -> Reply:
         form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
