@@ -6,7 +6,8 @@ domain; its key is registered and not removed (else ``UNKNOWN_KEY_ID``); its RSA
 / SHA-512 signature verifies over exactly the signed bytes for this gateway's DIN (else
 ``INVALID_SIGNATURE``); it has not expired on the site's clock, nor asks to live longer than
 ``max_lifetime_s`` (``TIME_EXPIRED``, ``TIME_TO_LIVE_TOO_LONG``); a key still pending (or
-timed out) gets HTTP 200 with the text "v1r: client authorization not verified"; the inner
+timed out) gets HTTP 200, no fault, and the text "v1r: client authorization not verified" where
+the answering envelope would be (as pypowerwall reports real gateways do); the inner
 envelope is addressed to this DIN (else ``WRONG_PERSONALIZATION``). Faults are answered as a
 RoutableMessage with ``signed_message_status``, HTTP 200.
 
@@ -156,7 +157,9 @@ class V1rEndpoint:
             return self._fault(frame, MessageFault.TIME_TO_LIVE_TOO_LONG)
         if state is not KeyState.VERIFIED:
             self._count("not verified")
-            return V1rReply(200, NOT_VERIFIED, "text/plain")
+            frame = self._frame(frame)
+            frame.protobuf_message_as_bytes = NOT_VERIFIED
+            return V1rReply(200, frame.SerializeToString())
         inner = MessageEnvelope()
         try:
             inner.ParseFromString(frame.protobuf_message_as_bytes)
