@@ -19,7 +19,8 @@
     │   ├── KeyNotVerified            confirm at the Powerwall: registered, not yet verified
     │   ├── SignatureRejected         the signature does not verify (other key, other DIN)
     │   └── MessageExpired            fix the clock: the message had expired on arrival
-    └── ConfigChanged                 retry later: config.json changed under a write, twice
+    ├── ConfigChanged                 retry later: config.json changed under a write, twice
+    └── PairingFailed                 stop and tell: the key was not verified (``state``)
 
 No ``requests``, ``ssl`` or ``json`` exception leaves :mod:`optimiser.gateway`; each is
 translated here with ``raise … from exc``.
@@ -130,3 +131,13 @@ class MessageExpired(SignedMessageRefused):
 
 class ConfigChanged(GatewayError):
     """config.json changed between wattplan's read and its write, again after one re-read."""
+
+
+class PairingFailed(GatewayError):
+    """Pairing ended without a verified key: timed out, removed, or never confirmed in time.
+    ``state`` is the key's last state (a :class:`~optimiser.gateway.v1r.pairing.KeyState`
+    number) or None if the gateway never listed it."""
+
+    def __init__(self, message: str, *, state: int | None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.state = state

@@ -13,20 +13,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import IntEnum
 
 from optimiser.domain.clock import Clock
+from optimiser.gateway.v1r.pairing import KeyState
 
 PAIRING_WINDOW_S = 600.0
-
-
-class KeyState(IntEnum):
-    """``state`` of an authorized client in the Fleet API's answers."""
-
-    PENDING = 1
-    TIMED_OUT = 2
-    VERIFIED = 3
-    REMOVED = 4
 
 
 @dataclass(frozen=True, slots=True)

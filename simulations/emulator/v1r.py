@@ -43,8 +43,9 @@ from optimiser.gateway.v1r.messages import (
     MessageFault,
     RoutableMessage,
 )
+from optimiser.gateway.v1r.pairing import KeyState
 from optimiser.gateway.v1r.signing import signed_bytes, verifies
-from simulations.emulator.authorized_clients import AuthorizedClients, KeyState
+from simulations.emulator.authorized_clients import AuthorizedClients
 from simulations.emulator.site import EmulatedSite
 
 NOT_VERIFIED = b"v1r: client authorization not verified"

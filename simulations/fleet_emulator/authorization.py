@@ -22,10 +22,8 @@ import binascii
 from typing import Any
 
 from optimiser.gateway.v1r.keys import public_key_from_der
+from optimiser.gateway.v1r.pairing import CLIENT_TYPE_CUSTOMER, KEY_TYPE_RSA
 from simulations.emulator.authorized_clients import AuthorizedClient, AuthorizedClients
-
-KEY_TYPE_RSA = 1
-CLIENT_TYPE_CUSTOMER = 1
 
 
 class CommandError(ValueError):

@@ -17,9 +17,9 @@ from optimiser.domain.device import ExportRule, OperationMode
 from optimiser.gateway.v1r import frames
 from optimiser.gateway.v1r.config_file import encode
 from optimiser.gateway.v1r.messages import MessageEnvelope, MessageFault, RoutableMessage
+from optimiser.gateway.v1r.pairing import KeyState
 from optimiser.gateway.v1r.signing import expires_at
 from simulations.emulator import payloads
-from simulations.emulator.authorized_clients import KeyState
 from tests.optimiser.gateway.v1r.keys import key_named
 
 DIN = payloads.DIN

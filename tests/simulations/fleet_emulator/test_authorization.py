@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from datetime import timedelta
 
-from simulations.emulator.authorized_clients import KeyState
+from optimiser.gateway.v1r.pairing import KeyState
 from tests.optimiser.gateway.v1r.keys import key_named
 from tests.simulations.fleet_emulator.conftest import call
 
