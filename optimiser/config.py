@@ -203,6 +203,26 @@ class FleetConfig(_Strict):
     timeout_s: float = Field(15.0, gt=0, le=300)
 
 
+class V1rConfig(_Strict):
+    """Local signed control (TEDAPI v1r) for ``control.backend: v1r``; pair with
+    ``wattplan pair`` first (it registers the key through ``control.fleet``)."""
+
+    key_file: Path = Field(
+        Path("~/.config/wattplan/v1r-key.pem"),
+        description="the RSA private key wattplan signs with (created 0600 by wattplan pair)",
+    )
+    pairing_timeout_s: float = Field(
+        660.0,
+        gt=0,
+        le=3600,
+        description="how long `wattplan pair` waits for the Powerwall to be switched off and on "
+        "(the gateway's window is about 10 minutes)",
+    )
+    pairing_poll_s: float = Field(
+        10.0, gt=0, le=300, description="how often `wattplan pair` asks for the key's state"
+    )
+
+
 FLEET_REVERT_COMMANDS = 3
 """The most Fleet API commands a revert to safe settings can take (backup, operation,
 grid_import_export); control's ``worst_case_revert_commands`` computes it and a test holds the
@@ -219,6 +239,7 @@ class ControlConfig(_Strict):
 
     backend: Literal["dry-run", "local", "fleet"] = "dry-run"
     fleet: FleetConfig = FleetConfig()
+    v1r: V1rConfig = V1rConfig()
     commands_per_day: int = Field(
         20, ge=1, description="settings commands wattplan may send per day (Fleet quota)"
     )

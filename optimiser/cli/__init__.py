@@ -28,6 +28,7 @@ COMMANDS = (
     "simulate_cmd",
     "run_cmd",
     "doctor_cmd",
+    "pair_cmd",
 )
 
 

@@ -236,6 +236,15 @@ class FleetClient:
         """``POST storm_mode {"enabled": …}``."""
         return self._call("POST", "storm_mode", {"enabled": enabled})
 
+    def post_command(self, message: Mapping[str, Any]) -> dict[str, Any]:
+        """``POST command`` with a ``grpc_command`` carrying ``message`` (v1r key registration
+        and listing, :mod:`optimiser.gateway.v1r.pairing`)."""
+        body = {
+            "command_type": "grpc_command",
+            "command_properties": {"message": dict(message), "identifier_type": 1},
+        }
+        return self._call("POST", "command", body)
+
     # -- plumbing -------------------------------------------------------------------------
     def _call(self, method: str, endpoint: str, body: dict[str, Any] | None = None) -> Any:
         url = f"{self.base_url}/api/1/energy_sites/{self.site_id}/{endpoint}"
