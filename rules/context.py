@@ -98,7 +98,8 @@ class _File(RootModel[dict[str, _Entry | ContextValue]]):
 
 
 def load_context_file(path: Path, now: datetime, tz: ZoneInfo) -> Context:
-    """Read a context YAML file; raises :class:`optimiser.domain.yamlsource.YamlError` with positions."""
+    """Read a context YAML file; raises :class:`~optimiser.domain.yamlsource.YamlError`
+    with positions."""
     parsed = load(path, _File)
     entries: dict[str, ContextEntry] = {}
     for key, raw in parsed.root.items():

@@ -10,8 +10,8 @@
 
 A failed solve is a value (:class:`optimiser.planner.solve.PlanOutcome`); only
 ``PlanOutcome.require()`` turns it into :class:`PlanFailed`. ``wattplan run`` reads the value,
-not the exception: it falls back to safe settings and re-plans at the next slot. Solver and PuLP exceptions never
-escape the package.
+not the exception: it falls back to safe settings and re-plans at the next slot. Solver and
+PuLP exceptions never escape the package.
 """
 
 from __future__ import annotations

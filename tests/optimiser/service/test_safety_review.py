@@ -21,7 +21,7 @@ from optimiser.control.safety import Failure, worst_case_revert_commands
 from optimiser.control.translate import Capabilities
 from optimiser.domain.device import ExportRule, OperationMode
 from optimiser.gateway.errors import AccessDenied, GatewayTimeout, RateLimited
-from optimiser.service import is_gateway_loss
+from optimiser.service.watchdog import carries_on
 from simulations.fleet_emulator import FleetEmulator
 from tests.optimiser.service.conftest import START
 from tests.optimiser.service.test_fallbacks import FLOOR_RAW, at_night, charging, safe
@@ -132,12 +132,12 @@ def test_a_revert_the_budget_cannot_finish_stays_pending_until_it_can(house, fle
 
 
 def test_errors_are_classified_by_class_not_by_name():
-    assert is_gateway_loss(FleetRateLimited("429", retry_after_s=60))
-    assert is_gateway_loss(RateLimited("429", retry_after_s=60))
-    assert is_gateway_loss(GatewayTimeout("slow"))
-    assert not is_gateway_loss(FleetAuthError("token refused"))
-    assert not is_gateway_loss(FleetProtocolError("400"))
-    assert not is_gateway_loss(AccessDenied("403"))
+    assert carries_on(FleetRateLimited("429", retry_after_s=60))
+    assert carries_on(RateLimited("429", retry_after_s=60))
+    assert carries_on(GatewayTimeout("slow"))
+    assert not carries_on(FleetAuthError("token refused"))
+    assert not carries_on(FleetProtocolError("400"))
+    assert not carries_on(AccessDenied("403"))
 
 
 def test_a_fleet_rate_limit_on_reading_does_not_stop_the_service(house, fleet):
