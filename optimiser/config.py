@@ -16,6 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from optimiser.domain.errors import ErrorKind, NextStep, WattplanError
 from optimiser.domain.yamlsource import YamlError, load
 
 DEFAULT_CONFIG = Path("~/.config/wattplan/config.yaml")
@@ -23,8 +24,11 @@ DEFAULT_STATE_DIR = Path("~/.local/state/wattplan")
 GATEWAY_SERVER_NAMES = ("teg", "powerwall", "powerpack")
 
 
-class ConfigError(Exception):
+class ConfigError(WattplanError):
     """The configuration cannot be used as it stands; stop and tell the user."""
+
+    next_step = NextStep.STOP_AND_TELL
+    kind = ErrorKind.USER_MISTAKE
 
 
 class _Strict(BaseModel):

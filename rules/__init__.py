@@ -2,10 +2,12 @@
 
 Exceptions::
 
-    rules.yamlsource.YamlError   a rules/context file is malformed or breaks the schema
-    rules.context.ContextError   a --context value or expiry cannot be understood
+    optimiser.domain.yamlsource.YamlError   a rules/context file is malformed or breaks the
+                                            schema
+    rules.context.ContextError              a --context value or expiry cannot be understood
 
-Both mean "stop and tell the user"; messages carry file:line:column where there is a file.
+Both are user mistakes that stop and tell (:mod:`optimiser.domain.errors`); messages carry
+file:line:column where there is a file.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, RootModel, field_validator
 
+from optimiser.domain.errors import ErrorKind, NextStep, WattplanError
 from optimiser.domain.yamlsource import YamlError, load
 from rules.schema import ContextValue
 
@@ -30,8 +31,11 @@ _KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([mhd])$")
 
 
-class ContextError(ValueError):
+class ContextError(WattplanError, ValueError):
     """A context value or expiry cannot be understood; stop and tell the user."""
+
+    next_step = NextStep.STOP_AND_TELL
+    kind = ErrorKind.USER_MISTAKE
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,8 @@ class _File(RootModel[dict[str, _Entry | ContextValue]]):
 
 
 def load_context_file(path: Path, now: datetime, tz: ZoneInfo) -> Context:
-    """Read a context YAML file; raises :class:`rules.yamlsource.YamlError` with positions."""
+    """Read a context YAML file; raises :class:`~optimiser.domain.yamlsource.YamlError`
+    with positions."""
     parsed = load(path, _File)
     entries: dict[str, ContextEntry] = {}
     for key, raw in parsed.root.items():

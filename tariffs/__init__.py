@@ -7,16 +7,17 @@ Public entry points::
     Tariff.prices(grid) -> SlotPrices (import_price, export_price, estimated, source)
     tariffs.tesla.to_tesla_tariff(tariff, day) -> TeslaTariff
 
-Exceptions (see :mod:`tariffs.errors`)::
+Exceptions (see :mod:`tariffs.errors`; each class declares what the caller does next)::
 
     TariffError
     ├── UnknownProduct ── UnknownTariffCode     stop and tell
     ├── UnknownRegion                            stop and tell
-    ├── PricesUnknown                            shorter horizon / wait for publication
+    ├── PricesUnknown                            gap and retry: shorter horizon, or wait for
+    │                                            publication
     ├── TariffFileError                          stop and tell (file:line:col)
     ├── TeslaExportError                         stop and tell
-    ├── OctopusUnavailable                       retry later
-    └── OctopusProtocolError                     the API changed; report it
+    ├── OctopusUnavailable                       gap and retry
+    └── OctopusProtocolError                     gap and retry; the API changed, report it
 """
 
 from __future__ import annotations

@@ -1,17 +1,30 @@
-"""The tariffs package's exceptions, split by what the caller does next.
+"""The tariffs package's exceptions, each carrying what the caller does next
+(:mod:`optimiser.domain.errors`).
 
 Exceptions::
 
-    TariffError                      base; never raised itself
-    ├── UnknownProduct               no such product (built-in or at Octopus); stop and tell
-    │   └── UnknownTariffCode        the product exists but not that tariff code
-    ├── UnknownRegion                not a region letter A…P (no I, O), or a postcode with no region
-    ├── PricesUnknown                the tariff has no price for some slot (not yet published,
-    │                                before its first rate); plan a shorter horizon or wait
-    ├── TariffFileError              a custom tariff YAML file is wrong (file:line:col)
-    ├── TeslaExportError             a tariff_content_v2 document is malformed; stop and tell
-    ├── OctopusUnavailable           network trouble, timeout or 5xx after retries; retry later
-    └── OctopusProtocolError         Octopus answered something we do not understand; report it
+    TariffError                      base; never raised itself             stop and tell
+    ├── UnknownProduct               no such product (built-in or at       stop and tell
+    │   │                            Octopus)
+    │   └── UnknownTariffCode        the product exists but not that code  stop and tell
+    ├── UnknownRegion                not a region letter A…P (no I, O), or stop and tell
+    │                                a postcode with no region
+    ├── PricesUnknown                no price for some slot (not yet       gap and retry
+    │                                published, before its first rate);
+    │                                plan a shorter horizon or wait
+    ├── TariffFileError              a custom tariff YAML file is wrong    stop and tell
+    │                                (file:line:col)
+    ├── TeslaExportError             a tariff_content_v2 document is       stop and tell
+    │                                malformed
+    ├── OctopusUnavailable           network trouble, timeout or 5xx       gap and retry
+    │                                after retries
+    └── OctopusProtocolError         Octopus answered something we do not  gap and retry
+                                     understand; report it
+
+The CLI's exit codes: user mistake for the base and the unknown names and files, failed for
+``PricesUnknown``, temporary for ``OctopusUnavailable``, protocol for ``OctopusProtocolError``.
+In ``wattplan run`` a tariff that cannot price the horizon keeps the last plan until it
+expires, whatever the error.
 
 Lower-level exceptions (requests, json, yaml, OSError) never escape; they are translated with
 ``raise … from exc``.
@@ -19,45 +32,67 @@ Lower-level exceptions (requests, json, yaml, OSError) never escape; they are tr
 
 from __future__ import annotations
 
+from optimiser.domain.errors import ErrorKind, NextStep, WattplanError
 
-class TariffError(Exception):
+
+class TariffError(WattplanError):
     """Base of every tariffs error."""
 
-    hint: str | None = None
-
-    def __init__(self, message: str, *, hint: str | None = None):
-        super().__init__(message)
-        if hint is not None:
-            self.hint = hint
+    next_step = NextStep.STOP_AND_TELL
+    kind = ErrorKind.USER_MISTAKE
 
 
 class UnknownProduct(TariffError):
     """The product is not built in, or Octopus does not know it."""
 
+    next_step = NextStep.STOP_AND_TELL
+    kind = ErrorKind.USER_MISTAKE
+
 
 class UnknownTariffCode(UnknownProduct):
     """The product exists but has no such tariff code."""
+
+    next_step = NextStep.STOP_AND_TELL
+    kind = ErrorKind.USER_MISTAKE
 
 
 class UnknownRegion(TariffError):
     """Not a region letter, or a postcode Octopus cannot place in a region."""
 
+    next_step = NextStep.STOP_AND_TELL
+    kind = ErrorKind.USER_MISTAKE
+
 
 class PricesUnknown(TariffError):
     """Some slot has no import or export price (unpublished or outside the tariff's history)."""
+
+    next_step = NextStep.GAP_AND_RETRY
+    kind = ErrorKind.FAILED
 
 
 class TariffFileError(TariffError):
     """A custom tariff file is malformed or breaks the schema (message has file:line:col)."""
 
+    next_step = NextStep.STOP_AND_TELL
+    kind = ErrorKind.USER_MISTAKE
+
 
 class TeslaExportError(TariffError):
     """A Tesla ``tariff_content_v2`` document is malformed or does not tile the week."""
+
+    next_step = NextStep.STOP_AND_TELL
+    kind = ErrorKind.USER_MISTAKE
 
 
 class OctopusUnavailable(TariffError):
     """Octopus could not be reached (offline, timeout, 5xx or 429 after retries); retry later."""
 
+    next_step = NextStep.GAP_AND_RETRY
+    kind = ErrorKind.TEMPORARY
+
 
 class OctopusProtocolError(TariffError):
     """Octopus answered with something that does not match the documented shape."""
+
+    next_step = NextStep.GAP_AND_RETRY
+    kind = ErrorKind.PROTOCOL

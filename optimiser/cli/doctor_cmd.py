@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from optimiser.cli.errors import FAILED, OK
+from optimiser.domain.errors import WattplanError
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def _attempt(name: str, func: Callable[[], str], hint: Callable[[Exception], str
 
 
 def _hint_of(default: str) -> Callable[[Exception], str]:
-    return lambda exc: getattr(exc, "hint", None) or default
+    return lambda exc: (exc.hint if isinstance(exc, WattplanError) else None) or default
 
 
 def run(args: argparse.Namespace) -> int:

@@ -12,6 +12,9 @@
   real, accelerated and stepped clocks.
 - :mod:`~optimiser.domain.yamlsource` — safe YAML with line numbers into strict pydantic
   models (config, rules, custom tariffs).
+- :mod:`~optimiser.domain.errors` — the one error policy: ``WattplanError``, the base of every
+  package's error tree, whose classes say what the caller does next (``NextStep``) and what
+  kind of failure it is (``ErrorKind``, the CLI's exit code).
 
 Import direction (enforced by import-linter in CI): domain ← tariffs ← rules ← the rest of
 ``optimiser`` ← ``simulations`` ← ``optimiser.cli``.

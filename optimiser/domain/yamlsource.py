@@ -7,8 +7,9 @@ came from, so a pydantic error on ``("rules", 2, "when", "days")`` becomes
 
 Exceptions::
 
-    YamlError             the file cannot be used; stop and tell the user
-    └── (message names file:line:column, what was expected and what was found)
+    YamlError             the file cannot be used: a user mistake, stop and tell
+                          (:mod:`optimiser.domain.errors`); the message names
+                          file:line:column, what was expected and what was found
 """
 
 from __future__ import annotations
@@ -21,12 +22,17 @@ from typing import Any, TypeVar
 import pydantic
 import yaml
 
+from optimiser.domain.errors import ErrorKind, NextStep, WattplanError
+
 Model = TypeVar("Model", bound=pydantic.BaseModel)
 Loc = tuple[str | int, ...]
 
 
-class YamlError(Exception):
+class YamlError(WattplanError):
     """A YAML file is unreadable, malformed, or does not match its schema."""
+
+    next_step = NextStep.STOP_AND_TELL
+    kind = ErrorKind.USER_MISTAKE
 
     def __init__(
         self, message: str, *, path: str, line: int | None = None, column: int | None = None

@@ -3,8 +3,9 @@
 Polls happen at whole multiples of the interval in UTC (…:00, …:01:30, … for 90 s), so two
 recordings of one site line up. On start the loop resumes after the last sample or gap in the
 store: it never polls twice in one interval, and the time it was not running becomes a gap
-(``RecorderStopped``). A poll that raises one of ``retry_on`` becomes a gap with the error's
-class and message, and the next interval polls again; anything else stops the loop. A poll
+(``RecorderStopped``). A poll whose error's ``next_step`` is gap-and-retry
+(:mod:`optimiser.domain.errors`) becomes a gap with the error's class and message, and the
+next interval polls again; any other error stops the loop. A poll
 that runs past the next boundary skips the missed boundaries (they show as a wider spacing).
 """
 
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from optimiser.domain.clock import Clock
+from optimiser.domain.errors import NextStep, next_step_of
 from optimiser.recorder.sample import Sample
 from optimiser.recorder.store import RecordingStore
 
@@ -107,7 +109,7 @@ def record(
     max_polls: int | None = None,
     on_sample: Callable[[Sample], None] | None = None,
     on_gap: Callable[[datetime, BaseException], None] | None = None,
-    retry_on: tuple[type[BaseException], ...] = (Exception,),
+    foreign: NextStep = NextStep.GAP_AND_RETRY,
     log_every: int = 40,
 ) -> RecordStats:
     """Poll every ``interval_s`` and commit each sample until stopped.
@@ -130,8 +132,9 @@ def record(
         Called with each sample after it is committed (and only then).
     on_gap : callable | None
         Called with the boundary time and the error after a failed poll is recorded.
-    retry_on : tuple of exception classes
-        Poll errors that become gaps; others propagate and stop the loop.
+    foreign : NextStep
+        What a poll error that is not a wattplan error means (wattplan's errors carry their
+        own ``next_step``): gap-and-retry records a gap, anything else stops the loop.
     log_every : int
         Log an INFO progress line every this many samples.
 
@@ -168,7 +171,9 @@ def record(
         polls += 1
         try:
             sample = poll()
-        except retry_on as exc:
+        except Exception as exc:
+            if not next_step_of(exc, foreign=foreign).keeps_running:
+                raise
             store.add_gap(_utc(next_s), _utc(next_s + interval_s), type(exc).__name__, str(exc))
             gaps += 1
             log.warning(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from optimiser.cli import main
@@ -68,3 +70,19 @@ def test_config_check_cli(tmp_path, capsys):
     bad.write_text("planner: {slot_minutes: 7}\n")
     assert main(["--config", str(bad), "config", "check"]) == 2
     assert "bad.yaml:1" in capsys.readouterr().err
+
+
+def test_config_refuses_a_safety_reserve_a_fleet_revert_cannot_live_on():
+    with pytest.raises(ValueError, match="can take 3 commands"):
+        Config(control={"backend": "fleet", "safety_commands": 2})
+    with pytest.raises(ValueError, match="must be less than"):
+        Config(control={"commands_per_day": 3, "safety_commands": 3})
+    assert Config(control={"backend": "local", "safety_commands": 1}).control.safety_commands == 1
+
+
+def test_gateway_loss_grace_is_configurable():
+    assert Config().control.gateway_loss_grace_s == 300
+    assert Config(control={"gateway_loss_grace_s": 60}).control.gateway_loss_grace_s == 60
+    with pytest.raises(ValueError):
+        Config(control={"gateway_loss_grace_s": -1})
+    json.dumps(Config().model_dump(mode="json"))  # still a plain document

@@ -31,11 +31,11 @@ def test_recording_the_embedded_emulator_through_the_gateway_client(tmp_path, mo
     gateway = pytest.importorskip("optimiser.gateway")
     from optimiser.cli.site import open_site
     from optimiser.config import Config
-    from optimiser.recorder.service import gateway_retryable_errors, run_recorder
+    from optimiser.recorder.service import run_recorder
 
     monkeypatch.setenv("WATTPLAN_STATE_DIR", str(tmp_path / "state"))
-    assert gateway.GatewayUnavailable in gateway_retryable_errors()
-    assert gateway.AuthenticationError not in gateway_retryable_errors()
+    assert gateway.GatewayUnavailable.next_step.keeps_running  # a gap
+    assert not gateway.AuthenticationError.next_step.keeps_running  # stops the recorder
     db = tmp_path / "live.sqlite"
     stats = run_recorder(Config(), opener=open_site, database=db, interval_s=1, max_samples=2)
     assert stats.samples == 2

@@ -8,6 +8,8 @@ import pytest
 
 from optimiser.config import Config
 from optimiser.domain.clock import SteppedClock
+from optimiser.domain.errors import NextStep
+from optimiser.gateway.errors import AccessDenied, AuthenticationError, ProtocolError
 from optimiser.recorder import RecordingStore, record
 from optimiser.recorder.loop import first_boundary
 from optimiser.recorder.service import run_recorder
@@ -108,13 +110,43 @@ def test_failed_poll_is_a_gap_not_a_sample_and_the_next_interval_retries(db):
     assert (stats.polls, stats.samples, stats.gaps) == (5, 3, 2)
 
 
-def test_an_error_outside_retry_on_stops_the_loop_keeping_committed_samples(db):
+def test_a_foreign_error_declared_stop_and_tell_stops_the_loop_keeping_committed_samples(db):
     clock = SteppedClock(START)
     gateway = FakeGateway(clock, fail_on={3}, error=PermissionError)
     with RecordingStore(db) as store:
         with pytest.raises(PermissionError):
-            record(gateway, store, clock=clock, interval_s=90, retry_on=(ConnectionError,))
+            record(gateway, store, clock=clock, interval_s=90, foreign=NextStep.STOP_AND_TELL)
         assert store.sample_count() == 2
+        assert store.gaps() == []
+
+
+def gateway_error(cls):
+    """A gateway error class made to take FakeGateway's one-message constructor."""
+    if cls is ProtocolError:
+        return lambda message: ProtocolError(message, endpoint="/api/meters/aggregates")
+    return cls
+
+
+def test_a_protocol_error_is_a_gap_and_the_next_interval_polls_again(db):
+    clock = SteppedClock(START)
+    gateway = FakeGateway(clock, fail_on={2}, error=gateway_error(ProtocolError))
+    with RecordingStore(db) as store:
+        stats = record(
+            gateway, store, clock=clock, interval_s=90, max_polls=3, foreign=NextStep.STOP_AND_TELL
+        )
+        gaps = store.gaps()
+    assert (stats.samples, stats.gaps) == (2, 1)
+    assert gaps[0].error_class == "ProtocolError"
+
+
+@pytest.mark.parametrize("error", [AuthenticationError, AccessDenied])
+def test_an_error_that_is_not_gap_and_retry_stops_the_loop(db, error):
+    clock = SteppedClock(START)
+    gateway = FakeGateway(clock, fail_on={2}, error=error)
+    with RecordingStore(db) as store:
+        with pytest.raises(error):
+            record(gateway, store, clock=clock, interval_s=90)  # foreign errors would be gaps
+        assert store.sample_count() == 1
         assert store.gaps() == []
 
 

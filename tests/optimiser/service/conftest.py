@@ -5,6 +5,12 @@ real HTTPS gateway emulator on loopback; the Fleet emulator can serve the very s
 service under test gets a gateway client logged in as installer, a real SQLite recording store
 and the bundled Flux tariff (region C); forecasts are perfect (the site's own trace), so the gap
 between planned and realised cost is the control's, not the forecast's.
+
+The helpers below build the service on the local backend (:func:`make_service`) or the Fleet
+backend (:func:`fleet_service`). Through the Fleet API, from 12:00 UTC the plan holds, then
+exports at the Flux peak (16:25–17:30: autonomous, reserve 32 %, export battery_ok — three
+commands to revert; :func:`run_to_export`) and charges off-peak at night (02:00–05:00 UTC,
+a raised reserve; :func:`at_night`, :func:`charging`).
 """
 
 from __future__ import annotations
@@ -19,20 +25,29 @@ import pytest
 from pydantic import SecretStr
 
 from optimiser.config import Config
+from optimiser.control import CommandBudget, FleetBackend, FleetClient, TokenSource
+from optimiser.control.factory import backend_from_config
+from optimiser.control.lease_file import load_lease
+from optimiser.control.safety import Failure
 from optimiser.control.translate import app_to_raw
 from optimiser.domain.clock import SteppedClock
-from optimiser.domain.device import Settings
+from optimiser.domain.device import ExportRule, OperationMode, Settings
 from optimiser.domain.powerwall import PowerwallSpec, PowerwallState
 from optimiser.forecast import PerfectForecaster
 from optimiser.gateway import Gateway, GatewayApi, TlsPolicy
 from optimiser.recorder import RecordingStore
+from optimiser.service import Service
 from simulations.datasets import demo_trace
 from simulations.emulator import EmulatedSite, GatewayEmulator
+from simulations.fleet_emulator import FleetEmulator
 from tariffs import get_tariff
 
 # A winter Wednesday (GMT = UTC, so the Flux windows are 02–05 and 16–19 UTC).
 START = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
+FLOOR_RAW = app_to_raw(20.0)  # 24 % on the gateway's scale
+PER_DAY = 12  # Fleet commands a day
+EXPORTING_AT = START + timedelta(hours=4, minutes=35)  # 16:35 UTC, in the Flux peak
 
 
 @dataclass
@@ -130,3 +145,90 @@ def fleet_token(tmp: Path, emulator) -> Path:
         json.dumps({"access_token": emulator.access_token, "refresh_token": emulator.refresh_token})
     )
     return path
+
+
+@pytest.fixture
+def fleet(house):
+    with FleetEmulator(house.site, clock=house.clock, commands_per_day=PER_DAY) as emulator:
+        yield emulator
+
+
+def make_service(house, **control):
+    config = house.config(**control)
+    backend = backend_from_config(
+        config, gateway=house.gateway, state_dir=house.tmp / "state", clock=house.clock.now
+    )
+    return Service(
+        config,
+        gateway=house.gateway,
+        backend=backend,
+        clock=house.clock,
+        tariff=house.tariff,
+        store=house.store,
+        forecaster=house.forecaster,
+        state_dir=house.tmp / "state",
+        keep_plans=200,
+    )
+
+
+def fleet_service(house, fleet, per_day: int = PER_DAY) -> Service:
+    config = house.config(backend="fleet", commands_per_day=per_day, safety_commands=3)
+    client = FleetClient(
+        fleet.url, fleet.site_id, TokenSource(token_file=fleet_token(house.tmp, fleet)), 5
+    )
+    budget = CommandBudget(per_day, house.tmp / "state" / "command-budget.json", safety_reserve=3)
+    backend = FleetBackend(client, budget, clock=house.clock.now)
+    return Service(
+        config,
+        gateway=house.gateway,
+        backend=backend,
+        clock=house.clock,
+        tariff=house.tariff,
+        store=house.store,
+        forecaster=house.forecaster,
+        state_dir=house.tmp / "state",
+        keep_plans=200,
+    )
+
+
+def at_night(house, hour: int, minute: int = 0) -> None:
+    """Move the clock (from 12:00) to ``hour:minute`` UTC the next night."""
+    house.clock.advance(timedelta(hours=12 + hour, minutes=minute))
+
+
+def charging(house) -> bool:
+    return house.site.settings.backup_reserve_percent > FLOOR_RAW + 5
+
+
+def safe(house) -> bool:
+    s = house.site.settings
+    return s.mode is OperationMode.SELF_CONSUMPTION and s.backup_reserve_percent == pytest.approx(
+        FLOOR_RAW, abs=0.01
+    )
+
+
+def exporting(house) -> bool:
+    s = house.site.settings
+    return s.mode is OperationMode.AUTONOMOUS and s.export_rule is ExportRule.BATTERY_OK
+
+
+def run_to_export(house, fleet, **kwargs):
+    """A Fleet service run to 16:35 UTC, exporting under a lease that lapses at 17:30."""
+    service = fleet_service(house, fleet, **kwargs)
+    service.stop_retry_window_s = 0.3  # keep the stop's retries quick in tests
+    service.run(until=EXPORTING_AT)
+    assert exporting(house)
+    lease = load_lease(house.tmp / "state")
+    assert lease is not None and lease.expires_at == START.replace(hour=17, minute=30)
+    return service
+
+
+def leave_only(service, commands: int) -> None:
+    """Spend today's Fleet budget down to ``commands`` left (safety reserve included)."""
+    budget = service.backend.budget
+    now = service.clock.now()
+    budget.restore((now.date(), budget.per_day - commands))
+
+
+def lost_gateway_decisions(service):
+    return [d for d in service.decisions if d.applied and d.applied.failure is Failure.GATEWAY_LOST]

@@ -1,0 +1,22 @@
+"""Shared by the command-line tests: an isolated state directory and a config file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("WATTPLAN_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.delenv("WATTPLAN_CONFIG", raising=False)
+    return tmp_path
+
+
+def write_config(tmp: Path, text: str) -> Path:
+    path = tmp / "config.yaml"
+    path.write_text(f"recorder:\n  database: {tmp / 'rec.sqlite'}\n  interval_s: 90\n{text}")
+    return path

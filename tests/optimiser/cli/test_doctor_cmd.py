@@ -1,0 +1,80 @@
+"""``wattplan doctor``: the embedded emulator, a closed port, the Fleet emulator, and the token
+scopes it reads."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+from optimiser.cli import main
+from optimiser.domain.clock import RealClock
+from simulations.fleet_emulator import FleetEmulator, demo_site
+from tests.optimiser.cli.conftest import write_config
+
+
+def test_doctor_passes_on_the_embedded_emulator(env, capsys):
+    config = write_config(env, "control:\n  backend: local\n")
+    assert main(["--config", str(config), "doctor"]) == 0
+    out = capsys.readouterr().out
+    for name in ("config", "gateway", "login", "tariff", "recorder", "backend (local)", "solver"):
+        assert any(line.startswith(f"✓ {name}") for line in out.splitlines()), (name, out)
+    assert "installer login works" in out
+
+
+def test_doctor_names_an_unreachable_gateway_with_a_hint(env, capsys):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = write_config(env, f"gateway:\n  host: 127.0.0.1\n  port: {port}\n  timeout_s: 2\n")
+    assert main(["--config", str(config), "doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "✗ gateway" in out and f"127.0.0.1:{port}" in out
+    assert "hint: is the gateway on" in out
+    assert "- login" in out  # skipped, not a second failure
+    assert "1 essential check(s) failed: gateway" in out
+
+
+def test_doctor_checks_the_fleet_token_site_and_budget(env, capsys):
+    clock = RealClock()
+    with FleetEmulator(demo_site(clock), clock=clock) as fleet:
+        token = env / "token.json"
+        token.write_text(json.dumps({"access_token": fleet.access_token}))
+        config = write_config(
+            env,
+            "control:\n  backend: fleet\n  fleet:\n"
+            f"    base_url: {fleet.url}\n    site_id: '{fleet.site_id}'\n"
+            f"    token_file: {token}\n",
+        )
+        assert main(["--config", str(config), "doctor"]) == 0
+        out = capsys.readouterr().out
+        assert "✓ fleet token" in out
+        assert f"✓ fleet site         site {fleet.site_id} answers" in out
+        assert "✓ fleet budget       17 of 20 commands left today" in out
+        assert fleet.post_count() == 0  # the doctor sends no settings
+
+        token.write_text(json.dumps({"access_token": "revoked"}))
+        assert main(["--config", str(config), "doctor"]) == 1
+        out = capsys.readouterr().out
+        assert "✗ fleet site" in out and "hint:" in out
+
+
+def test_token_scopes_are_read_from_a_jwt():
+    import base64
+    import json
+
+    from optimiser.cli.doctor_cmd import token_scopes
+
+    def jwt(claims: dict) -> str:
+        body = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+        return f"eyJhbGciOiJub25lIn0.{body}.sig"
+
+    assert token_scopes(jwt({"scp": ["openid", "energy_device_data"]})) == {
+        "openid",
+        "energy_device_data",
+    }
+    assert token_scopes(jwt({"scope": "energy_cmds energy_device_data"})) == {
+        "energy_cmds",
+        "energy_device_data",
+    }
+    assert token_scopes("opaque-token") is None
+    assert token_scopes("a.!!!.c") is None

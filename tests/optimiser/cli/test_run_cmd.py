@@ -1,0 +1,81 @@
+"""``wattplan run`` from the command line: the embedded emulator on an accelerated clock, and a
+real SIGTERM to a running service."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from optimiser.cli import main
+from tests.optimiser.cli.conftest import ROOT, write_config
+
+
+def test_run_for_an_accelerated_hour_against_the_embedded_emulator(env, capsys, caplog):
+    config = write_config(env, "")
+    caplog.set_level("INFO", logger="wattplan.run")
+    code = main(
+        ["--config", str(config), "run", "--backend", "local", "--speed", "1200", "--for", "1h"]
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "wattplan run: stopped:" in out and "0 gaps" in out
+    decisions = [r.message for r in caplog.records if r.message.startswith("decision")]
+    assert decisions and "(start)" in decisions[0] and "plan:" in decisions[0]
+    from optimiser.recorder import RecordingStore
+
+    with RecordingStore(env / "rec.sqlite", readonly=True) as store:
+        assert store.sample_count() >= 20  # 90 s polls over a clock hour (40 at best)
+
+
+def test_run_for_counts_from_when_the_service_is_ready(env):
+    """At 1200× the start (emulator, login, first plan) takes minutes of clock time; --for
+    must not count them (a 20-minute run used to end about 20 minutes after the clock was
+    made, before the gateway even answered)."""
+    from datetime import timedelta
+
+    from optimiser.recorder import RecordingStore
+
+    config = env / "config.yaml"
+    config.write_text(
+        f"recorder:\n  database: {env / 'rec.sqlite'}\n  interval_s: 30\n"
+        "control:\n  backend: local\n"
+    )
+    assert main(["--config", str(config), "run", "--speed", "1200", "--for", "20m"]) == 0
+    with RecordingStore(env / "rec.sqlite", readonly=True) as store:
+        times = sorted(s.time for s in store.samples())
+    # The first sample is the start's poll (before the first plan): 20 minutes of polls follow.
+    assert times[-1] - times[0] >= timedelta(minutes=20) - timedelta(seconds=30)
+
+
+def test_run_speed_needs_the_embedded_emulator(env, capsys):
+    config = write_config(env, "gateway:\n  host: 127.0.0.1\n")
+    assert main(["--config", str(config), "run", "--speed", "60"]) == 2
+    assert "--speed only works with the embedded emulator" in capsys.readouterr().err
+
+
+def test_sigterm_stops_the_service_cleanly(env):
+    config = write_config(env, "")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "optimiser.cli", "--config", str(config), "run", "--speed", "600"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        seen = ""
+        while "decision" not in seen and time.monotonic() < deadline:
+            seen += proc.stderr.readline()
+        assert "decision" in seen, seen
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "wattplan run: stopped:" in out
+    assert "stop:" in err or "stopping" in err  # the revert step ran before exit
