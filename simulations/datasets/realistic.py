@@ -43,6 +43,7 @@ Weather and behaviour restart at each 1 January (the year boundary is a small se
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -395,8 +396,11 @@ def tmy_clear_sky_index() -> tuple[np.ndarray, np.ndarray]:
     stamp = pd.Timestamp("2025-01-01", tz="UTC") + pd.to_timedelta(doy * 24 + utc_hour, unit="h")
     loc = pvlib.location.Location(meta["latitude"], meta["longitude"], altitude=meta["altitude"])
     index = pd.DatetimeIndex(stamp)
-    clear = loc.get_clearsky(index, model="ineichen")
-    elevation = loc.get_solarposition(index)["apparent_elevation"].to_numpy()
+    with warnings.catch_warnings():  # pvlib 0.16 uses pandas accessors pandas 3 deprecates
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        clear = loc.get_clearsky(index, model="ineichen")
+        elevation = loc.get_solarposition(index)["apparent_elevation"].to_numpy()
     ghi = data["ghi"].to_numpy(dtype=float)
     clear_ghi = clear["ghi"].to_numpy(dtype=float)
     ok = (elevation > MIN_ELEVATION_DEG) & (clear_ghi > 20)

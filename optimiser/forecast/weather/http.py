@@ -38,7 +38,7 @@ def get_json(
                 url,
                 params=dict(params or {}),
                 headers=dict(headers or {}),
-                timeout=(deadline_s, deadline_s),
+                timeout=2 * deadline_s,  # the queue's deadline below is the one that counts
             )
             try:
                 body: object = response.json()
