@@ -46,7 +46,7 @@ import os
 import warnings
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 from functools import lru_cache
 
 import numpy as np
@@ -472,8 +472,13 @@ def _temperature(rng: np.random.Generator, doy: np.ndarray, daily_kt: np.ndarray
 # -- behaviour --------------------------------------------------------------------------------
 
 
-class _DayKind:
-    WORK, HOME, WEEKEND, AWAY = 0, 1, 2, 3
+class _DayKind(IntEnum):
+    """What kind of day a household has."""
+
+    WORK = 0  # out for work or school
+    HOME = 1  # a weekday at home
+    WEEKEND = 2  # weekends and bank holidays
+    AWAY = 3  # away from home
 
 
 def _day_kinds(h: RealisticHousehold, rng: np.random.Generator, days: list[date]) -> np.ndarray:
