@@ -62,9 +62,12 @@ class WeatherForecaster:
 
 def forecaster_for(config: Config, state_dir: Path) -> Forecaster:
     """The forecaster the config asks for; provider answers are remembered under
-    ``state_dir`` (the config's :meth:`~optimiser.config.Config.state_path`)."""
+    ``state_dir`` (the config's :meth:`~optimiser.config.Config.state_path`).
+
+    The embedded emulator (no ``gateway`` section) is a demo site, not a roof under a sky:
+    it gets the history forecaster, so a first ``wattplan plan`` stays offline."""
     history = HistoryForecaster(config.site, config.forecast)
-    if config.forecast.weather.provider == "none":
+    if config.forecast.weather.provider == "none" or config.uses_emulator:
         return history
     return WeatherForecaster(
         history, WeatherSource(config.forecast.weather, config.site, state_dir)

@@ -8,7 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from optimiser.config import Config, ConfigError, ForecastConfig, WeatherConfig, load_config
+from optimiser.config import (
+    Config,
+    ConfigError,
+    ForecastConfig,
+    GatewayConfig,
+    WeatherConfig,
+    load_config,
+)
 from optimiser.domain.slots import SlotGrid
 from optimiser.forecast import HistoryForecaster
 from optimiser.forecast.weather import WeatherForecaster, forecaster_for
@@ -18,7 +25,11 @@ GRID = SlotGrid.covering(NOW, NOW + timedelta(hours=96), 30)
 
 
 def _config(weather: WeatherConfig) -> Config:
-    return Config(site=SITE, forecast=ForecastConfig(weather=weather))
+    return Config(
+        gateway=GatewayConfig(host="192.0.2.1"),  # never contacted here
+        site=SITE,
+        forecast=ForecastConfig(weather=weather),
+    )
 
 
 def test_provider_solar_where_it_reaches_history_after(httpserver, weather_config, tmp_path):
@@ -46,6 +57,10 @@ def test_down_provider_gives_the_history_forecast_and_a_note(httpserver, weather
 def test_provider_none_is_the_history_forecaster(tmp_path):
     forecaster = forecaster_for(_config(WeatherConfig(provider="none")), tmp_path)
     assert isinstance(forecaster, HistoryForecaster)
+
+
+def test_the_embedded_emulator_gets_the_history_forecaster(tmp_path):
+    assert isinstance(forecaster_for(Config(), tmp_path), HistoryForecaster)
 
 
 def test_weather_config_is_strict_and_solcast_needs_its_site(tmp_path: Path):
