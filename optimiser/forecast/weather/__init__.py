@@ -10,6 +10,7 @@ to call), ``source`` (the three together), ``pv_power`` (irradiance to AC power 
 Errors::
 
     WeatherUnavailable       no usable provider forecast: use the history forecast, say why
+                             (gap and retry: the next plan asks again)
      ├── QuotaExhausted      the provider's quota, or the calls per day allowed, is used up
      └── InvalidResponse     the answer is not what the provider's format promises
 """

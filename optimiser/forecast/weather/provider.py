@@ -5,11 +5,13 @@ interval means) that wattplan turns into AC power with its own PV model, or **po
 Solar, Solcast: the provider's own model of the array). Both become a
 :class:`ProviderForecast`: values per interval, stamped at each interval's middle.
 
-Errors::
+Errors (all caught by the weather forecaster, which falls back to history and says why; the
+next plan tries again)::
 
-    WeatherUnavailable       no usable provider forecast: use the history forecast, say why
+    WeatherUnavailable       no usable provider forecast (temporary)
      ├── QuotaExhausted      the provider refused for its quota (HTTP 429) or ours is spent
-     └── InvalidResponse     the answer is not what the provider's format promises
+     │                       (temporary)
+     └── InvalidResponse     the answer is not what the provider's format promises (protocol)
 """
 
 from __future__ import annotations
@@ -19,19 +21,29 @@ from enum import StrEnum
 
 import numpy as np
 
+from optimiser.domain.errors import ErrorKind, NextStep
 from optimiser.forecast.errors import ForecastError
 
 
 class WeatherUnavailable(ForecastError):
     """No usable provider forecast: the caller falls back to history and says why."""
 
+    next_step = NextStep.GAP_AND_RETRY
+    kind = ErrorKind.TEMPORARY
+
 
 class QuotaExhausted(WeatherUnavailable):
     """The provider's quota (or the calls per day wattplan allows itself) is used up."""
 
+    next_step = NextStep.GAP_AND_RETRY
+    kind = ErrorKind.TEMPORARY
+
 
 class InvalidResponse(WeatherUnavailable):
     """A provider's answer does not have the documented shape."""
+
+    next_step = NextStep.GAP_AND_RETRY
+    kind = ErrorKind.PROTOCOL
 
 
 class Provider(StrEnum):
