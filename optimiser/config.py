@@ -165,8 +165,61 @@ class PlannerConfig(_Strict):
     )
 
 
+WeatherProvider = Literal["open-meteo", "forecast-solar", "solcast", "none"]
+
+
+class WeatherConfig(_Strict):
+    """Where weather-aware solar forecasts come from (``none``: history only).
+
+    Keys never live in this file: Forecast.Solar's (optional) and Solcast's are read from the
+    files named here. A provider that is down, slow or over its quota costs at most
+    ``timeout_s`` once; the plan then uses the history forecast and says so.
+    """
+
+    provider: WeatherProvider = Field(
+        "open-meteo", description="open-meteo (no key), forecast-solar, solcast, or none"
+    )
+    timeout_s: float = Field(
+        2.0, gt=0, le=30, description="hard limit on one provider call, name lookup included [s]"
+    )
+    refresh_minutes: float = Field(
+        60.0, ge=1, description="a cached provider forecast younger than this is reused [min]"
+    )
+    max_age_hours: float = Field(
+        12.0, gt=0, description="a cached provider forecast older than this is not used [h]"
+    )
+    retry_minutes: float = Field(
+        30.0, ge=0, description="after a failed call, no new call for this long [min]"
+    )
+    calls_per_day: int | None = Field(
+        None,
+        ge=1,
+        description="provider calls allowed per 24 h (default: open-meteo 48, forecast-solar "
+        "24, solcast 10, within each free plan)",
+    )
+    open_meteo_url: str = Field("https://api.open-meteo.com/v1/forecast", pattern="^https?://")
+    forecast_solar_url: str = Field("https://api.forecast.solar", pattern="^https?://")
+    forecast_solar_key_file: Path | None = Field(
+        None, description="file holding a Forecast.Solar API key (optional)"
+    )
+    solcast_url: str = Field("https://api.solcast.com.au", pattern="^https?://")
+    solcast_key_file: Path | None = Field(None, description="file holding the Solcast API key")
+    solcast_resource_id: str | None = Field(None, description="Solcast rooftop site id")
+
+    @model_validator(mode="after")
+    def _solcast_needs_site(self) -> WeatherConfig:
+        if self.provider == "solcast" and (
+            self.solcast_key_file is None or self.solcast_resource_id is None
+        ):
+            raise ValueError(
+                "forecast.weather.provider solcast needs solcast_key_file and "
+                "solcast_resource_id (the rooftop site's id from the Solcast toolkit)"
+            )
+        return self
+
+
 class ForecastConfig(_Strict):
-    """How load and solar forecasts learn from recorded history."""
+    """How load and solar forecasts learn from recorded history and the weather."""
 
     half_life_days: float = Field(
         14.0, gt=0, description="load: weight of a day halves every this many days back"
@@ -178,6 +231,7 @@ class ForecastConfig(_Strict):
     min_history_days: float = Field(
         2.0, ge=0, description="below this much history, typical UK values are used"
     )
+    weather: WeatherConfig = WeatherConfig()
 
 
 class RecorderConfig(_Strict):

@@ -24,10 +24,14 @@ class Forecast:
         Household demand per slot. [kW]
     solar_kw : numpy.ndarray
         PV output per slot. [kW]
+    notes : tuple of str
+        What the plan should tell the user about where the forecast came from (a weather
+        provider that was down and the history used instead, a stale cached forecast…).
     """
 
     load_kw: np.ndarray
     solar_kw: np.ndarray
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         load = np.array(self.load_kw, dtype=float, copy=True).reshape(-1)

@@ -153,6 +153,14 @@ def ac_power_kw(
         split = pvlib.irradiance.erbs(ghi, sky.zenith, sky.times.day_of_year.to_numpy())
         dni = np.nan_to_num(np.asarray(split["dni"], dtype=float))
         dhi = np.nan_to_num(np.asarray(split["dhi"], dtype=float))
+    return ac_power_from_irradiance(sky, array, ghi, dni, dhi)
+
+
+def ac_power_from_irradiance(
+    sky: SkyGeometry, array: ArrayModel, ghi: np.ndarray, dni: np.ndarray, dhi: np.ndarray
+) -> np.ndarray:
+    """AC output of the array under global, direct normal and diffuse horizontal irradiance
+    at ``sky``'s times (air temperature from ``sky.temp_air``). [W/m²] in, [kW] out."""
     poa = pvlib.irradiance.get_total_irradiance(
         array.tilt_deg,
         array.azimuth_deg,

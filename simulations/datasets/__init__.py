@@ -1,6 +1,16 @@
-"""Datasets for demos, tests and the replay: a deterministic UK household, made on the fly."""
+"""Datasets for demos, tests and the replay, made on the fly: a deterministic demo household
+(``demo``) and six realistic household-years for judging forecasts (``realistic``)."""
 
 from simulations.datasets.demo import demo_trace, demo_year
+from simulations.datasets.realistic import HELD_BACK, TUNING, realistic_trace, realistic_year
 from simulations.datasets.recorded_csv import write_recorded_csv
 
-__all__ = ["demo_trace", "demo_year", "write_recorded_csv"]
+__all__ = [
+    "HELD_BACK",
+    "TUNING",
+    "demo_trace",
+    "demo_year",
+    "realistic_trace",
+    "realistic_year",
+    "write_recorded_csv",
+]
