@@ -35,11 +35,21 @@ command the device rejected) stops the service after its revert, and the CLI exi
 error's code.
 
 Every decision is logged as one line (``decision: …``) and kept in :attr:`Service.decisions`
-(:mod:`~optimiser.service.records`).
+(:mod:`~optimiser.service.records`). Publishers (MQTT, the dashboard) observe polls, plans,
+decisions and events through :mod:`~optimiser.service.observers` and never block the loop.
 """
 
 from optimiser.service.loop import Service
+from optimiser.service.observers import EventKind, Observer, ServiceEvent
 from optimiser.service.records import DecisionRecord, ServiceStats
 from optimiser.service.stop import stop_time_needed_s
 
-__all__ = ["DecisionRecord", "Service", "ServiceStats", "stop_time_needed_s"]
+__all__ = [
+    "DecisionRecord",
+    "EventKind",
+    "Observer",
+    "Service",
+    "ServiceEvent",
+    "ServiceStats",
+    "stop_time_needed_s",
+]

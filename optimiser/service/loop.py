@@ -30,6 +30,7 @@ from optimiser.live import plan_request
 from optimiser.planner.solve import Hook
 from optimiser.planning import PlanRequest, PlanResult, plan_cycle
 from optimiser.recorder import RecordingStore, sample_from_site_state
+from optimiser.service.observers import EventKind, Observer, ServiceEvent, notify
 from optimiser.service.records import DecisionRecord, ServiceStats
 from optimiser.service.stop import STOP_ATTEMPTS, STOP_RETRY_WINDOW_S, retry_spread
 from optimiser.service.timer import (
@@ -93,6 +94,9 @@ class Service:
         Extra planner hooks passed to ``plan_cycle`` (tests inject failures this way).
     on_poll : callable, optional
         Called with every site state read.
+    observers : sequence of Observer
+        Publishers told of every poll, plan, decision and event (MQTT, the dashboard);
+        see :mod:`optimiser.service.observers`.
     keep_plans : int
         How many recent plans :attr:`plans` keeps.
     stop_retry_window_s, stop_attempts : float, int
@@ -115,6 +119,7 @@ class Service:
     plans: list[KeptPlan] = field(default_factory=list)
     stats: ServiceStats = field(default_factory=ServiceStats)
     on_poll: Callable[[SiteState], None] | None = None
+    observers: Sequence[Observer] = ()
     keep_plans: int = 3
     stop_retry_window_s: float = STOP_RETRY_WINDOW_S
     stop_attempts: int = STOP_ATTEMPTS
@@ -247,9 +252,14 @@ class Service:
             self.stats.samples += 1
         if self.on_poll is not None:
             self.on_poll(state)
+        notify(self.observers, lambda o: o.on_state(state, now))
         if self.watchdog.link is not Link.UP:
             log.info("gateway back at %s", now.isoformat())
+            self._event(EventKind.GATEWAY_BACK, now, "the gateway answers again")
         grid_changed = self.watchdog.answered(state.grid_up)
+        if grid_changed:
+            kind = EventKind.GRID_RESTORED if state.grid_up else EventKind.GRID_LOST
+            self._event(kind, now, "grid restored" if state.grid_up else "grid outage")
         revert = self.watchdog.revert_due
         if revert is not None:
             self._apply_safe(now, revert)
@@ -267,6 +277,7 @@ class Service:
             self.store.add_gap(now, gap_end, type(exc).__name__, str(exc))
         if self.watchdog.link is Link.UP:
             log.warning("gateway lost at %s: %s: %s", now.isoformat(), type(exc).__name__, exc)
+            self._event(EventKind.GATEWAY_LOST, now, f"{type(exc).__name__}: {exc}")
         grace = timedelta(seconds=float(self.config.control.gateway_loss_grace_s))
         revert = self.watchdog.failed(now, grace, lambda: self._lease_lapsed(now))
         if revert is not None:
@@ -318,12 +329,15 @@ class Service:
         except Exception as exc:  # a crashed solve is a failed plan: safe settings
             self.stats.plan_failures += 1
             log.warning("planner crashed: %s: %s", type(exc).__name__, exc)
+            self._event(EventKind.PLAN_FAILED, now, f"solver failed: {exc}")
             return None, f"solver failed: {exc}"
         self.stats.plans += 1
         if not result.outcome.status.is_ok:
             self.stats.plan_failures += 1
+            self._event(EventKind.PLAN_FAILED, now, result.outcome.message or "no feasible plan")
         self.plans.append(KeptPlan(result, now))
         del self.plans[: -self.keep_plans]  # the previous plan steers stability
+        notify(self.observers, lambda o: o.on_plan(result, now))
         return result, None
 
     def _decide(self, now: datetime, why: str, *, replan: bool, nightly: bool = False) -> None:
@@ -394,6 +408,7 @@ class Service:
         # the budget skipped leaves the revert due (retried at the next poll).
         self.watchdog.reverted(revert, confirmed=applied.report.ok)
         self.stats.safe_fallbacks += 1
+        self._event(EventKind.SAFE_FALLBACK, now, revert.why)
         self._after_apply(now, revert.why, applied, None)
 
     def _revert_on_stop(self) -> None:
@@ -439,6 +454,18 @@ class Service:
         self.stats.decisions += 1
         self.decisions.append(record)
         log.info("%s", record.line())
+        notify(self.observers, lambda o: o.on_decision(record))
+        report = record.applied.report if record.applied is not None else None
+        if report is not None and report.not_taken:
+            detail = f"did not take: {', '.join(report.not_taken)}"
+            self._event(EventKind.COMMAND_REFUSED, record.time, detail)
+        if report is not None and report.skipped:
+            detail = f"skipped (budget): {', '.join(report.skipped)}"
+            self._event(EventKind.BUDGET_EXHAUSTED, record.time, detail)
+
+    def _event(self, kind: EventKind, now: datetime, detail: str) -> None:
+        event = ServiceEvent(kind, now, detail)
+        notify(self.observers, lambda o: o.on_event(event))
 
     # -- timing -------------------------------------------------------------------------------
 
