@@ -366,6 +366,49 @@ class ControlConfig(_Strict):
         return self
 
 
+class WebConfig(_Strict):
+    """The dashboard and JSON API that ``wattplan run`` and ``wattplan dashboard`` serve.
+
+    Bound to loopback by default; every URL the pages use is relative, so it works behind a
+    reverse proxy or Home Assistant ingress. The write endpoints (context facts, manual
+    override, re-plan) answer only to ``Authorization: Bearer <token>`` with the token read
+    from ``token_file``; without a token file they answer 403.
+    """
+
+    enabled: bool = Field(True, description="`wattplan run` serves the dashboard")
+    host: str = Field("127.0.0.1", description="address to listen on (0.0.0.0: every address)")
+    port: int = Field(8765, ge=0, le=65535, description="TCP port (0: any free port)")
+    site: str = Field(
+        "home",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="this site's name: the `site` label of every /metrics series",
+    )
+    refresh_s: float = Field(
+        5.0, ge=1, le=300, description="how often the pages fetch fresh data [s]"
+    )
+    token_file: Path | None = Field(
+        None, description="file holding the bearer token that unlocks the write endpoints"
+    )
+
+    def token(self) -> SecretStr | None:
+        """The write endpoints' bearer token, or None when none is configured."""
+        if self.token_file is None:
+            return None
+        path = self.token_file.expanduser()
+        try:
+            value = path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"web.token_file: cannot read {path}: {exc.strerror}") from exc
+        if len(value) < 16:
+            raise ConfigError(
+                f"web.token_file: {path} holds {len(value)} characters; expected a token of at "
+                "least 16 (e.g. `openssl rand -hex 32`)"
+            )
+        return SecretStr(value)
+
+
 class Config(_Strict):
     """The whole configuration file."""
 
@@ -379,6 +422,7 @@ class Config(_Strict):
     forecast: ForecastConfig = ForecastConfig()
     recorder: RecorderConfig = RecorderConfig()
     control: ControlConfig = ControlConfig()
+    web: WebConfig = WebConfig()
     state_dir: Path = DEFAULT_STATE_DIR
 
     @property

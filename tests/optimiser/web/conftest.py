@@ -1,0 +1,66 @@
+"""A dashboard served over a real service: the service tests' house (the demo household on a
+stepped clock, a real HTTPS gateway emulator, a SQLite recording), the dashboard on a free
+loopback port, and requests over real HTTP.
+
+The clock only moves when a test runs the service (:meth:`Served.run`), so what a page shows
+and what the API answers can be compared exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+import requests
+
+from optimiser.config import WebConfig
+from optimiser.service import Service
+from optimiser.web import Dashboard, LiveSource, LiveView
+from tests.optimiser.service.conftest import House, house, make_service  # noqa: F401
+
+TOKEN = "correct-horse-battery-staple-42"  # noqa: S105 - a test token
+
+
+@dataclass
+class Served:
+    house: House
+    service: Service
+    view: LiveView
+    dashboard: Dashboard
+
+    @property
+    def url(self) -> str:
+        return self.dashboard.url
+
+    def run(self, minutes: float) -> None:
+        """Run the service for ``minutes`` of clock time (instantly: the clock is stepped)."""
+        self.service.run(until=self.house.clock.now() + timedelta(minutes=minutes))
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        return requests.get(self.url + path, timeout=10, **kwargs)
+
+    def post(self, path: str, **kwargs) -> requests.Response:
+        return requests.post(self.url + path, timeout=10, **kwargs)
+
+
+def serve(house: House, **web) -> Served:
+    service = make_service(house)
+    view = LiveView()
+    service.observers = (view,)
+    token_file = house.tmp / "web-token"
+    token_file.write_text(TOKEN + "\n")
+    settings = {"port": 0, "refresh_s": 1, "site": "test", "token_file": token_file} | web
+    config = service.config.model_copy(update={"web": WebConfig(**settings)})
+    source = LiveSource(view, config, house.tariff, house.clock, house.store.path)
+    dashboard = Dashboard(source, "127.0.0.1", 0, journal_dir=house.tmp / "state")
+    return Served(house, service, view, dashboard.start())
+
+
+@pytest.fixture
+def served(house):  # noqa: F811 - the fixture imported above
+    site = serve(house)
+    try:
+        yield site
+    finally:
+        site.dashboard.stop()
