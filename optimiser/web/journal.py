@@ -26,6 +26,7 @@ KEEP_EVENTS = 100
 
 def write_journal(state_dir: Path, document: Json) -> Path:
     """Write ``document`` to ``<state_dir>/dashboard.json`` atomically."""
+    state_dir.mkdir(parents=True, exist_ok=True)
     path = state_dir / JOURNAL_FILE
     fd, tmp = tempfile.mkstemp(dir=state_dir, prefix=".dashboard-")
     try:

@@ -240,6 +240,13 @@ def now_view(
             "import_price_p_per_kwh": slot["import_price"],
             "export_price_p_per_kwh": slot["export_price"],
         }
+    if action is not None and state is not None and state["grid_up"] is False:
+        action = action | {
+            "action": "outage",
+            "words": "Keeping the house powered",
+            "why": "The grid is down: the plan waits, the battery runs the house and the reserve "
+            "is never lowered until the grid is back.",
+        }
     device = None
     if last is not None:
         applied = last["applied"]

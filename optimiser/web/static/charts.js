@@ -12,6 +12,13 @@
 
   function epoch(iso) { return Date.parse(iso) / 1000; }
 
+  function clock(ts, tz) {
+    // 24-hour site-local time; the day's name at midnight.
+    var when = new Date(ts * 1000);
+    var hm = when.toLocaleTimeString("en-GB", { timeZone: tz, hour: "2-digit", minute: "2-digit" });
+    return hm === "00:00" ? when.toLocaleDateString("en-GB", { timeZone: tz, weekday: "short", day: "numeric" }) : hm;
+  }
+
   function shade(doc) {
     // Rule windows and "now", drawn under the series.
     return function (u) {
@@ -29,18 +36,19 @@
     };
   }
 
-  function make(id, doc, series, values, unit) {
+  function make(id, doc, series, values, unit, atEnd) {
     var el = document.getElementById(id);
     if (!el) { return; }
     if (charts[id]) { charts[id].destroy(); }
-    var xs = doc.slots.map(function (s) { return epoch(s.start); });
+    var xs = doc.slots.map(function (s) { return epoch(atEnd ? s.end : s.start); });
     var stepped = uPlot.paths.stepped({ align: 1 });
     var opts = {
       width: Math.max(320, el.clientWidth || 800),
       height: 200,
       tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), doc.timezone); },
       scales: { x: { time: true } },
-      axes: [{}, { label: unit, size: 60 }],
+      axes: [{ values: function (u, splits) { return splits.map(function (ts) { return clock(ts, doc.timezone); }); } },
+             { label: unit, size: 60 }],
       hooks: { drawClear: [shade(doc)] },
       series: [{}].concat(series.map(function (s) {
         return { label: s.label, stroke: s.color, width: 2, paths: s.stepped ? stepped : undefined,
@@ -71,7 +79,7 @@
     make("chart-soe", doc, [
       { label: "planned", color: "#9aa0a6", dash: [6, 4] },
       { label: "measured", color: "#2e7d32" },
-    ], [column(doc, "planned_soe_kwh"), column(doc, "actual_soe_kwh")], "kWh");
+    ], [column(doc, "planned_soe_kwh"), column(doc, "actual_soe_kwh")], "kWh", true);
   }
 
   document.addEventListener("wattplan:refreshed", draw);
