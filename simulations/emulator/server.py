@@ -35,6 +35,7 @@ from urllib.parse import parse_qs, urlsplit
 from optimiser.domain.clock import Clock, RealClock
 from optimiser.domain.device import OperationMode, Settings
 from optimiser.domain.traces import Trace
+from optimiser.domain.units import raw_to_app
 from simulations.emulator import payloads
 from simulations.emulator.certs import SERVER_NAMES, Certificate, make_certificate
 from simulations.emulator.defaults import (
@@ -545,11 +546,11 @@ class GatewayEmulator:
         try:
             data = json.loads(body or b"{}")
             mode = OperationMode(data.get("real_mode", data.get("mode")))
-            reserve = float(
-                data.get("backup_reserve_percent", self.site.settings.backup_reserve_percent)
-            )
             current = self._pending or self.site.settings
-            self._pending = replace(current, mode=mode, backup_reserve_percent=reserve)
+            reserve = float(data.get("backup_reserve_percent", current.backup_reserve_raw_percent))
+            self._pending = replace(
+                current, mode=mode, backup_reserve_app_percent=raw_to_app(reserve)
+            )
         except (ValueError, TypeError, AttributeError) as exc:
             return _Reply(400, payloads.error(400, "Bad Request", f"invalid operation: {exc}"))
         return _Reply(200, {"real_mode": mode.value, "backup_reserve_percent": reserve})

@@ -2,7 +2,7 @@
 
 :class:`EmulatedSite` owns the battery state and the lifetime meters. One instance can be
 served by the gateway emulator (local API) and the Fleet API emulator at once, so one
-emulated house is seen through both APIs (``storm_mode`` and ``tariff_content`` are the
+emulated house is seen through both APIs (``storm_mode`` and the uploaded tariff are the
 Fleet API's view of the same device). Every request to the
 emulator first calls :meth:`EmulatedSite.advance`, which steps
 :func:`optimiser.domain.powerwall.step` from the last time it ran up to the clock's now in
@@ -88,7 +88,6 @@ class EmulatedSite:
         self._island_requested = False
         self.outage: Callable[[datetime], bool] = lambda _when: False
         self.storm_mode = False
-        self.tariff_content: dict | None = None
         (
             self._site_imported,
             self._site_exported,

@@ -31,10 +31,10 @@ from urllib.parse import parse_qs
 import numpy as np
 
 from optimiser.domain.clock import Clock, RealClock
-from optimiser.domain.device import ExportRule, OperationMode, Settings
+from optimiser.domain.device import ExportRule, OperationMode, Settings, UploadedTariff
 from optimiser.domain.powerwall import PowerwallSpec, PowerwallState
 from optimiser.domain.traces import Trace
-from optimiser.domain.units import app_to_raw, raw_to_app
+from optimiser.domain.units import raw_to_app
 from simulations.emulator.site import EmulatedSite
 from simulations.fleet_emulator.site import EmulatedFleetSite
 from simulations.fleet_emulator.tariff import TariffContentError, tou_schedule
@@ -70,7 +70,7 @@ def demo_site(clock: Clock, *, soe_kwh: float = 6.75) -> EmulatedFleetSite:
     solar = np.clip(3.0 * np.cos((hours - 13.0) / 6.0 * np.pi / 2), 0.0, None)
     solar[(hours < 7) | (hours > 19)] = 0.0
     trace = Trace(start.timestamp() + hours * 3600.0, load, solar, wrap=True)
-    settings = Settings(backup_reserve_percent=app_to_raw(20.0))
+    settings = Settings(backup_reserve_app_percent=20.0)
     return EmulatedFleetSite(
         PowerwallSpec.powerwall2(1), PowerwallState(soe_kwh=soe_kwh), settings, trace, clock
     )
@@ -248,7 +248,7 @@ class FleetEmulator:
             return {
                 "id": self.site_id,
                 "site_name": "Emulated Powerwall",
-                "backup_reserve_percent": round(raw_to_app(s.backup_reserve_percent), 3),
+                "backup_reserve_percent": round(s.backup_reserve_app_percent, 3),
                 "default_real_mode": s.mode.value,
                 "installation_time_zone": "Europe/London",
                 "nameplate_power": int(site.spec.max_discharge_kw * 1000),
@@ -261,7 +261,7 @@ class FleetEmulator:
                     "customer_preferred_export_rule": s.export_rule.value,
                     "disallow_charge_from_grid_with_solar_installed": not s.grid_charging,
                 },
-                "tariff_content_v2": site.tariff_content,
+                "tariff_content_v2": None if s.tariff is None else s.tariff.content,
             }
 
     def command(self, endpoint: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -292,7 +292,7 @@ def _parse_command(
             raise TypeError(f"backup_reserve_percent must be a number, got {value!r}")
         if not (0 <= value <= 80 or value == 100):
             raise ValueError(f"backup_reserve_percent must be <= 80 or exactly 100, got {value}")
-        return {"backup_reserve_percent": app_to_raw(float(value))}, {}
+        return {"backup_reserve_app_percent": float(value)}, {}
     if endpoint == "grid_import_export":
         changes: dict[str, Any] = {}
         if "disallow_charge_from_grid_with_solar_installed" in body:
@@ -309,7 +309,7 @@ def _parse_command(
         content = body["tou_settings"]["tariff_content_v2"]
         if not isinstance(content, dict):
             raise TypeError("tariff_content_v2 must be an object")
-        return {"tariff": tou_schedule(content)}, {"tariff_content": content}
+        return {"tariff": UploadedTariff(content, tou_schedule(content))}, {}
     if endpoint == "storm_mode":
         enabled = body["enabled"]
         if not isinstance(enabled, bool):
