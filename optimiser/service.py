@@ -40,11 +40,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from optimiser.config import Config
-from optimiser.control.apply_now import AppliedReport, apply_current_slot
+from optimiser.control.apply_now import apply_current_slot
 from optimiser.control.errors import BudgetExhausted, ControlUnavailable, FleetRateLimited
 from optimiser.control.lease_file import load_lease
+from optimiser.control.policy import ControlPolicy
+from optimiser.control.report import AppliedReport
 from optimiser.control.safety import Failure, is_forced
-from optimiser.control.translate import ControlPolicy
 from optimiser.domain.clock import Clock, SteppedClock
 from optimiser.domain.slots import floor_to_slot, require_aware
 from optimiser.gateway.errors import GatewayUnavailable, ProtocolError, RateLimited

@@ -1,225 +1,171 @@
-"""From a plan's per-slot energy flows to the few intents a Powerwall can be told.
+"""From a plan's per-slot actions to the few spans a Powerwall is told to follow. Pure.
 
-Pure. Each slot gets one :class:`Intent`; adjacent slots with the same intent merge into an
-:class:`IntentSpan`, so the device sees as few changes as possible. Flows below ``tol_kwh``
-(default 0.05 kWh) are treated as zero: an LP leaves dust on variables.
+Each slot's :class:`~optimiser.domain.actions.Action` (``Plan.actions``, the one classifier)
+becomes the action the device is set up for, and adjacent slots with the same one merge into an
+:class:`ActionSpan`, so the device sees as few changes as possible:
 
-Classification of one slot (first match wins):
-
-========================  =================================================================
-``CHARGE_FROM_GRID``      ``charge_from_grid_kwh > tol``; target = end-of-slot ``soe_kwh``
-``EXPORT``                ``discharge_kwh > tol`` and ``export_kwh > tol`` (the battery feeds
-                          the grid); target = end-of-slot ``soe_kwh`` (stop exporting there)
-``SELF_POWER``            the battery discharges for the house, or charges from surplus solar
-``HOLD``                  no battery flow while the grid is used, battery not full: do not
-                          discharge now (the plan keeps the energy for later); target = the
-                          energy to keep
-``IDLE``                  nothing flows through the battery and nothing needs holding
-========================  =================================================================
-
-Merging: runs of equal intents merge; a ``CHARGE_FROM_GRID`` span's target is the highest
-target in it (its end), an ``EXPORT`` span's the lowest, a ``HOLD`` span's the first. ``IDLE``
-spans then join a neighbouring ``SELF_POWER`` or ``HOLD`` span (the one before first), because
-those settings also leave an idle battery idle; an ``IDLE`` span between forced states becomes
-``SELF_POWER`` (never extend a forced charge or export). The result is merged again.
+1. ``charge_from_solar`` is followed as ``self_power`` (self-consumption charges from surplus
+   solar); every other action as itself. Targets: a ``charge_from_grid`` or ``export`` slot's
+   is its end-of-slot stored energy (charge to / stop exporting at), a ``hold`` slot's its
+   start (the energy to keep).
+2. Runs of equal actions merge: a ``charge_from_grid`` span's target is the highest in it (its
+   end), an ``export`` span's the lowest, a ``hold`` span's the first.
+3. ``idle`` spans join a neighbouring ``self_power`` or ``hold`` span (the one before first),
+   because those settings also leave an idle battery idle; an ``idle`` span between forced
+   states becomes ``self_power`` (never extend a forced charge or export). Merged again.
 
 **Flip hysteresis** (:func:`suppress_flips`): the LP is indifferent between discharging in one
-slot or another at the same price, so a plan often flips ``HOLD → SELF_POWER → HOLD`` (or the
+slot or another at the same price, so a plan often flips ``hold → self_power → hold`` (or the
 reverse) for a slot or two, and every flip costs Fleet commands (reserve up, reserve down). A
-``SELF_POWER`` or ``HOLD`` span of at most :data:`FLIP_MAX_SLOTS` slots between two spans of
-the other intent (the first span's "before" is what the device follows now, when known) takes
-its neighbours' intent when what it moves is worth less than ``flip_value_gbp`` (default
+``self_power`` or ``hold`` span of at most :data:`FLIP_MAX_SLOTS` slots between two spans of
+the other action (the first span's "before" is what the device follows now, when known) takes
+its neighbours' action when what it moves is worth less than ``flip_value_gbp`` (default
 :data:`FLIP_VALUE_GBP`): value = energy moved × price spread, where the energy is the span's
-discharge (``SELF_POWER`` → ``HOLD`` keeps it stored) or its grid import (``HOLD`` →
-``SELF_POWER`` lets the battery cover it), and the spread is the largest difference between a
-price in the span and the neighbouring slots' prices (the energy's use just before or after).
-Charge and export spans are never touched, nor are spans next to them.
+discharge (``self_power`` → ``hold`` keeps it stored) or its grid import (``hold`` →
+``self_power`` lets the battery cover it), and the spread is the largest difference between a
+price in the span and the neighbouring slots' prices. Such a span says why in
+:attr:`ActionSpan.why`. Charge and export spans are never touched, nor are spans next to them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Any
 
 import numpy as np
 
-from optimiser.domain.slots import require_aware
+from optimiser.domain.actions import Action
+from optimiser.domain.slots import SlotGrid, require_aware
+from optimiser.planner.result import Plan
 
-TOL_KWH = 0.05
 FLIP_VALUE_GBP = 0.02
-"""A short SELF_POWER/HOLD flip worth less than this is not worth its commands. [£]"""
+"""A short self-power/hold flip worth less than this is not worth its commands. [£]"""
 FLIP_MAX_SLOTS = 2
 """Only spans this short count as flips (longer ones are real decisions). [slots]"""
 
-
-class Intent(StrEnum):
-    """What the battery should do during a span."""
-
-    CHARGE_FROM_GRID = "charge_from_grid"
-    HOLD = "hold"
-    SELF_POWER = "self_power"
-    EXPORT = "export"
-    IDLE = "idle"
+_ABSORBERS = (Action.SELF_POWER, Action.HOLD)
 
 
 @dataclass(frozen=True, slots=True)
-class IntentSpan:
-    """One intent over ``[start, end)``.
+class ActionSpan:
+    """One action the device follows over ``[start, end)``.
 
     Attributes
     ----------
     start, end : datetime
         Span bounds, UTC, on the plan's slot grid.
-    intent : Intent
-        What the battery should do.
+    action : Action
+        What the device is set up for: ``charge_from_grid``, ``export``, ``self_power`` or
+        ``hold`` (``idle`` only when nothing else is possible).
     target_soe_kwh : float or None
         Stored energy to charge to (charge), stop at (export) or keep (hold); None otherwise.
         [kWh]
     capacity_kwh : float
         Usable capacity the target refers to. [kWh]
+    why : str or None
+        Why the span's action differs from its slots' on purpose (a flip not worth its
+        commands); not compared.
     """
 
     start: datetime
     end: datetime
-    intent: Intent
+    action: Action
     target_soe_kwh: float | None
     capacity_kwh: float
+    why: str | None = field(default=None, compare=False)
 
     def covers(self, when: datetime) -> bool:
         """Whether ``when`` falls in ``[start, end)``."""
         return self.start <= require_aware(when, "time") < self.end
 
 
-def classify_slot(
-    *,
-    charge_from_grid_kwh: float,
-    charge_kwh: float,
-    discharge_kwh: float,
-    export_kwh: float,
-    import_kwh: float,
-    soe_kwh: float,
-    soe_start_kwh: float,
-    capacity_kwh: float,
-    tol_kwh: float = TOL_KWH,
-) -> tuple[Intent, float | None]:
-    """The intent and target of one slot (see the module docstring's table)."""
-    if charge_from_grid_kwh > tol_kwh:
-        return Intent.CHARGE_FROM_GRID, soe_kwh
-    if discharge_kwh > tol_kwh and export_kwh > tol_kwh:
-        return Intent.EXPORT, soe_kwh
-    if discharge_kwh > tol_kwh or charge_kwh > tol_kwh:
-        return Intent.SELF_POWER, None
-    full = soe_start_kwh >= capacity_kwh - tol_kwh
-    empty = soe_start_kwh <= tol_kwh
-    if (import_kwh > tol_kwh or export_kwh > tol_kwh) and not full and not empty:
-        return Intent.HOLD, soe_start_kwh
-    return Intent.IDLE, None
+def followed_as(action: Action) -> Action:
+    """The action the device is set up for to follow a slot's ``action`` (step 1 above)."""
+    return Action.SELF_POWER if action is Action.CHARGE_FROM_SOLAR else action
 
 
-def intents_from_arrays(
-    starts: Sequence[datetime],
-    slot: timedelta,
+def spans_from_actions(
+    grid: SlotGrid,
+    actions: Sequence[Action],
     *,
-    charge_from_grid_kwh: Sequence[float] | np.ndarray,
-    charge_kwh: Sequence[float] | np.ndarray,
-    discharge_kwh: Sequence[float] | np.ndarray,
-    export_kwh: Sequence[float] | np.ndarray,
-    import_kwh: Sequence[float] | np.ndarray,
     soe_kwh: Sequence[float] | np.ndarray,
+    start_soe_kwh: float,
     capacity_kwh: float,
-    initial_soe_kwh: float | None = None,
-    tol_kwh: float = TOL_KWH,
-    import_price: Sequence[float] | np.ndarray | None = None,
-    before: Intent | None = None,
-    flip_value_gbp: float = FLIP_VALUE_GBP,
-) -> list[IntentSpan]:
-    """Merged intent spans from per-slot plan arrays.
+) -> list[ActionSpan]:
+    """Merged spans (steps 1–3 above) from per-slot actions and end-of-slot stored energy.
 
     Parameters
     ----------
-    starts : sequence of datetime
-        Slot start times (aware), consecutive, ``slot`` apart.
-    slot : timedelta
-        Slot length.
-    charge_from_grid_kwh, charge_kwh, discharge_kwh, export_kwh, import_kwh : array
-        Per-slot energies, all ≥ 0. [kWh]
+    grid : SlotGrid
+        The plan's slots.
+    actions : sequence of Action
+        One per slot.
     soe_kwh : array
         Stored energy at the end of each slot. [kWh]
+    start_soe_kwh : float
+        Stored energy at the first slot's start. [kWh]
     capacity_kwh : float
         Usable capacity. [kWh]
-    initial_soe_kwh : float, optional
-        Stored energy at the start of the first slot; default: inferred from the first slot's
-        flows is not possible, so the first slot's end value is used. [kWh]
-    import_price : array, optional
-        Per-slot import price, for the flip hysteresis (None: no hysteresis). [p/kWh]
-    before : Intent, optional
-        What the device follows now (the first span's "before" for the hysteresis).
-    flip_value_gbp : float
-        Flips worth less than this are suppressed (0: never). [£]
     """
-    n = len(starts)
-    arrays = {
-        "charge_from_grid_kwh": charge_from_grid_kwh,
-        "charge_kwh": charge_kwh,
-        "discharge_kwh": discharge_kwh,
-        "export_kwh": export_kwh,
-        "import_kwh": import_kwh,
-        "soe_kwh": soe_kwh,
-    }
-    for name, values in arrays.items():
-        if len(values) != n:
-            raise ValueError(f"{name} has {len(values)} values, expected {n} (one per slot)")
+    n = grid.count
+    if len(actions) != n or len(soe_kwh) != n:
+        raise ValueError(
+            f"expected one action and one soe_kwh per slot ({n}), got {len(actions)} actions "
+            f"and {len(soe_kwh)} soe_kwh values"
+        )
     if capacity_kwh <= 0:
         raise ValueError(f"capacity_kwh must be > 0, got {capacity_kwh}")
-    starts_utc = [require_aware(s, f"slot start {i}") for i, s in enumerate(starts)]
-    for i in range(1, n):
-        if starts_utc[i] - starts_utc[i - 1] != slot:
-            raise ValueError(
-                f"slot starts must be {slot} apart; slot {i} starts at "
-                f"{starts_utc[i].isoformat()} after {starts_utc[i - 1].isoformat()}"
-            )
-    per_slot: list[IntentSpan] = []
-    previous_soe = float(soe_kwh[0]) if initial_soe_kwh is None else float(initial_soe_kwh)
-    for i in range(n):
-        intent, target = classify_slot(
-            charge_from_grid_kwh=float(charge_from_grid_kwh[i]),
-            charge_kwh=float(charge_kwh[i]),
-            discharge_kwh=float(discharge_kwh[i]),
-            export_kwh=float(export_kwh[i]),
-            import_kwh=float(import_kwh[i]),
-            soe_kwh=float(soe_kwh[i]),
-            soe_start_kwh=previous_soe,
-            capacity_kwh=capacity_kwh,
-            tol_kwh=tol_kwh,
-        )
-        per_slot.append(
-            IntentSpan(starts_utc[i], starts_utc[i] + slot, intent, target, capacity_kwh)
-        )
-        previous_soe = float(soe_kwh[i])
-    spans = merge_spans(_absorb_idle(merge_spans(per_slot)))
-    if import_price is None:
-        return spans
-    if len(import_price) != n:
-        raise ValueError(f"import_price has {len(import_price)} values, expected {n}")
+    per_slot = []
+    previous_soe = float(start_soe_kwh)
+    for t, slot_action in enumerate(actions):
+        action = followed_as(slot_action)
+        end_soe = float(soe_kwh[t])
+        target = None
+        if action in (Action.CHARGE_FROM_GRID, Action.EXPORT):
+            target = end_soe
+        elif action is Action.HOLD:
+            target = previous_soe
+        start = grid.slot_start(t)
+        per_slot.append(ActionSpan(start, start + grid.step, action, target, capacity_kwh))
+        previous_soe = end_soe
+    return merge_spans(_absorb_idle(merge_spans(per_slot)))
+
+
+def spans_from_plan(
+    plan: Plan,
+    *,
+    capacity_kwh: float,
+    before: Action | None = None,
+    flip_value_gbp: float = FLIP_VALUE_GBP,
+) -> list[ActionSpan]:
+    """The spans the device follows for ``plan``: merged, then the flip hysteresis.
+
+    ``before`` is what the device follows now (the first span's "before" for the hysteresis);
+    ``flip_value_gbp`` 0 follows every flip. [£]
+    """
+    spans = spans_from_actions(
+        plan.grid,
+        plan.actions,
+        soe_kwh=plan.soe_kwh,
+        start_soe_kwh=plan.start_soe_kwh,
+        capacity_kwh=capacity_kwh,
+    )
     if flip_value_gbp <= 0:
         return spans
     return suppress_flips(
         spans,
-        starts_utc[0] if n else None,
-        slot,
-        discharge_kwh=discharge_kwh,
-        import_kwh=import_kwh,
-        import_price=import_price,
+        plan.grid,
+        discharge_kwh=plan.discharge_kwh,
+        import_kwh=plan.import_kwh,
+        import_price=plan.import_price,
         before=before,
         flip_value_gbp=flip_value_gbp,
     )
 
 
 def flip_worth_gbp(
-    intent: Intent,
+    action: Action,
     first: int,
     end: int,
     *,
@@ -227,10 +173,10 @@ def flip_worth_gbp(
     import_kwh: Sequence[float] | np.ndarray,
     import_price: Sequence[float] | np.ndarray,
 ) -> float:
-    """What turning slots ``[first, end)`` of ``intent`` into the other of SELF_POWER/HOLD
+    """What turning slots ``[first, end)`` of ``action`` into the other of self-power/hold
     would move: energy [kWh] × the largest spread between a price in the span and the prices
     of the slots either side [p/kWh], in £ (see the module docstring)."""
-    flows = discharge_kwh if intent is Intent.SELF_POWER else import_kwh
+    flows = discharge_kwh if action is Action.SELF_POWER else import_kwh
     energy = float(np.sum(np.asarray(flows[first:end], dtype=float)))
     inside = np.asarray(import_price[first:end], dtype=float)
     refs = [float(import_price[i]) for i in (first - 1, end) if 0 <= i < len(import_price)]
@@ -241,37 +187,34 @@ def flip_worth_gbp(
 
 
 def suppress_flips(
-    spans: Sequence[IntentSpan],
-    origin: datetime | None,
-    slot: timedelta,
+    spans: Sequence[ActionSpan],
+    grid: SlotGrid,
     *,
     discharge_kwh: Sequence[float] | np.ndarray,
     import_kwh: Sequence[float] | np.ndarray,
     import_price: Sequence[float] | np.ndarray,
-    before: Intent | None = None,
+    before: Action | None = None,
     flip_value_gbp: float = FLIP_VALUE_GBP,
     max_slots: int = FLIP_MAX_SLOTS,
-) -> list[IntentSpan]:
-    """Short SELF_POWER/HOLD flips worth less than ``flip_value_gbp`` take their neighbours'
-    intent (module docstring); merged again. ``origin`` is the first slot's start. Pure."""
+) -> list[ActionSpan]:
+    """Short self-power/hold flips worth less than ``flip_value_gbp`` take their neighbours'
+    action (module docstring); merged again. The arrays are per slot of ``grid``. Pure."""
     out = list(spans)
-    if origin is None:
-        return out
     for i, span in enumerate(out):
-        if span.intent not in _ABSORBERS:
+        if span.action not in _ABSORBERS:
             continue
-        other = Intent.HOLD if span.intent is Intent.SELF_POWER else Intent.SELF_POWER
+        other = Action.HOLD if span.action is Action.SELF_POWER else Action.SELF_POWER
         prev = out[i - 1] if i > 0 else None
         nxt = out[i + 1] if i + 1 < len(out) else None
-        prev_intent = prev.intent if prev is not None else before
-        if prev_intent is not other or nxt is None or nxt.intent is not other:
+        prev_action = prev.action if prev is not None else before
+        if prev_action is not other or nxt is None or nxt.action is not other:
             continue
-        first = round((span.start - origin) / slot)
-        end = round((span.end - origin) / slot)
+        first = round((span.start - grid.start) / grid.step)
+        end = round((span.end - grid.start) / grid.step)
         if end - first > max_slots:
             continue
         value = flip_worth_gbp(
-            span.intent,
+            span.action,
             first,
             end,
             discharge_kwh=discharge_kwh,
@@ -280,66 +223,37 @@ def suppress_flips(
         )
         if value >= flip_value_gbp:
             continue
-        source = prev if prev is not None and prev.intent is other else nxt
-        out[i] = IntentSpan(span.start, span.end, other, source.target_soe_kwh, span.capacity_kwh)
+        source = prev if prev is not None and prev.action is other else nxt
+        why = (
+            f"followed as {other.label}: a {end - first}-slot {span.action.label} between "
+            f"{other.label}s moves £{value:.3f} (< £{flip_value_gbp:g}), not worth its commands"
+        )
+        out[i] = ActionSpan(
+            span.start, span.end, other, source.target_soe_kwh, span.capacity_kwh, why
+        )
     return merge_spans(out)
 
 
-def intents_from_plan(
-    plan: Any,
-    *,
-    capacity_kwh: float | None = None,
-    initial_soe_kwh: float | None = None,
-    before: Intent | None = None,
-    flip_value_gbp: float = FLIP_VALUE_GBP,
-) -> list[IntentSpan]:
-    """Merged intent spans from a planner ``Plan`` (duck-typed: ``grid`` and per-slot arrays).
-
-    The capacity is ``capacity_kwh``, else ``plan.capacity_kwh``, else
-    ``plan.battery.capacity_kwh``. [kWh] The flip hysteresis uses ``plan.import_price``
-    (when the plan has it), ``before`` and ``flip_value_gbp``.
-    """
-    capacity = capacity_kwh
-    if capacity is None:
-        capacity = getattr(plan, "capacity_kwh", None)
-    if capacity is None:
-        capacity = plan.battery.capacity_kwh
-    return intents_from_arrays(
-        plan.grid.starts,
-        plan.grid.step,
-        charge_from_grid_kwh=plan.charge_from_grid_kwh,
-        charge_kwh=plan.charge_kwh,
-        discharge_kwh=plan.discharge_kwh,
-        export_kwh=plan.export_kwh,
-        import_kwh=plan.import_kwh,
-        soe_kwh=plan.soe_kwh,
-        capacity_kwh=float(capacity),
-        initial_soe_kwh=initial_soe_kwh,
-        import_price=getattr(plan, "import_price", None),
-        before=before,
-        flip_value_gbp=flip_value_gbp,
-    )
-
-
-def merge_spans(spans: Sequence[IntentSpan]) -> list[IntentSpan]:
-    """Merge adjacent spans with the same intent (targets combined as the docstring says)."""
-    merged: list[IntentSpan] = []
+def merge_spans(spans: Sequence[ActionSpan]) -> list[ActionSpan]:
+    """Adjacent spans with the same action become one (targets combined as the module says)."""
+    merged: list[ActionSpan] = []
     for span in spans:
-        if merged and merged[-1].intent is span.intent and merged[-1].end == span.start:
+        if merged and merged[-1].action is span.action and merged[-1].end == span.start:
             last = merged[-1]
-            merged[-1] = IntentSpan(
-                last.start,
-                span.end,
-                last.intent,
-                _combine_target(last.intent, last.target_soe_kwh, span.target_soe_kwh),
-                last.capacity_kwh,
+            merged[-1] = replace(
+                last,
+                end=span.end,
+                target_soe_kwh=_combine_target(
+                    last.action, last.target_soe_kwh, span.target_soe_kwh
+                ),
+                why=last.why or span.why,
             )
         else:
             merged.append(span)
     return merged
 
 
-def span_at(spans: Sequence[IntentSpan], when: datetime) -> IntentSpan | None:
+def span_at(spans: Sequence[ActionSpan], when: datetime) -> ActionSpan | None:
     """The span in force at ``when``, or None when ``when`` is outside every span."""
     for span in spans:
         if span.covers(when):
@@ -348,8 +262,8 @@ def span_at(spans: Sequence[IntentSpan], when: datetime) -> IntentSpan | None:
 
 
 def span_due(
-    spans: Sequence[IntentSpan], now: datetime, settle_minutes: float
-) -> IntentSpan | None:
+    spans: Sequence[ActionSpan], now: datetime, settle_minutes: float
+) -> ActionSpan | None:
     """The span whose settings should be in place at ``now``: the one in force
     ``settle_minutes`` from now, because a Powerwall takes minutes to act on a change."""
     return span_at(spans, require_aware(now, "now") + timedelta(minutes=settle_minutes)) or (
@@ -357,35 +271,28 @@ def span_due(
     )
 
 
-def _combine_target(intent: Intent, first: float | None, second: float | None) -> float | None:
+def _combine_target(action: Action, first: float | None, second: float | None) -> float | None:
     if first is None or second is None:
         return first if second is None else second
-    if intent is Intent.CHARGE_FROM_GRID:
+    if action is Action.CHARGE_FROM_GRID:
         return max(first, second)
-    if intent is Intent.EXPORT:
+    if action is Action.EXPORT:
         return min(first, second)
     return first
 
 
-def _absorb_idle(spans: list[IntentSpan]) -> list[IntentSpan]:
-    """IDLE spans join a neighbouring SELF_POWER or HOLD span, else become SELF_POWER."""
+def _absorb_idle(spans: list[ActionSpan]) -> list[ActionSpan]:
+    """Idle spans join a neighbouring self-power or hold span, else become self-power."""
     out = list(spans)
     for i, span in enumerate(out):
-        if span.intent is not Intent.IDLE:
+        if span.action is not Action.IDLE:
             continue
         before = out[i - 1] if i > 0 else None
         after = out[i + 1] if i + 1 < len(out) else None
-        if before is not None and before.intent in _ABSORBERS:
-            out[i] = IntentSpan(
-                span.start, span.end, before.intent, before.target_soe_kwh, span.capacity_kwh
-            )
-        elif after is not None and after.intent in _ABSORBERS:
-            out[i] = IntentSpan(
-                span.start, span.end, after.intent, after.target_soe_kwh, span.capacity_kwh
-            )
+        if before is not None and before.action in _ABSORBERS:
+            out[i] = replace(span, action=before.action, target_soe_kwh=before.target_soe_kwh)
+        elif after is not None and after.action in _ABSORBERS:
+            out[i] = replace(span, action=after.action, target_soe_kwh=after.target_soe_kwh)
         else:
-            out[i] = IntentSpan(span.start, span.end, Intent.SELF_POWER, None, span.capacity_kwh)
+            out[i] = replace(span, action=Action.SELF_POWER, target_soe_kwh=None)
     return out
-
-
-_ABSORBERS = (Intent.SELF_POWER, Intent.HOLD)

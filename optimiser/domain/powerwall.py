@@ -222,7 +222,6 @@ def step(
     )
 
 
-
 def _floor_kwh(settings: Settings, capacity_kwh: float) -> float:
     """Stored energy the battery keeps: the reserve (app %, converted once), all of it in
     backup mode, none under direct dispatch. [kWh]"""

@@ -12,6 +12,7 @@ import numpy as np
 from optimiser.domain.actions import Action
 from optimiser.domain.slots import SlotGrid
 
+
 @dataclass(frozen=True)
 class Plan:
     """A solved schedule: per-slot flows [kWh], stored energy [kWh], prices [p/kWh].

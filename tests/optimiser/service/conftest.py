@@ -19,7 +19,6 @@ import pytest
 from pydantic import SecretStr
 
 from optimiser.config import Config
-from optimiser.control.translate import app_to_raw
 from optimiser.domain.clock import SteppedClock
 from optimiser.domain.device import Settings
 from optimiser.domain.powerwall import PowerwallSpec, PowerwallState
@@ -62,7 +61,7 @@ def house(tmp_path):
     site = EmulatedSite(
         spec,
         PowerwallState(soe_kwh=0.4 * spec.capacity_kwh),
-        Settings(backup_reserve_percent=app_to_raw(20.0)),
+        Settings(backup_reserve_app_percent=20.0),
         trace,
         clock,
     )

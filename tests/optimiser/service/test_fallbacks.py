@@ -15,11 +15,12 @@ import numpy as np
 import pytest
 
 from optimiser.control import DryRunBackend, LocalBackend
-from optimiser.control.apply_now import apply_current_slot, plan_problems
+from optimiser.control.apply_now import apply_current_slot
 from optimiser.control.lease_file import load_lease
+from optimiser.control.plan_check import plan_problems
 from optimiser.control.safety import Failure
-from optimiser.control.translate import app_to_raw
 from optimiser.domain.device import OperationMode
+from optimiser.domain.units import app_to_raw
 from optimiser.service import Service
 from tests.optimiser.service.test_run_local import make_service
 
@@ -32,13 +33,14 @@ def at_night(house, hour: int, minute: int = 0) -> None:
 
 
 def charging(house) -> bool:
-    return house.site.settings.backup_reserve_percent > FLOOR_RAW + 5
+    return house.site.settings.backup_reserve_raw_percent > FLOOR_RAW + 5
 
 
 def safe(house) -> bool:
     s = house.site.settings
-    return s.mode is OperationMode.SELF_CONSUMPTION and s.backup_reserve_percent == pytest.approx(
-        FLOOR_RAW, abs=0.01
+    return (
+        s.mode is OperationMode.SELF_CONSUMPTION
+        and s.backup_reserve_raw_percent == pytest.approx(FLOOR_RAW, abs=0.01)
     )
 
 
@@ -64,7 +66,7 @@ def test_gateway_loss_records_a_gap_and_returns_to_safe_settings_once_it_is_back
     assert revert.applied.report.sent and revert.applied.report.ok
     assert revert.applied.report.after.backup_reserve_app_percent == 20
     # …then, at the next decision, the plan is followed again.
-    assert replanned.applied.failure is None and replanned.applied.span.intent == "charge_from_grid"
+    assert replanned.applied.failure is None and replanned.applied.span.action == "charge_from_grid"
     assert charging(house)
     assert any(d.error and "gateway lost" in d.error for d in service.decisions)
 
@@ -183,5 +185,5 @@ def test_dry_run_sends_nothing(house):
     assert "would send backup" in would[0].line()
     assert house.emulator.post_count() == 0
     assert service.stats.commands_sent == 0
-    assert house.site.settings.backup_reserve_percent == pytest.approx(FLOOR_RAW, abs=0.01)
+    assert house.site.settings.backup_reserve_raw_percent == pytest.approx(FLOOR_RAW, abs=0.01)
     assert load_lease(house.tmp / "state") is None

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from optimiser.cli import main
 from optimiser.control.safety import Failure
-from optimiser.control.translate import app_to_raw
 from optimiser.domain.device import OperationMode
+from optimiser.domain.units import app_to_raw
 from rules import loads_rules
 from tests.optimiser.service.test_fallbacks import at_night, charging
 from tests.optimiser.service.test_run_local import make_service
@@ -22,7 +22,7 @@ def test_a_grid_outage_never_lowers_the_reserve(house):
     service = make_service(house)
     service.run(until=house.clock.now() + timedelta(minutes=10))
     assert charging(house)
-    raised = house.site.settings.backup_reserve_percent
+    raised = house.site.settings.backup_reserve_raw_percent
 
     house.site.cut_power()
     service.run(until=house.clock.now() + timedelta(hours=1))
@@ -30,7 +30,7 @@ def test_a_grid_outage_never_lowers_the_reserve(house):
     assert outage and outage[0].applied.failure is Failure.GRID_OUTAGE
     later = [d for d in service.decisions if d.time > outage[0].time and d.applied]
     assert later and all(d.applied.failure is Failure.GRID_OUTAGE for d in later)
-    assert house.site.settings.backup_reserve_percent >= raised - 0.01
+    assert house.site.settings.backup_reserve_raw_percent >= raised - 0.01
 
     house.site.restore_power()
     service.run(until=house.clock.now() + timedelta(minutes=10))

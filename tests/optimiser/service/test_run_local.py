@@ -12,8 +12,8 @@ from datetime import timedelta
 import pytest
 
 from optimiser.control.factory import backend_from_config
-from optimiser.control.translate import app_to_raw
 from optimiser.domain.device import OperationMode
+from optimiser.domain.units import app_to_raw
 from optimiser.service import Service
 from tests.optimiser.service.conftest import (
     DAY,
@@ -89,7 +89,7 @@ def test_stop_reverts_the_forced_charge_to_safe_settings(house):
     house.clock.advance(timedelta(hours=14, minutes=10))  # 02:10: charging off-peak
     service = make_service(house)
     service.run(until=house.clock.now() + timedelta(minutes=20))
-    assert house.site.settings.backup_reserve_percent > FLOOR_RAW + 20
+    assert house.site.settings.backup_reserve_raw_percent > FLOOR_RAW + 20
     lease_file = house.tmp / "state" / "lease.json"
     assert lease_file.exists()
 
@@ -97,7 +97,7 @@ def test_stop_reverts_the_forced_charge_to_safe_settings(house):
     stats = service.run()
 
     assert stats.reverted_on_stop
-    assert house.site.settings.backup_reserve_percent == pytest.approx(FLOOR_RAW, abs=0.01)
+    assert house.site.settings.backup_reserve_raw_percent == pytest.approx(FLOOR_RAW, abs=0.01)
     assert house.site.settings.mode is OperationMode.SELF_CONSUMPTION
     assert not lease_file.exists()
     assert service.decisions[-1].why.startswith("stopping")

@@ -15,10 +15,10 @@ from datetime import timedelta
 import pytest
 
 from optimiser.config import FLEET_REVERT_COMMANDS, Config
+from optimiser.control.capabilities import Capabilities
 from optimiser.control.errors import FleetAuthError, FleetProtocolError, FleetRateLimited
 from optimiser.control.lease_file import lease_path, load_lease
 from optimiser.control.safety import Failure, worst_case_revert_commands
-from optimiser.control.translate import Capabilities
 from optimiser.domain.device import ExportRule, OperationMode
 from optimiser.gateway.errors import AccessDenied, GatewayTimeout, RateLimited
 from optimiser.service import is_gateway_loss
@@ -191,7 +191,7 @@ def test_an_outage_with_a_failing_solver_and_a_stop_keeps_the_raised_reserve(hou
     service = make_service(house)
     service.run(until=house.clock.now() + timedelta(minutes=10))
     assert charging(house)
-    raised = house.site.settings.backup_reserve_percent
+    raised = house.site.settings.backup_reserve_raw_percent
 
     house.site.cut_power()
     cut = house.clock.now()
@@ -200,25 +200,25 @@ def test_an_outage_with_a_failing_solver_and_a_stop_keeps_the_raised_reserve(hou
     assert service.stats.plan_failures >= 1
     outage = [d for d in service.decisions if d.applied and d.time > cut]
     assert outage and all(d.applied.failure is Failure.GRID_OUTAGE for d in outage[1:])
-    assert house.site.settings.backup_reserve_percent >= raised - 0.01
+    assert house.site.settings.backup_reserve_raw_percent >= raised - 0.01
 
     service.request_stop()
     service.run()
-    assert house.site.settings.backup_reserve_percent >= raised - 0.01
-    assert house.site.settings.backup_reserve_percent > FLOOR_RAW + 5
+    assert house.site.settings.backup_reserve_raw_percent >= raised - 0.01
+    assert house.site.settings.backup_reserve_raw_percent > FLOOR_RAW + 5
 
 
 def test_an_outage_on_a_spent_budget_never_sends_the_lower_safe_reserve(house, fleet):
     service = run_to_export(house, fleet)
     leave_only(service, service.backend.budget.safety_reserve)  # the all-or-nothing case
-    held = house.site.settings.backup_reserve_percent
+    held = house.site.settings.backup_reserve_raw_percent
     assert held > FLOOR_RAW + 5
 
     house.site.cut_power()
     service.run(until=house.clock.now() + timedelta(minutes=10))
     outage = [d for d in service.decisions if d.why == "grid outage"]
     assert outage and outage[0].applied.failure is Failure.GRID_OUTAGE
-    assert house.site.settings.backup_reserve_percent >= held - 0.01
+    assert house.site.settings.backup_reserve_raw_percent >= held - 0.01
     assert house.site.settings.export_rule is ExportRule.PV_ONLY  # no export while islanded
 
 

@@ -34,7 +34,7 @@ def emulator(clock):
     site = EmulatedFleetSite(
         PowerwallSpec.powerwall2(1),
         PowerwallState(soe_kwh=6.75),
-        Settings(backup_reserve_percent=24.0),
+        Settings(backup_reserve_app_percent=20.0),
         trace,
         clock,
     )
@@ -89,7 +89,7 @@ def test_commands_answer_updated_and_quota_gives_429(emulator, clock):
 def test_reserve_outside_the_fleet_rule_is_a_400(emulator, value):
     answer = call(emulator, "POST", "backup", {"backup_reserve_percent": value})
     assert answer.status_code == 400
-    assert emulator.site.settings.backup_reserve_percent == 24.0
+    assert emulator.site.settings.backup_reserve_app_percent == 20.0
 
 
 def test_reserve_100_charges_from_the_grid_at_the_slow_rate(emulator, clock):
