@@ -103,9 +103,9 @@ def _annotate_why(document: dict, config, result, capabilities, tariff, applied)
     hold at the floor; with ``--apply``, a change the command budget refused now)."""
     from datetime import datetime
 
-    from optimiser.control.deviations import slot_deviations
+    from optimiser.control.deviations import plan_deviations
 
-    whys = slot_deviations(result, config, capabilities, tariff=tariff)
+    whys = plan_deviations(result, config, capabilities, tariff)
     for slot, why in zip(document["slots"], whys, strict=True):
         slot["why"] = why
     if applied is not None and applied.why is not None:

@@ -16,6 +16,8 @@ only when applying: :attr:`~optimiser.control.report.AppliedReport.why`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from optimiser.config import Config
@@ -25,40 +27,37 @@ from optimiser.control.policy import ControlPolicy
 from optimiser.control.spans import followed_as
 from optimiser.control.translate import followed_action
 from optimiser.domain.actions import Action
+from optimiser.domain.device import UploadedTariff
+from optimiser.planner.result import Plan
 from optimiser.planning import PlanResult
 from tariffs import Tariff
 
 
 def slot_deviations(
-    result: PlanResult,
-    config: Config,
-    capabilities: Capabilities,
+    plan: Plan,
     *,
-    tariff: Tariff | None = None,
+    capacity_kwh: float,
+    policy: ControlPolicy,
+    capabilities: Capabilities,
+    uploaded_at: Callable[[datetime], UploadedTariff | None],
 ) -> tuple[str | None, ...]:
-    """Per slot of ``result``'s plan, why control does something else (None: it follows)."""
-    plan = result.outcome.plan
-    if plan is None:
-        return ()
-    policy = ControlPolicy.from_config(config, capabilities)
-    capacity = result.inputs.battery.capacity_kwh
+    """Per slot of ``plan``, why control does something else (None: it follows). Pure.
+
+    ``policy`` is made for ``capabilities``; ``uploaded_at(when)`` is the tariff kept uploaded
+    then (None: none).
+    """
     grid = plan.grid
-    tz = ZoneInfo(config.site.timezone)
-    uploaded_for = uploaded_for_tariff(tariff, config.site.timezone)
     whys: list[str | None] = [None] * grid.count
-    for span in device_spans(plan, capacity, policy):
+    for span in device_spans(plan, capacity_kwh, policy):
         first = round((span.start - grid.start) / grid.step)
         end = round((span.end - grid.start) / grid.step)
         soe_start = plan.start_soe_kwh if first <= 0 else float(plan.soe_kwh[first - 1])
-        uploaded = None
-        if span.action is Action.EXPORT:
-            uploaded = uploaded_for(span.start.astimezone(tz).date())[0]
         followed, why = followed_action(
             span,
             soe_now_kwh=soe_start,
             policy=policy,
             capabilities=capabilities,
-            uploaded=uploaded,
+            uploaded=uploaded_at(span.start) if span.action is Action.EXPORT else None,
         )
         for t in range(max(first, 0), min(end, grid.count)):
             action = plan.actions[t]
@@ -69,3 +68,21 @@ def slot_deviations(
             # The translation changed the span's action (``why``), or the spans did (a flip).
             whys[t] = why if followed is not span.action else span.why
     return tuple(whys)
+
+
+def plan_deviations(
+    result: PlanResult, config: Config, capabilities: Capabilities, tariff: Tariff | None
+) -> tuple[str | None, ...]:
+    """:func:`slot_deviations` for a planning cycle's plan (empty without a plan)."""
+    plan = result.outcome.plan
+    if plan is None:
+        return ()
+    tz = ZoneInfo(config.site.timezone)
+    uploaded_for = uploaded_for_tariff(tariff, config.site.timezone)
+    return slot_deviations(
+        plan,
+        capacity_kwh=result.inputs.battery.capacity_kwh,
+        policy=ControlPolicy.from_config(config, capabilities),
+        capabilities=capabilities,
+        uploaded_at=lambda when: uploaded_for(when.astimezone(tz).date())[0],
+    )

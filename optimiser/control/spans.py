@@ -225,8 +225,8 @@ def suppress_flips(
             continue
         source = prev if prev is not None and prev.action is other else nxt
         why = (
-            f"followed as {other.label}: a {end - first}-slot {span.action.label} between "
-            f"{other.label}s moves £{value:.3f} (< £{flip_value_gbp:g}), not worth its commands"
+            f"followed as {other.label}: a {end - first}-slot flip worth £{value:.2f} "
+            f"(< £{flip_value_gbp:g}) is not worth its commands"
         )
         out[i] = ActionSpan(
             span.start, span.end, other, source.target_soe_kwh, span.capacity_kwh, why
