@@ -8,7 +8,7 @@
     ├── ControlUnavailable             retry later: the backend could not be reached
     ├── BudgetExhausted                wait: the day's command budget is spent
     ├── ControlProtocolError           stop and tell: the device answered nonsense
-    └── FleetError                     Tesla Fleet API (optimiser.control.fleet)
+    └── FleetError                     Tesla Fleet API (optimiser.control.fleet_client)
         ├── FleetUnavailable           retry later: network error, timeout, 5xx
         │                              (also a ControlUnavailable)
         ├── FleetRateLimited           retry after ``retry_after_s``: 429
