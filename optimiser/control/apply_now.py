@@ -142,7 +142,7 @@ def apply_current_slot(
         reason = "safety: " + (target.notes[0] if target.notes else "no plan")
     directory = state_dir if state_dir is not None else config.state_path()
     if lease is not None and not capabilities.dry_run:
-        # The intent first: a crash or kill -9 while sending leaves a lease the next run reverts.
+        # The lease first: a crash or kill -9 while sending leaves a lease the next run reverts.
         save_lease(directory, lease)
     report = backend.apply(target, reason=reason, safety=not forced or outage)
     if not report.dry_run:

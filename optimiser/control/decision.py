@@ -145,7 +145,9 @@ def plan_settings_now(
         uploaded_for = uploaded_for_tariff(tariff, config.site.timezone)
     uploaded = None
     wants_tariff = (span.action is Action.EXPORT and capabilities.can_export) or (
-        span.action is Action.CHARGE_FROM_GRID and capabilities.can_fast_charge and tariff
+        span.action is Action.CHARGE_FROM_GRID
+        and capabilities.can_fast_charge
+        and tariff is not None
     )
     if wants_tariff:
         uploaded, why = uploaded_for(when.astimezone(tz).date())

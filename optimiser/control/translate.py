@@ -1,6 +1,6 @@
 """From the span due to the settings a Powerwall accepts, per backend capability. Pure.
 
-The one intent→settings translation: the controller, the budget look-ahead
+The one action→settings translation: the controller, the budget look-ahead
 (:mod:`optimiser.control.value`) and the plan's "why" column all call :func:`settings_for`.
 A Powerwall takes only five settings (DOMAIN.md §2): operation mode, backup reserve, whether
 it may charge from the grid, the export rule, and an uploaded tariff. Every action maps onto

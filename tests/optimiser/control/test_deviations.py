@@ -14,9 +14,10 @@ from tests.optimiser.control.plans import make_plan
 START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 POLICY = ControlPolicy(reserve_floor_app_percent=20.0)
 TARIFF = UploadedTariff({"name": "doctored"})
+FLEET = Capabilities.fleet()
 
 
-def _whys(rows, capabilities=Capabilities.fleet(), uploaded=TARIFF, price=None):
+def _whys(rows, capabilities=FLEET, uploaded=TARIFF, price=None):
     plan = make_plan(rows, start=START, initial_soe_kwh=8.0, import_price=price)
     whys = slot_deviations(
         plan,
