@@ -95,8 +95,8 @@ def control_limits(config: Config, state: Any, grid: Any, tariff: Any, capabilit
     """
     from zoneinfo import ZoneInfo
 
-    from optimiser.control.apply_now import uploaded_tariff_for
-    from optimiser.control.translate import fast_charge_slots, planner_limits
+    from optimiser.control.limits import fast_charge_slots, planner_limits
+    from optimiser.control.tariff_upload import uploaded_tariff_for
     from optimiser.planning import battery_inputs
 
     if capabilities is None:

@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
             applied = apply_current_slot(config, backend, result, now, tariff=tariff)
     document = result.to_json_dict()
     if result.outcome.plan is not None:
-        _annotate_device(document, config, result, backend.capabilities)
+        _annotate_why(document, config, result, backend.capabilities, tariff, applied)
     if applied is not None:
         document["applied"] = applied.to_json_dict()
     tz = ZoneInfo(config.site.timezone)
@@ -97,23 +97,23 @@ def run(args: argparse.Namespace) -> int:
     return OK if result.outcome.status.is_ok else FAILED
 
 
-def _annotate_device(document: dict, config, result, capabilities) -> None:
-    """Add each slot's ``device`` intent: what the control layer will ask of the Powerwall.
-
-    It can differ from the plan's ``action`` at the margins (a short flip not worth its
-    commands, a hold at the floor that is plain self-power).
-    """
+def _annotate_why(document: dict, config, result, capabilities, tariff, applied) -> None:
+    """Add each slot's ``why``: None where control follows the plan's ``action``, else why it
+    deviates on purpose (a flip not worth its commands, an export the backend cannot make, a
+    hold at the floor; with ``--apply``, a change the command budget refused now)."""
     from datetime import datetime
 
-    from optimiser.control.apply_now import device_spans
-    from optimiser.control.translate import ControlPolicy
+    from optimiser.control.deviations import plan_deviations
 
-    policy = ControlPolicy.from_config(config, capabilities)
-    spans = device_spans(result.outcome.plan, result.inputs.battery.capacity_kwh, policy)
-    for slot in document["slots"]:
-        start = datetime.fromisoformat(slot["start"])
-        span = next((s for s in spans if s.covers(start)), None)
-        slot["device"] = span.intent.value if span is not None else None
+    whys = plan_deviations(result, config, capabilities, tariff)
+    for slot, why in zip(document["slots"], whys, strict=True):
+        slot["why"] = why
+    if applied is not None and applied.why is not None:
+        for slot in document["slots"]:
+            start = datetime.fromisoformat(slot["start"])
+            end = datetime.fromisoformat(slot["end"])
+            if start <= applied.time < end:
+                slot["why"] = applied.why
 
 
 def _slot_length(document: dict):
