@@ -157,9 +157,7 @@ def account_tariff(
     if fetcher is None:
         rates_note = f"rates from the {snapshot_label} (offline)"
     else:
-        rates_note = describe_sources(
-            fetched, access.now(), access.base_url, None if strict else snapshot_label
-        )
+        rates_note = describe_sources(fetched, access.now(), access.base_url)
     letter = account.region(needed[0])
     now_import = _agreement_at(account.agreements, Direction.IMPORT, needed[0])
     now_export = _agreement_at(account.agreements, Direction.EXPORT, needed[0])
@@ -179,6 +177,7 @@ def account_tariff(
             now_export.tariff_code if now_export else "",
         ),
         agreements=account.agreements,
+        fallback_source=None if strict or fetcher is None else snapshot_label,
     )
 
 

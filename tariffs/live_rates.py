@@ -155,21 +155,15 @@ class RateFetcher:
         return FetchedRates(tariff_code, kind, rates, Origin.LIVE, now)
 
 
-def describe_sources(
-    series: Sequence[FetchedRates], now: datetime, base_url: str, fallback: str | None
-) -> str:
-    """One line saying where a tariff's rates came from, and what stands in for missing ones."""
+def describe_sources(series: Sequence[FetchedRates], now: datetime, base_url: str) -> str:
+    """One line saying where a tariff's unit rates came from (live / cache and its age)."""
     unit = [s for s in series if s.kind is RateKind.UNIT] or list(series)
     texts = {s.describe(now) for s in unit}
     if len(texts) == 1:
-        text = f"Octopus API {base_url}: {texts.pop()}"
-    else:
-        text = f"Octopus API {base_url}: " + "; ".join(
-            f"{s.tariff_code} {s.describe(now)}" for s in unit
-        )
-    if fallback is not None:
-        text += f"; where Octopus has no rate: ESTIMATED from {fallback}"
-    return text
+        return f"Octopus API {base_url}: {texts.pop()}"
+    return f"Octopus API {base_url}: " + "; ".join(
+        f"{s.tariff_code} {s.describe(now)}" for s in unit
+    )
 
 
 __all__ = ["FetchedRates", "Origin", "RateFetcher", "age", "describe_sources"]

@@ -436,6 +436,9 @@ class Tariff:
         Zone the bands and standing-charge days are written in.
     agreements : tuple[Agreement, ...]
         The Octopus agreements that price it over time (an account's tariff); empty otherwise.
+    fallback_source : str or None
+        What stands in where no published rate is known (the bundled snapshot); the prices'
+        ``source`` names it when some slot needed it.
     """
 
     name: str
@@ -449,6 +452,7 @@ class Tariff:
     dispatch_price: float | None = None
     tz: ZoneInfo = LONDON
     agreements: tuple[Agreement, ...] = ()
+    fallback_source: str | None = None
 
     @property
     def known_until(self) -> datetime | None:
@@ -476,12 +480,19 @@ class Tariff:
                     hint="plan a shorter horizon, or refresh with `wattplan tariffs fetch`",
                 )
         shape = (grid.count, sub)
+        estimated = (imp_est | exp_est).reshape(shape).any(axis=1)
+        source = self.source
+        if self.fallback_source is not None and estimated.any():
+            source += (
+                f"; {int(estimated.sum())} of {grid.count} slots with no published rate: "
+                f"ESTIMATED from {self.fallback_source}"
+            )
         return SlotPrices(
             grid=grid,
             import_price=_slot_means(imp.reshape(shape)),
             export_price=_slot_means(exp.reshape(shape)),
-            estimated_slots=(imp_est | exp_est).reshape(shape).any(axis=1),
-            source=self.source,
+            estimated_slots=estimated,
+            source=source,
         )
 
     def agreement_at(self, direction: Direction, when: datetime) -> Agreement | None:

@@ -58,15 +58,15 @@ def product_tariff(
     dispatch = snap.dispatch_price
     if entry.get("dispatch_band") and imports.rates:
         dispatch = min(r.value for r in imports.rates)
-    fallback = None if strict else snap.source
     return Tariff(
         name=snap.name,
         import_source=priced(RateSeries(imports.rates), snap.import_source),
         export_source=export_source,
         standing=RateSeries(standing.rates) if standing.rates or strict else snap.standing,
-        source=describe_sources(fetched, access.now(), access.base_url, fallback),
+        source=describe_sources(fetched, access.now(), access.base_url),
         product=snap.product,
         region=letter,
         codes=(imports.tariff_code, export_code),
         dispatch_price=dispatch,
+        fallback_source=None if strict else snap.source,
     )
