@@ -23,6 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     login = sub.add_parser(
         "login",
+        allow_abbrev=False,
         help="store the API key and read the account's meter points and agreements",
         description="Read your Octopus account with its API key (Octopus dashboard: Personal "
         "details → API access) and store the key (mode 0600) and the account in the state "
@@ -36,6 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="read the API key from FILE ('-': the first line of stdin)",
     )
+    login.add_argument("--key", action=_RefuseKey, help=argparse.SUPPRESS)
     login.set_defaults(func=_login)
 
     show = sub.add_parser("show", help="the saved account: meter points, agreements, region")
@@ -45,6 +47,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     logout = sub.add_parser("logout", help="delete the stored API key and saved account")
     logout.set_defaults(func=_logout)
+
+
+class _RefuseKey(argparse.Action):
+    """``--key VALUE`` is refused without echoing VALUE (it is a secret)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        parser.error(
+            "the API key is never taken on the command line (it would stay in your shell "
+            "history and the process list): answer the prompt, or use --key-file FILE or "
+            "--key-file - (stdin)"
+        )
 
 
 def _access(args: argparse.Namespace, live: bool = True):
@@ -68,6 +81,11 @@ def _read_key(args: argparse.Namespace):
         except OSError as exc:
             from optimiser.config import ConfigError
 
+            if args.key_file.name.startswith("sk_"):  # the key itself, not a file: no echo
+                raise ConfigError(
+                    "--key-file: expected a file holding the key, got what looks like the key "
+                    "itself; put it in a file, or give --key-file - and paste it on stdin"
+                ) from None
             raise ConfigError(f"--key-file: cannot read {args.key_file}: {exc.strerror}") from exc
     if not sys.stdin.isatty():
         return ApiKey(sys.stdin.readline())
