@@ -158,9 +158,15 @@ class RateFetcher:
 def describe_sources(series: Sequence[FetchedRates], now: datetime, base_url: str) -> str:
     """One line saying where a tariff's unit rates came from (live / cache and its age)."""
     unit = [s for s in series if s.kind is RateKind.UNIT] or list(series)
-    texts = {s.describe(now) for s in unit}
-    if len(texts) == 1:
-        return f"Octopus API {base_url}: {texts.pop()}"
+    if not unit:
+        return f"Octopus API {base_url}: nothing fetched"
+    # One phrase when every series came the same way (the first failure says why for all).
+    kinds = {
+        (s.origin, s.stale, s.fetched_at and s.fetched_at.replace(second=0, microsecond=0))
+        for s in unit
+    }
+    if len(kinds) == 1:
+        return f"Octopus API {base_url}: {unit[0].describe(now)}"
     return f"Octopus API {base_url}: " + "; ".join(
         f"{s.tariff_code} {s.describe(now)}" for s in unit
     )
