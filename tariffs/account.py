@@ -48,29 +48,34 @@ def normalise_account_number(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class TariffCode:
-    """``E-1R-AGILE-24-10-01-C`` split: product ``AGILE-24-10-01``, region ``C``."""
+    """``E-1R-AGILE-24-10-01-C`` split: registers 1, product ``AGILE-24-10-01``, region ``C``."""
 
     code: str
+    registers: int
     product: str
     region: str
 
+    def require_single_register(self) -> TariffCode:
+        """This code, when it prices one register; two-register (Economy 7) codes are refused."""
+        if self.registers != 1:
+            raise OctopusAccountError(
+                f"{self.code}: a {self.registers}-register (Economy 7 style) tariff; wattplan "
+                "prices single-register tariffs only"
+            )
+        return self
+
 
 def parse_tariff_code(code: str, where: str = "tariff code") -> TariffCode:
-    """A single-register electricity tariff code; two-register (Economy 7) codes are refused."""
+    """An electricity tariff code ``E-<n>R-<PRODUCT>-<REGION>``."""
     match = _TARIFF_CODE.fullmatch(code)
     if match is None:
         raise OctopusProtocolError(
             f"{where}: expected a tariff code like E-1R-AGILE-24-10-01-C, got {code!r}"
         )
     registers, product, region = match.groups()
-    if registers != "1":
-        raise OctopusAccountError(
-            f"{code}: a {registers}-register (Economy 7 style) tariff; wattplan prices "
-            "single-register tariffs only"
-        )
     if region not in REGIONS:
         raise OctopusProtocolError(f"{where}: {code!r} ends in {region!r}, not a region letter")
-    return TariffCode(code, product, region)
+    return TariffCode(code, int(registers), product, region)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,9 +165,8 @@ def _meter_point(raw: Any, endpoint: str) -> MeterPoint:
             raise OctopusProtocolError(
                 f"{where}: {code} valid_to {end_text} is not after valid_from"
             )
-        agreements.append(
-            Agreement(direction, code, start.astimezone(UTC), end and end.astimezone(UTC))
-        )
+        utc_end = None if end is None else end.astimezone(UTC)
+        agreements.append(Agreement(direction, code, start.astimezone(UTC), utc_end))
     agreements.sort(key=lambda a: a.valid_from)
     return MeterPoint(mpan, direction, tuple(agreements))
 

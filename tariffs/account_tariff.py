@@ -120,7 +120,7 @@ def account_tariff(
         if not spans:
             continue
         direction = agreements[0].direction
-        parsed = parse_tariff_code(code)
+        parsed = parse_tariff_code(code).require_single_register()
         span = (min(s[0] for s in spans), max(s[1] for s in spans))
         need = (max(span[0], needed[0]), min(span[1], needed[1]))
         need = need if need[0] < need[1] else span

@@ -198,7 +198,12 @@ def _fetch(args: argparse.Namespace) -> int:
     until = tariff.known_until
     print(f"{tariff.name}: fetched {', '.join(c for c in tariff.codes or () if c)}")
     print(f"source: {tariff.source}")
-    print(f"known until: {until.isoformat() if until else 'open-ended'}")
+    if until is None:
+        print("known until: open-ended")
+    elif until.timestamp() <= 0:
+        print("known until: nothing published for this period")
+    else:
+        print(f"known until: {until.isoformat()}")
     return 0
 
 

@@ -21,7 +21,12 @@ from tariffs import (
     OctopusProtocolError,
     get_account_tariff,
 )
-from tariffs.account import normalise_account_number, parse_account, saved_payload
+from tariffs.account import (
+    normalise_account_number,
+    parse_account,
+    parse_tariff_code,
+    saved_payload,
+)
 from tariffs.account_tariff import login
 from tariffs.credentials import ApiKey, load_account, load_api_key
 from tariffs.model import Direction
@@ -113,9 +118,13 @@ def test_accounts_wattplan_cannot_plan_on_are_refused_clearly():
         parse_account(payload)
     payload = switching_account(SWITCH)
     points = payload["properties"][1]["electricity_meter_points"]
+    points[0]["agreements"][0]["tariff_code"] = "E-2R-VAR-22-11-01-E"  # an old Economy 7
+    assert parse_account(payload).region(NOW) == "E"  # history is fine…
     points[0]["agreements"][-1]["tariff_code"] = "E-2R-VAR-22-11-01-E"
-    with pytest.raises(OctopusAccountError, match="2-register"):
-        parse_account(payload)
+    with pytest.raises(OctopusAccountError, match="2-register"):  # …pricing on it is not
+        parse_tariff_code(
+            parse_account(payload).agreements[-1].tariff_code
+        ).require_single_register()
     payload = switching_account(SWITCH)
     points = payload["properties"][1]["electricity_meter_points"]
     points.append(dict(points[0], mpan="1200000000009"))
