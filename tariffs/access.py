@@ -84,7 +84,7 @@ class OctopusAccess:
         )
 
     def command_client(
-        self, api_key: ApiKey | None = None, *, url_cache: bool = False
+        self, api_key: ApiKey | None = None, *, url_cache: bool = False, retries: int = 3
     ) -> OctopusClient:
         """Patient and retried, for a command the user ran to reach Octopus; ``url_cache``
         keeps answers an hour by URL (look-ups such as a postcode's region)."""
@@ -92,6 +92,7 @@ class OctopusAccess:
         return OctopusClient(
             self.base_url,
             cache_dir=cache,
+            retries=retries,
             journal=self.journal,
             api_key=api_key,
             now=self.now,

@@ -230,7 +230,7 @@ def _octopus_access(config: Any):
 
 def _octopus_check(config: Any) -> Check:
     def check() -> str:
-        endpoint = _octopus_access(config).command_client().ping()
+        endpoint = _octopus_access(config).command_client(retries=0).ping()
         return f"{endpoint} answers"
 
     return _attempt(
