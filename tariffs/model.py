@@ -331,7 +331,11 @@ class Period:
 
 @dataclass(frozen=True)
 class ByPeriod:
-    """Each instant priced by the source of the period in force; NaN outside every period."""
+    """Each instant priced by the source of the period in force; NaN outside every period.
+
+    Where periods overlap, the later one in ``periods`` wins (a base period first, then the
+    periods laid over it).
+    """
 
     periods: tuple[Period, ...]
 
