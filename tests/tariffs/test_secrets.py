@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import logging
 from contextlib import nullcontext
+from datetime import UTC, datetime
 
 import pytest
 
@@ -34,8 +35,6 @@ def test_the_api_key_never_appears_outside_its_file(tmp_path, monkeypatch, capsy
     monkeypatch.setenv("WATTPLAN_STATE_DIR", str(state))
     outputs: list[str] = []
     with OctopusServer() as server:
-        from datetime import UTC, datetime
-
         rows = agile_rows(datetime(2025, 1, 14, 23, tzinfo=UTC), 96)
         server.data["rates"]["E-1R-AGILE-24-10-01-E"]["standard-unit-rates"] = rows
         server.accounts[ACCOUNT] = {
