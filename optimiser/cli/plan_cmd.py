@@ -71,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
             # A failed plan is applied too: it becomes safe settings (see the README, Safety).
             applied = apply_current_slot(config, backend, result, now, tariff=tariff)
     document = result.to_json_dict()
+    document["prices"] = _prices_note(tariff, request.grid)
     if result.outcome.plan is not None:
         _annotate_why(document, config, result, backend.capabilities, tariff, applied)
     if applied is not None:
@@ -80,7 +81,14 @@ def run(args: argparse.Namespace) -> int:
         json.dump(document, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        extra = [f"tariff: {tariff.name}", f"control: {backend.capabilities.name}"]
+        prices = document["prices"]
+        extra = [f"tariff: {tariff.name}", f"prices: {prices['source']}"]
+        if prices["estimated_slots"]:
+            extra.append(
+                f"ESTIMATED: {prices['estimated_slots']} of {request.grid.count} slots are "
+                "priced with estimates, not published rates"
+            )
+        extra.append(f"control: {backend.capabilities.name}")
         if config.uses_emulator:
             extra.append("gateway: embedded emulator (no gateway configured; see the README)")
         extra += _rules_lines(document, tz)
@@ -95,6 +103,13 @@ def run(args: argparse.Namespace) -> int:
         if not args.json:
             print(f"plot written to {args.plot}")
     return OK if result.outcome.status.is_ok else FAILED
+
+
+def _prices_note(tariff, grid) -> dict:
+    """Where the plan's prices came from (live / cache and its age / snapshot) and how many
+    slots are priced with estimates."""
+    prices = tariff.prices(grid)
+    return {"source": prices.source, "estimated_slots": int(prices.estimated_slots.sum())}
 
 
 def _annotate_why(document: dict, config, result, capabilities, tariff, applied) -> None:
