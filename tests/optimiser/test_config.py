@@ -86,3 +86,18 @@ def test_gateway_loss_grace_is_configurable():
     with pytest.raises(ValueError):
         Config(control={"gateway_loss_grace_s": -1})
     json.dumps(Config().model_dump(mode="json"))  # still a plain document
+
+
+def test_rates_are_live_once_the_config_names_a_tariff(tmp_path):
+    from pathlib import Path
+
+    assert Config().tariff.live is False  # the no-config demo: the bundled snapshot
+    assert load_config(write(tmp_path, "tariff: {region: E}\n")).tariff.live is True
+    assert load_config(write(tmp_path, "tariff: {offline: true}\n")).tariff.live is False
+    assert load_config(write(tmp_path, "tariff: {source: account}\n")).tariff.live is True
+    example = Path(__file__).parents[2] / "examples" / "config.yaml"
+    assert load_config(example).tariff.live is True
+    with pytest.raises(ConfigError, match="choose one"):
+        load_config(write(tmp_path, "tariff: {source: account, custom_file: t.yaml}\n"))
+    with pytest.raises(ConfigError, match=r"tariff\.source"):
+        load_config(write(tmp_path, "tariff: {source: acount}\n"))
