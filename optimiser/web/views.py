@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from optimiser.domain.actions import Action
 from optimiser.domain.units import raw_to_app
 from optimiser.gateway.models import SiteState
 from optimiser.planning import PlanResult
@@ -21,15 +22,15 @@ from optimiser.service.records import DecisionRecord
 
 Json = dict[str, Any]
 
-ACTION_WORDS = {
-    "charge_from_grid": "Charging from the grid",
-    "charge_from_solar": "Charging from solar",
-    "hold": "Holding its charge",
-    "self_power": "Powering the house",
-    "export": "Exporting to the grid",
-    "idle": "Idle",
+ACTION_WORDS: dict[str, str] = {
+    Action.CHARGE_FROM_GRID: "Charging from the grid",
+    Action.CHARGE_FROM_SOLAR: "Charging from solar",
+    Action.HOLD: "Holding its charge",
+    Action.SELF_POWER: "Powering the house",
+    Action.EXPORT: "Exporting to the grid",
+    Action.IDLE: "Idle",
 }
-"""What each plan action (and control intent) means to a homeowner."""
+"""What each :class:`~optimiser.domain.actions.Action` means to a homeowner."""
 
 
 def iso(when: datetime) -> str:
@@ -135,10 +136,10 @@ def decision_view(record: DecisionRecord) -> Json:
         "applied": applied,
     }
     if applied is None:
-        out |= {"intent": None, "target": None, "sent": [], "readback": "nothing applied"}
+        out |= {"action": None, "target": None, "sent": [], "readback": "nothing applied"}
         return out
     span = applied["span"]
-    out["intent"] = span["intent"] if span is not None else None
+    out["action"] = span["action"] if span is not None else None
     out["until"] = span["end"] if span is not None else None
     out["target"] = applied["target"]
     out["sent"] = applied["sent"]
