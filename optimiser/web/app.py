@@ -192,9 +192,13 @@ def create_app(source: Source) -> FastAPI:
         end = _when(until, "to") if until is not None else board.now
         start = _when(since, "from") if since is not None else end - timedelta(days=1)
         if start >= end:
-            raise BadRequest("from", f"from ({start.isoformat()}) must be before to")
+            raise BadRequest(
+                "from", f"from ({start.isoformat()}) must be before to ({end.isoformat()})"
+            )
         if end - start > timedelta(days=MAX_HISTORY_DAYS):
-            raise BadRequest("from", f"at most {MAX_HISTORY_DAYS} days at once")
+            raise BadRequest(
+                "from", f"from: at most {MAX_HISTORY_DAYS} days before to, got {end - start}"
+            )
         samples = source.samples(start, end)
         return {
             "from": start.isoformat(),

@@ -149,4 +149,5 @@ class _BoardCollector(Collector):
         for kind, count in counts.items():
             if kind not in ("polls", "decisions"):
                 events.add_metric([self.site, kind], float(count))
-        yield events
+        if events.samples:
+            yield events
