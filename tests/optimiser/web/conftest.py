@@ -19,7 +19,7 @@ from optimiser.service import Service
 from optimiser.web import Dashboard, LiveSource, LiveView
 from tests.optimiser.service.conftest import House, house, make_service  # noqa: F401
 
-TOKEN = "correct-horse-battery-staple-42"  # noqa: S105 - a test token
+TOKEN = "correct-horse-battery-staple-42"
 
 
 @dataclass
@@ -44,17 +44,17 @@ class Served:
         return requests.post(self.url + path, timeout=10, **kwargs)
 
 
-def serve(house: House, **web) -> Served:
-    service = make_service(house)
+def serve(site: House, **web) -> Served:
+    service = make_service(site)
     view = LiveView()
     service.observers = (view,)
-    token_file = house.tmp / "web-token"
+    token_file = site.tmp / "web-token"
     token_file.write_text(TOKEN + "\n")
     settings = {"port": 0, "refresh_s": 1, "site": "test", "token_file": token_file} | web
     config = service.config.model_copy(update={"web": WebConfig(**settings)})
-    source = LiveSource(view, config, house.tariff, house.clock, house.store.path)
-    dashboard = Dashboard(source, "127.0.0.1", 0, journal_dir=house.tmp / "state")
-    return Served(house, service, view, dashboard.start())
+    source = LiveSource(view, config, site.tariff, site.clock, site.store.path)
+    dashboard = Dashboard(source, "127.0.0.1", 0, journal_dir=site.tmp / "state")
+    return Served(site, service, view, dashboard.start())
 
 
 @pytest.fixture
