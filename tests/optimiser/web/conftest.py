@@ -19,8 +19,6 @@ from optimiser.service import Service
 from optimiser.web import Dashboard, LiveSource, LiveView
 from tests.optimiser.service.conftest import House, house, make_service  # noqa: F401
 
-TOKEN = "correct-horse-battery-staple-42"
-
 
 @dataclass
 class Served:
@@ -48,9 +46,7 @@ def serve(site: House, **web) -> Served:
     service = make_service(site)
     view = LiveView()
     service.observers = (view,)
-    token_file = site.tmp / "web-token"
-    token_file.write_text(TOKEN + "\n")
-    settings = {"port": 0, "refresh_s": 1, "site": "test", "token_file": token_file} | web
+    settings = {"port": 0, "refresh_s": 1, "site": "test"} | web
     config = service.config.model_copy(update={"web": WebConfig(**settings)})
     source = LiveSource(view, config, site.tariff, site.clock, site.store.path)
     dashboard = Dashboard(source, "127.0.0.1", 0, journal_dir=site.tmp / "state")
