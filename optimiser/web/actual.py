@@ -40,7 +40,7 @@ def plan_vs_actual(board: Board, samples: Sequence[Sample], tariff: Any, config:
     """
     grid = day_grid(board.now, config)
     prices = tariff.prices(grid)
-    energies = slot_energies(samples, grid)
+    energies = slot_energies(samples, grid, until=board.now)
     rows = []
     for t, start in enumerate(grid.starts):
         key = iso(start)

@@ -87,9 +87,12 @@ class SlotEnergies:
     soe_kwh: np.ndarray
 
 
-def slot_energies(samples: Sequence[Sample], grid: SlotGrid) -> SlotEnergies:
-    """Integrate the samples over each slot: each sample holds until the next one (for at most
-    :data:`MAX_SAMPLE_GAP_S`), and is cut at slot boundaries by assigning it to its start's slot.
+def slot_energies(
+    samples: Sequence[Sample], grid: SlotGrid, until: datetime | None = None
+) -> SlotEnergies:
+    """Integrate the samples over each slot: each sample holds until the next one (the last
+    until ``until``, e.g. now), for at most :data:`MAX_SAMPLE_GAP_S`, and is cut at its slot's
+    end.
     """
     n = grid.count
     zeros = {name: np.zeros(n) for name in ("load", "solar", "imp", "exp", "bat")}
@@ -102,7 +105,10 @@ def slot_energies(samples: Sequence[Sample], grid: SlotGrid) -> SlotEnergies:
         index = int((t - start) // step)
         if not 0 <= index < n:
             continue
-        following = samples[i + 1].time.timestamp() if i + 1 < len(samples) else t
+        if i + 1 < len(samples):
+            following = samples[i + 1].time.timestamp()
+        else:
+            following = t if until is None else until.timestamp()
         slot_end = start + (index + 1) * step
         held_h = max(min(following - t, MAX_SAMPLE_GAP_S, slot_end - t), 0.0) / 3600.0
         covered[index] = True

@@ -92,7 +92,7 @@ def money_view(
     known = [s for s in in_range if s.capacity_kwh and s.soe_kwh is not None]
     if not in_range or not known:
         return out
-    energies = slot_energies(in_range, grid)
+    energies = slot_energies(in_range, grid, until=now)
     prices = tariff.prices(grid)
     buy = np.asarray(prices.import_price, dtype=float)
     sell = np.asarray(prices.export_price, dtype=float)
