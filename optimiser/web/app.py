@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
+from optimiser.domain.errors import ErrorKind, NextStep, WattplanError
 from optimiser.web import health as health_checks
 from optimiser.web.actual import plan_vs_actual
 from optimiser.web.history import downsample
@@ -38,8 +39,11 @@ MAX_POINTS = 5000
 _PLUS_AS_SPACE = re.compile(r"^\S+T\S+ \d\d:\d\d$")
 
 
-class BadRequest(Exception):
+class BadRequest(WattplanError):
     """A request parameter that cannot be used: answered 400 naming the field."""
+
+    next_step = NextStep.STOP_AND_TELL
+    kind = ErrorKind.USER_MISTAKE
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
