@@ -59,7 +59,8 @@
       });
     });
     window.wattplanReport.charts.push(new uPlot({ width: width(el), height: 240, series: series,
-      scales: { x: { time: false, range: [-0.5, months.length - 0.5] } },
+      scales: { x: { time: false, range: [-0.5, months.length - 0.5] },
+                y: { range: function (u, min, max) { return [Math.min(0, min), Math.max(0, max) * 1.1]; } } },
       axes: [{ values: function (u, splits) { return splits.map(function (i) { return months[i] || ""; }); } },
              { label: "£ saved", size: 60 }] },
       [xs].concat(values), el));
