@@ -38,7 +38,7 @@ ERROR_TABLE: tuple[tuple[str, str, int], ...] = (
     ("optimiser.control.errors", "BudgetExhausted", TEMPORARY),
     ("optimiser.control.errors", "ControlProtocolError", PROTOCOL),
     ("optimiser.control.errors", "ControlError", FAILED),
-    ("optimiser.forecast.errors", "InvalidHistory", USER_ERROR),
+    ("optimiser.domain.history", "InvalidHistory", USER_ERROR),
     ("optimiser.forecast.errors", "ForecastError", FAILED),
     ("optimiser.gateway.errors", "TrustError", AUTH),
     ("optimiser.gateway.errors", "AuthenticationError", AUTH),

@@ -6,10 +6,12 @@
 - :mod:`~optimiser.domain.device` — what a Powerwall accepts: ``OperationMode``,
   ``ExportRule``, an uploaded ``TouSchedule``, ``Settings``.
 - :mod:`~optimiser.domain.powerwall` — the Powerwall model (``PowerwallSpec``,
-  ``PowerwallState``, ``Flows``, ``step``) shared by the emulator, the replay and the
-  planner's baselines.
-- :mod:`~optimiser.domain.traces` — load and solar series; :mod:`~optimiser.domain.clock` —
-  real, accelerated and stepped clocks.
+  ``PowerwallState``, ``Flows``, ``step``, and ``step_through`` a series of steps) shared by
+  the emulator, every replay strategy and the planner's baselines.
+- :mod:`~optimiser.domain.history` — load and solar over time, the one history type
+  (recordings, forecasts' input); :mod:`~optimiser.domain.traces` — a ``Trace`` is a regular,
+  complete history that drives the emulator and the replay.
+- :mod:`~optimiser.domain.clock` — real, accelerated and stepped clocks.
 - :mod:`~optimiser.domain.yamlsource` — safe YAML with line numbers into strict pydantic
   models (config, rules, custom tariffs).
 

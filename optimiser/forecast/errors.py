@@ -3,9 +3,9 @@
 ::
 
     ForecastError            a forecast cannot be made; stop and tell the user
-     └── InvalidHistory      the recorded history is malformed (lengths, times, units)
 
-Too little history is not an error: the forecaster falls back to typical UK values.
+Too little history is not an error: the forecaster falls back to typical UK values. Malformed
+history arrays raise :class:`optimiser.domain.history.InvalidHistory` where they are built.
 """
 
 from __future__ import annotations
@@ -13,7 +13,3 @@ from __future__ import annotations
 
 class ForecastError(Exception):
     """A forecast cannot be made from what was given."""
-
-
-class InvalidHistory(ForecastError, ValueError):
-    """Recorded history arrays are inconsistent (lengths differ, times not finite…)."""

@@ -10,7 +10,7 @@ import numpy as np
 from optimiser.domain.slots import SlotGrid
 from optimiser.domain.traces import Trace
 from optimiser.forecast.base import Forecast
-from optimiser.forecast.history import History
+from optimiser.domain.history import History
 
 
 @dataclass(frozen=True, eq=False)

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from optimiser.domain.traces import Trace
-from optimiser.forecast import History
+from optimiser.domain.history import History
 from simulations.replay.errors import ReplayDataError
 
 DAY_S = 86400
@@ -142,8 +142,7 @@ def load_data(path: Path, *, step_minutes: float | None = None) -> ReplayData:
         step = 30.0
     resampled = rec.resample(step)
     trace = Trace(resampled.epoch_s, resampled.load_kw, resampled.solar_kw)
-    raw = rec.to_history()
-    history = coarsen(History(raw.epoch_s, raw.load_kw, raw.solar_kw, raw.interval_s))
+    history = coarsen(rec.to_history())
     lines = list(rec.quality.lines())
     filled_days = int(resampled.from_other_day.sum())
     if filled_days:
@@ -226,4 +225,4 @@ def _history(warm: Trace, trace: Trace) -> History:
         np.concatenate([warm.load_kw[keep], trace.load_kw]),
         np.concatenate([warm.solar_kw[keep], trace.solar_kw]),
     )
-    return coarsen(History.from_trace(joined))
+    return coarsen(joined)
