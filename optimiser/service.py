@@ -48,7 +48,7 @@ from optimiser.control.translate import ControlPolicy
 from optimiser.domain.clock import Clock, SteppedClock
 from optimiser.domain.slots import floor_to_slot, require_aware
 from optimiser.gateway.errors import GatewayUnavailable, ProtocolError, RateLimited
-from optimiser.planning import PlanResult, plan_cycle
+from optimiser.planning import Forecasting, PlanResult, build_request, plan_cycle
 
 log = logging.getLogger("wattplan.run")
 
@@ -442,14 +442,12 @@ class Service:
 
     def _plan(self, now: datetime) -> tuple[PlanResult | None, str | None]:
         """A fresh plan, or (None, why) when its inputs could not be read."""
-        from optimiser.live import plan_request
-
         state = self._state
         if state is None:
             return None, "no site state yet"
         previous = self.current_plan
         try:
-            request = plan_request(
+            request = build_request(
                 self.config,
                 state,
                 now=now,
@@ -459,7 +457,7 @@ class Service:
                 context=self.context,
                 previous=previous.outcome.plan if previous is not None else None,
                 capabilities=self.backend.capabilities,
-                forecaster=self.forecaster,
+                forecasting=None if self.forecaster is None else Forecasting(self.forecaster),
             )
         except Exception as exc:
             self.stats.input_failures += 1

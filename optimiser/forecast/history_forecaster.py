@@ -23,9 +23,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from optimiser.config import ForecastConfig, SiteConfig
+from optimiser.domain.history import History
 from optimiser.domain.slots import SlotGrid, require_aware
 from optimiser.forecast.base import Forecast, sub_sample_times
-from optimiser.domain.history import History
 from optimiser.forecast.household import expected_load_at_local, expected_load_kw, local_time
 from optimiser.forecast.pv import ArrayModel, clear_sky_kw, typical_clearness
 

@@ -2,8 +2,8 @@
 
 Both walk the plan's slot grid with the same prices, load and solar as the plan, so the three
 costs are directly comparable. The self-powered baseline steps the shared Powerwall model
-(:func:`optimiser.domain.powerwall.step_through`) in ``self_consumption`` with the backup reserve at the
-plan's reserve floor and export of solar only (``pv_only``).
+(:func:`optimiser.domain.powerwall.step_through`) in ``self_consumption`` with the backup
+reserve at the plan's reserve floor and export of solar only (``pv_only``).
 """
 
 from __future__ import annotations

@@ -251,9 +251,7 @@ class Recording:
     def to_history(self) -> History:
         """The recording as history for the forecasters: each row holds until the next
         (``interval_s`` is the recording's step); NaN marks the start of a long gap."""
-        return History(
-            self.epoch_s, self.load_kw, self.solar_kw, float(self.quality.step_s or 0.0)
-        )
+        return History(self.epoch_s, self.load_kw, self.solar_kw, float(self.quality.step_s or 0.0))
 
     def resample(
         self, step_minutes: float | None = None, *, fill_long_gaps: bool = True

@@ -15,8 +15,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from optimiser.domain.traces import Trace
 from optimiser.domain.history import History
+from optimiser.domain.traces import Trace
+from optimiser.recorder import read_recording
+from simulations.datasets import demo_trace, demo_year
 from simulations.replay.errors import ReplayDataError
 
 DAY_S = 86400
@@ -134,8 +136,6 @@ def load_data(path: Path, *, step_minutes: float | None = None) -> ReplayData:
     ``step_minutes`` resamples (default: the recording's own resolution, at most 30 min).
     Long gaps are filled from the nearest day with data (the reader's rule) and reported.
     """
-    from optimiser.recorder import read_recording
-
     rec = read_recording(path)
     step = step_minutes
     if step is None and rec.quality.step_s is not None and rec.quality.step_s > 1800:
@@ -202,8 +202,6 @@ def demo_data(
 ) -> ReplayData:
     """The demo household (``simulations.datasets``): the 2025 demo year by default, or
     ``days`` days from ``start``, with ``history_days`` of earlier data for forecasts."""
-    from simulations.datasets import demo_trace, demo_year
-
     if start is None and days is None:
         year = demo_year(2025, step_minutes=step_minutes)
         first = datetime(2025, 1, 1, tzinfo=UTC)
