@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from simulations.replay.engine import SimulatedSite
+
 from optimiser.config import Config
 from optimiser.control.translate import planner_limits
 from optimiser.domain.slots import SlotGrid
@@ -28,7 +30,6 @@ from optimiser.planner import build_problem
 from optimiser.planner.solve import solve_highs
 from optimiser.planning import PlanRequest, build_inputs, plan_cycle
 from simulations.replay import SiteModel, demo_data, period_prices
-from simulations.replay.engine import SimulatedSite
 from tariffs import get_tariff
 
 SLOTS = 48

@@ -11,9 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from optimiser.config import Config, ForecastConfig, SiteConfig
+from optimiser.domain.history import History, InvalidHistory
 from optimiser.domain.slots import LONDON, SlotGrid
 from optimiser.domain.traces import Trace
-from optimiser.domain.history import History, InvalidHistory
 from optimiser.forecast import Forecast, Forecaster, HistoryForecaster, PerfectForecaster
 from simulations.datasets import demo_trace, demo_year
 

@@ -8,8 +8,16 @@ from datetime import date
 import numpy as np
 import pytest
 
-from simulations.replay import ClosedLoopOptions, run_closed_loop
-from simulations.replay.engine import ClosedLoop
+from optimiser.domain.powerwall import PowerwallState
+from optimiser.planning import Refit
+from simulations.replay import (
+    ClosedLoopOptions,
+    ForecastMode,
+    Strategy,
+    run_closed_loop,
+    run_closed_loop_parallel,
+)
+from simulations.replay.closed_loop import ClosedLoop
 from simulations.replay.parallel import (
     LEDGER_ARRAYS,
     Job,
@@ -21,7 +29,8 @@ from simulations.replay.parallel import (
 )
 from tests.simulations.replay.conftest import LONDON, period
 
-OPTIONS = ClosedLoopOptions()  # production: history forecasts, settings control, 24 h
+OPTIONS = ClosedLoopOptions()  # production: history forecasts refitted every plan, settings
+DAILY = ClosedLoopOptions(refit=Refit(1440.0))
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +41,7 @@ def three_weeks(flux):
 @pytest.fixture(scope="module")
 def sequential(three_weeks, site):
     data, prices = three_weeks
-    return run_closed_loop(data, prices, site, options=OPTIONS, workers=1)
+    return run_closed_loop(data, prices, site, options=OPTIONS)
 
 
 def assert_identical(a, b) -> None:
@@ -47,7 +56,7 @@ def assert_identical(a, b) -> None:
 def test_two_workers_give_exactly_the_sequential_ledger(three_weeks, site, sequential):
     data, prices = three_weeks
     seen = []
-    parallel = run_closed_loop(
+    parallel = run_closed_loop_parallel(
         data,
         prices,
         site,
@@ -70,7 +79,7 @@ def test_two_workers_give_exactly_the_sequential_ledger(three_weeks, site, seque
 
 def test_a_chunk_that_never_converges_is_re_run_to_its_end(three_weeks, site, sequential):
     data, prices = three_weeks
-    job = Job("wattplan", data, prices, site, OPTIONS)
+    job = Job(Strategy.WATTPLAN, data, prices, site, OPTIONS)
     spans = chunk_spans(ClosedLoop(data, prices, site, OPTIONS), 2)
     chunks = [run_chunk(job, a, b) for a, b in spans]
     # Make the guessed run's recorded states unreachable: no decision can match them.
@@ -83,31 +92,40 @@ def test_a_chunk_that_never_converges_is_re_run_to_its_end(three_weeks, site, se
 
 def test_a_short_period_runs_sequentially(flux, site):
     data, prices = period(flux, date(2025, 6, 2), 6, step_minutes=30)
-    options = ClosedLoopOptions(forecasts="perfect")
+    options = ClosedLoopOptions(forecasts=ForecastMode.PERFECT)
     loop = ClosedLoop(data, prices, site, options)
     assert chunk_spans(loop, 2) == [(0, loop.count)]
     assert len(chunk_spans(loop, 2, min_days=2)) == 2
-    run = run_closed_loop(data, prices, site, options=options, workers=2)
+    run = run_closed_loop_parallel(data, prices, site, options=options, workers=2)
     assert "parallel" not in run.stats
     assert run.stats["decisions"] == 6 * 48
 
 
 def test_chunks_start_where_the_forecaster_refits(three_weeks, site):
     data, prices = three_weeks
-    loop = ClosedLoop(data, prices, site, OPTIONS)
-    fits = set(loop.fit_points())
-    assert len(fits) == 21  # daily refit
-    for first, _ in chunk_spans(loop, 3):
+    daily = ClosedLoop(data, prices, site, DAILY)
+    fits = set(daily.fit_points())
+    # Every 24 h, and when the history is read again at the nightly re-plan (21:00 local).
+    assert 21 <= len(fits) <= 2 * 21
+    for first, _ in chunk_spans(daily, 3):
         assert first in fits
+    every_plan = ClosedLoop(data, prices, site, OPTIONS)
+    assert every_plan.fit_points() == list(range(every_plan.count))
+
+
+def test_a_daily_refit_in_chunks_gives_exactly_the_sequential_ledger(flux, site):
+    data, prices = period(flux, date(2025, 3, 10), 15)
+    sequential = run_closed_loop(data, prices, site, options=DAILY)
+    parallel = run_closed_loop_parallel(data, prices, site, options=DAILY, workers=2)
+    assert_identical(sequential, parallel)
+    assert parallel.stats["forecast_fits"] == sequential.stats["forecast_fits"]
 
 
 def test_plan_digest_sees_a_one_ulp_change(three_weeks, site):
     data, prices = three_weeks
     loop = ClosedLoop(data, prices, site, OPTIONS)
-    from optimiser.domain.powerwall import PowerwallState
-
     _, plan, _ = loop.decide(
-        0, PowerwallState(soe_kwh=5.0), None, loop.new_forecasts(), loop.new_ledger()
+        0, PowerwallState(soe_kwh=5.0), None, loop.new_forecasting(), loop.new_ledger()
     )
     copy = dataclasses.replace(plan, objective_p=plan.objective_p + 1.0)
     assert plan_digest(copy) == plan_digest(plan)  # the objective is not carried
@@ -119,9 +137,10 @@ def test_plan_digest_sees_a_one_ulp_change(three_weeks, site):
 
 def test_jobs_run_in_parallel_in_job_order(flux, site):
     data, prices = period(flux, date(2025, 6, 2), 2, step_minutes=30)
-    jobs = [Job(name, data, prices, site) for name in ("no-battery", "self-powered")]
+    names = (Strategy.NO_BATTERY, Strategy.SELF_POWERED)
+    jobs = [Job(name, data, prices, site) for name in names]
     runs = run_jobs(jobs, workers=2)
-    assert [r.strategy for r in runs] == ["no-battery", "self-powered"]
+    assert [r.strategy for r in runs] == list(names)
     here = run_jobs(jobs, workers=1)
     for a, b in zip(runs, here, strict=True):
         assert np.array_equal(a.grid_kw, b.grid_kw)
