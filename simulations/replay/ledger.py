@@ -27,6 +27,18 @@ class Ledger:
         self.soe_kwh = np.zeros(n)
         self.reserve_kwh = np.zeros(n)
 
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The per-step arrays by name (the arrays themselves, not copies)."""
+        return {
+            "grid_kw": self.grid_kw,
+            "battery_kw": self.battery_kw,
+            "solar_kw": self.solar_kw,
+            "load_kw": self.load_kw,
+            "curtailed_kw": self.curtailed_kw,
+            "soe_kwh": self.soe_kwh,
+            "reserve_kwh": self.reserve_kwh,
+        }
+
     def record(self, first: int, stepped: SteppedFlows) -> None:
         """The flows of the steps from ``first`` on, the stored energy at each one's end and
         the reserve in force."""

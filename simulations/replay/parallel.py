@@ -212,7 +212,7 @@ def run_chunk(
         last=last,
         step_first=a,
         step_end=b,
-        rows={name: getattr(ledger, name)[a:b].copy() for name in LEDGER_ARRAYS},
+        rows={name: array[a:b].copy() for name, array in ledger.arrays().items()},
         soe_at=soe_at,
         counters_at=counters_at,
         digest_at=digest_at,
@@ -266,8 +266,8 @@ def assemble(
             i = meet - chunk.first
             a = int(loop.bounds[meet, 0])
             offset = a - chunk.step_first
-            for name in LEDGER_ARRAYS:
-                getattr(ledger, name)[a : chunk.step_end] = chunk.rows[name][offset:]
+            for name, array in ledger.arrays().items():
+                array[a : chunk.step_end] = chunk.rows[name][offset:]
             intents.extend(chunk.intents[i:])
             commands.extend(chunk.commands[i:])
             loop.device = chunk.end_device
