@@ -107,6 +107,13 @@ class Horizon:
         if self.hours is not None and not self.hours > 0:
             raise ValueError(f"horizon hours must be > 0, got {self.hours}")
 
+    def __str__(self) -> str:
+        if self.hours is not None:
+            return f"{self.hours:g} h"
+        if self.until is not None:
+            return f"until {self.until.isoformat()}"
+        return "to local midnight at the end of tomorrow"
+
     @property
     def longest_hours(self) -> float | None:
         """The longest look-ahead past a decision (None: to a fixed end). [h]
