@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from math import sqrt
 
 from optimiser.config import Config
-from optimiser.control.capabilities import Capabilities, ControlPolicy
+from optimiser.control.capabilities import Capabilities
+from optimiser.control.policy import ControlPolicy
 from optimiser.domain.powerwall import PowerwallSpec
 from optimiser.domain.units import app_to_raw
 from optimiser.planning import DEFAULT_EFFICIENCY
@@ -100,7 +101,7 @@ class SiteModel:
             import_limit_kw=config.site.import_limit_kw,
         )
         caps = capabilities or Capabilities.fleet(
-            units, commands_per_day=config.control.commands_per_day
+            units, commands_per_day=config.control.writes_per_day
         )
         policy = ControlPolicy.from_config(config, caps)
         floor = app_to_raw(policy.reserve_floor_app_percent) / 100.0 * capacity

@@ -66,13 +66,17 @@ class VerifyingBackend:
 
     def _spend(self, commands: Sequence[Command], safety: bool) -> None:
         if self.budget is not None:
-            for _ in commands:
-                self.budget.spend(self.clock(), safety=safety)
+            for command in commands:
+                self.budget.spend(self.clock(), safety=safety, tariff=command is Command.TARIFF)
 
     def _available(self, safety: bool) -> int | None:
         if self.budget is None:
             return None
         return self.budget.remaining(self.clock(), safety=safety)
+
+    def _tariff_spent(self) -> bool:
+        """Whether this calendar month's tariff changes are all spent."""
+        return self.budget is not None and self.budget.tariff_changes_left(self.clock()) == 0
 
     def apply(
         self,
@@ -87,6 +91,9 @@ class VerifyingBackend:
         kept, skipped, unsupported = select_commands(
             before, target, self.capabilities, self._available(safety), value_gbp
         )
+        if Command.TARIFF in kept and self._tariff_spent():
+            kept.remove(Command.TARIFF)
+            skipped.append(Command.TARIFF)
         sent: list[Command] = []
         errors: list[str] = []
         after: Settings | None = before
