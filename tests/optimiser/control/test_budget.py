@@ -145,3 +145,18 @@ def test_the_fleet_backend_skips_a_tariff_change_the_month_has_spent(tmp_path):
         assert second.sent == () and second.skipped == (Command.TARIFF,)
         assert emulator.quota.tariff_changes_by_month() == {(2025, 3): 1}
         assert not any(status == 429 for _, _, status in emulator.api.requests)
+
+
+def test_a_tariff_upload_never_spends_the_safety_reserve(tmp_path):
+    clock = SteppedClock(datetime(2025, 3, 10, 12, 0, tzinfo=UTC))
+    with FleetEmulator(demo_site(clock), clock=clock) as emulator:
+        client = FleetClient(emulator.url, emulator.site_id, TokenSource(token_env="UNUSED"), 5)
+        client.tokens.store(emulator.access_token, emulator.refresh_token)
+        budget = CommandBudget(5, tmp_path / "b.json", 3, tariff_per_month=1)
+        budget.restore((clock.now().date(), 2))  # only the reserve is left
+        backend = FleetBackend(client, budget, clock=clock.now)
+        current = backend.read()
+        tariff = UploadedTariff(flux_like_content())
+        report = backend.apply(replace(current, tariff=tariff), reason="revert", safety=True)
+        assert report.sent == () and report.skipped == (Command.TARIFF,)
+        assert budget.remaining(clock.now(), safety=True) == 3
