@@ -105,6 +105,7 @@ def plot_frontier(points: list[FrontierPoint], directory: Path, tariff: str) -> 
     ax.plot(xs, ys, marker="o")
     ax.set_xscale("log")
     ax.set_xticks(xs)
+    ax.minorticks_off()
     ax.set_xticklabels(
         [UNLIMITED if p.writes_per_day is None else str(x) for p, x in zip(points, xs, strict=True)]
     )
