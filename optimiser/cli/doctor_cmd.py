@@ -337,8 +337,8 @@ def _local_hint(exc: Exception) -> str:
 def _fleet_checks(config: Any) -> list[Check]:
     from datetime import UTC, datetime
 
-    from optimiser.control import CommandBudget, TokenSource
-    from optimiser.control.factory import fleet_client_from_config
+    from optimiser.control import TokenSource
+    from optimiser.control.factory import budget_from_config, fleet_client_from_config
 
     fleet = config.control.fleet
 
@@ -379,19 +379,25 @@ def _fleet_checks(config: Any) -> list[Check]:
         )
 
     def budget() -> str:
-        control = config.control
-        budget = CommandBudget(
-            control.commands_per_day,
-            config.state_path() / "command-budget.json",
-            safety_reserve=min(control.safety_commands, control.commands_per_day - 1),
+        limits = config.control.fleet_limits
+        budget = budget_from_config(config)
+        now = datetime.now(UTC)
+        left = budget.remaining(now)
+        tariffs_left = budget.tariff_changes_left(now)
+        month = (
+            ""
+            if tariffs_left is None
+            else f"; {tariffs_left} of {budget.tariff_per_month} tariff change(s) left this month"
         )
-        left = budget.remaining(datetime.now(UTC))
         if left < 1:
             raise RuntimeError(
-                f"no commands left today ({budget.used(datetime.now(UTC))} of "
-                f"{control.commands_per_day} used; {budget.safety_reserve} kept for safety)"
+                f"no commands left today ({budget.used(now)} of {limits.writes_per_day} used; "
+                f"{budget.safety_reserve} kept for safety{month})"
             )
-        return f"{left} of {control.commands_per_day} commands left today"
+        return (
+            f"{left} of {limits.writes_per_day} writes left today ({limits.profile.value} "
+            f"limits; {budget.safety_reserve} more kept for safety reverts{month})"
+        )
 
     return [
         token_check,
@@ -407,7 +413,7 @@ def _fleet_checks(config: Any) -> list[Check]:
             _attempt(
                 "fleet budget",
                 budget,
-                _hint_of("wait for the next UTC day or raise control.commands_per_day"),
+                _hint_of("wait for the next UTC day, or choose other control.limits"),
             ),
             essential=False,
         ),

@@ -34,6 +34,20 @@ def fleet_client_from_config(config: Config) -> FleetClient:
     )
 
 
+def budget_from_config(config: Config, state_dir: Path | None = None) -> CommandBudget:
+    """The command budget of ``control``'s limits, persisted in
+    ``<state_dir>/command-budget.json`` (default: the configured state folder)."""
+    control = config.control
+    limits = control.fleet_limits
+    folder = state_dir if state_dir is not None else config.state_path()
+    return CommandBudget(
+        limits.writes_per_day,
+        folder / "command-budget.json",
+        safety_reserve=min(control.safety_commands, limits.writes_per_day - 1),
+        tariff_per_month=limits.tariff_changes_per_month,
+    )
+
+
 def backend_from_config(
     config: Config,
     *,
@@ -54,11 +68,7 @@ def backend_from_config(
     if name is BackendName.DRY_RUN:
         return DryRunBackend(dry_run_source)
     folder = state_dir if state_dir is not None else config.state_path()
-    budget = CommandBudget(
-        control.commands_per_day,
-        folder / "command-budget.json",
-        safety_reserve=min(control.safety_commands, control.commands_per_day - 1),
-    )
+    budget = budget_from_config(config, folder)
     if name is BackendName.LOCAL:
         if gateway is None:
             raise ConfigError("control.backend: local needs a gateway connection")

@@ -49,7 +49,10 @@ def test_doctor_checks_the_fleet_token_site_and_budget(env, capsys):
         out = capsys.readouterr().out
         assert "✓ fleet token" in out
         assert f"✓ fleet site         site {fleet.site_id} answers" in out
-        assert "✓ fleet budget       17 of 20 commands left today" in out
+        assert (
+            "✓ fleet budget       2 of 5 writes left today (documented limits; 3 more kept for "
+            "safety reverts; 1 of 1 tariff change(s) left this month)"
+        ) in out
         assert fleet.post_count() == 0  # the doctor sends no settings
 
         token.write_text(json.dumps({"access_token": "revoked"}))
