@@ -308,6 +308,28 @@ class V1rConfig(_Strict):
     pairing_poll_s: float = Field(
         10.0, gt=0, le=300, description="how often `wattplan pair` asks for the key's state"
     )
+    writes_per_hour: int = Field(
+        6,
+        ge=2,
+        le=120,
+        description="config.json writes wattplan may make in any rolling hour (one write sets "
+        "every setting; the last is kept for a safe revert)",
+    )
+    behaviour_timeout_s: float = Field(
+        180.0,
+        gt=0,
+        le=900,
+        description="how long after a write the live flows must show the change acted on "
+        "(charging when asked to charge, not discharging when held)",
+    )
+    behaviour_poll_s: float = Field(
+        20.0, gt=0, le=300, description="how often the flows are read during that check"
+    )
+    fallback_to_fleet: bool = Field(
+        False,
+        description="make a change the Powerwall stored but did not act on again through the "
+        "Fleet API (needs control.fleet); otherwise it is reported and the revert retried",
+    )
 
 
 FLEET_REVERT_COMMANDS = 3
@@ -324,7 +346,7 @@ class ControlConfig(_Strict):
     firmware only ``fleet`` (Tesla's cloud API) can change settings.
     """
 
-    backend: Literal["dry-run", "local", "fleet"] = "dry-run"
+    backend: Literal["dry-run", "local", "fleet", "v1r"] = "dry-run"
     fleet: FleetConfig = FleetConfig()
     v1r: V1rConfig = V1rConfig()
     commands_per_day: int = Field(
