@@ -10,7 +10,8 @@ write the backend watches the live flows (``SiteState``) for at most ``behaviour
 If the settings read back right but the battery does not follow, the change is counted
 (:attr:`V1rBackend.unacted`), logged, and — when a ``fallback`` backend (Fleet) is given — made
 again through it, said in the report's notes; without one it is reported ``unconfirmed``
-(the report is then not ``ok``: a safe revert stays due and is retried).
+(the report is then not ``ok``: a safe revert stays due and is retried; while a write is in
+doubt, every later ``apply`` watches again even when nothing differs to send).
 
 The gateway's errors become control errors: a key the gateway does not know, has not verified
 or whose signature fails is :class:`ControlNotPermitted` (stop and tell); unreachable, 429,
@@ -101,6 +102,7 @@ class V1rBackend(VerifyingBackend):
         self.unacted = 0
         self.fell_back = 0
         self.checks: list[tuple[Expectation, bool]] = []
+        self._doubted: Settings | None = None  # written, read back, not yet seen acted on
 
     def read(self) -> Settings:
         held = self._call(self.client.settings)
@@ -137,16 +139,22 @@ class V1rBackend(VerifyingBackend):
     ) -> ApplyReport:
         """Apply ``target`` (:mod:`optimiser.control.backends.base`), then confirm by behaviour."""
         report = super().apply(target, reason=reason, value_gbp=value_gbp, safety=safety)
-        if not report.sent or not report.ok:
+        if not report.ok:
             return report
-        acted, what = self._watch(target)
+        if not report.sent and self._doubted is None:
+            return report
+        # A fresh write is watched for the whole bound; a doubted one, one reading per apply.
+        bound = self.behaviour_timeout_s if report.sent else 0.0
+        acted, what = self._watch(target, bound)
         if acted:
+            self._doubted = None
             self.confirmed += 1
             return report
+        self._doubted = target
         self.unacted += 1
         problem = (
-            f"v1r: the settings read back right but the Powerwall is not {what} after "
-            f"{self.behaviour_timeout_s:g} s (stored, not acted on)"
+            f"v1r: the settings read back right but the Powerwall is not {what} "
+            f"{f'after {bound:g} s' if bound else 'yet'} (stored, not acted on)"
         )
         log.warning("%s: %s", reason, problem)
         if self.fallback is None:
@@ -159,7 +167,7 @@ class V1rBackend(VerifyingBackend):
         note = f"{problem}; made again through {self.fallback.capabilities.name}"
         unconfirmed: tuple[str, ...] = ()
         if again.ok:
-            acted, what = self._watch(target)
+            acted, what = self._watch(target, self.behaviour_timeout_s)
             if not acted:
                 unconfirmed = (f"after the {self.fallback.capabilities.name} fallback too: {what}",)
         return replace(
@@ -171,19 +179,18 @@ class V1rBackend(VerifyingBackend):
             notes=(*report.notes, note),
         )
 
-    def _watch(self, target: Settings) -> tuple[bool, str]:
-        """(the battery follows ``target`` within the bound, what was expected)."""
+    def _watch(self, target: Settings, timeout_s: float) -> tuple[bool, str]:
+        """(the battery follows ``target`` within ``timeout_s``, what was expected)."""
         waited = 0.0
-        what = Expectation.NONE
         while True:
             state = self._call(self.site.site_state)
             reading = Reading(state.soc_percent, state.battery_kw, state.grid_up)
             what = expected(target, reading)
             ok = follows(what, reading)
-            if ok or waited >= self.behaviour_timeout_s:
+            if ok or waited >= timeout_s:
                 self.checks.append((what, ok))
                 return ok, str(what)
-            step = min(self.behaviour_poll_s, self.behaviour_timeout_s - waited)
+            step = min(self.behaviour_poll_s, timeout_s - waited)
             self.sleeper.sleep(step)
             waited += step
 

@@ -61,3 +61,5 @@ def test_writes_stored_but_not_acted_on_are_caught_and_reported(house):
     refused = [d for d in service.decisions if d.applied and d.applied.report.unconfirmed]
     assert refused and "stored, not acted on" in refused[0].applied.report.unconfirmed[0]
     assert house.site.settings.backup_reserve_raw_percent == FLOOR_RAW  # the old settings act
+    # Each later decision watches again (nothing left to send): never a false confirmation.
+    assert len(backend.checks) >= 2 and not any(ok for _, ok in backend.checks)
