@@ -343,7 +343,8 @@ class ControlConfig(_Strict):
 
     ``local`` uses the gateway's legacy installer sequence: since firmware 1.50.1 (Oct 2020)
     that needs the installer login *and* a physical switch toggle on the gateway, so on current
-    firmware only ``fleet`` (Tesla's cloud API) can change settings.
+    firmware only ``fleet`` (Tesla's cloud API) or ``v1r`` (signed local messages, unofficial,
+    after ``wattplan pair``) can change settings.
     """
 
     backend: Literal["dry-run", "local", "fleet", "v1r"] = "dry-run"
