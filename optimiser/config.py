@@ -310,6 +310,28 @@ class V1rConfig(_Strict):
     pairing_poll_s: float = Field(
         10.0, gt=0, le=300, description="how often `wattplan pair` asks for the key's state"
     )
+    writes_per_hour: int = Field(
+        6,
+        ge=2,
+        le=120,
+        description="config.json writes wattplan may make in any rolling hour (one write sets "
+        "every setting; the last is kept for a safe revert)",
+    )
+    behaviour_timeout_s: float = Field(
+        180.0,
+        gt=0,
+        le=900,
+        description="how long after a write the live flows must show the change acted on "
+        "(charging when asked to charge, not discharging when held)",
+    )
+    behaviour_poll_s: float = Field(
+        20.0, gt=0, le=300, description="how often the flows are read during that check"
+    )
+    fallback_to_fleet: bool = Field(
+        False,
+        description="make a change the Powerwall stored but did not act on again through the "
+        "Fleet API (needs control.fleet); otherwise it is reported and the revert retried",
+    )
 
 
 FLEET_REVERT_COMMANDS = 3
@@ -353,10 +375,11 @@ class ControlConfig(_Strict):
 
     ``local`` uses the gateway's legacy installer sequence: since firmware 1.50.1 (Oct 2020)
     that needs the installer login *and* a physical switch toggle on the gateway, so on current
-    firmware only ``fleet`` (Tesla's cloud API) can change settings.
+    firmware only ``fleet`` (Tesla's cloud API) or ``v1r`` (signed local messages, unofficial,
+    after ``wattplan pair``) can change settings.
     """
 
-    backend: Literal["dry-run", "local", "fleet"] = "dry-run"
+    backend: Literal["dry-run", "local", "fleet", "v1r"] = "dry-run"
     fleet: FleetConfig = FleetConfig()
     v1r: V1rConfig = V1rConfig()
     limits: LimitProfile | None = Field(

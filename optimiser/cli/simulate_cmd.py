@@ -84,6 +84,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(e.g. 2,5,10,20,unlimited) and report cost and capture per budget (table, JSON, and "
         "frontier.png with --plot)",
     )
+    p.add_argument(
+        "--backend",
+        choices=("fleet", "v1r"),
+        default="fleet",
+        help="whose control capabilities the replay plans and acts with: the Fleet API "
+        "(reserve ≤ 80 or 100, tariff upload, a daily command budget) or v1r (any reserve, no "
+        "tariff upload, no daily quota) (default: fleet)",
+    )
     p.add_argument("--csv", type=Path, metavar="FILE", help="write the per-day CSV")
     p.add_argument("--plot", type=Path, metavar="DIR", help="write PNG plots to DIR")
     p.add_argument("--json", action="store_true", help="print only JSON")
@@ -128,6 +136,13 @@ def run(args: argparse.Namespace) -> int:
 
         rules = load_rules(args.rules)
     site = SiteModel.from_config(config, capacity_kwh=args.capacity_kwh, power_kw=args.power_kw)
+    if args.backend == "v1r":
+        from optimiser.control.capabilities import Capabilities
+
+        v1r = Capabilities.v1r(site.spec.units, writes_per_hour=config.control.v1r.writes_per_hour)
+        site = SiteModel.from_config(
+            config, capacity_kwh=args.capacity_kwh, power_kw=args.power_kw, capabilities=v1r
+        )
     config = site.config
     minutes = config.planner.slot_minutes
     if args.demo:

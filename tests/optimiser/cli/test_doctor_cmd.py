@@ -21,6 +21,30 @@ def test_doctor_passes_on_the_embedded_emulator(env, capsys):
     assert "installer login works" in out
 
 
+def test_doctor_checks_v1r_key_din_skew_state_and_a_signed_read(env, capsys):
+    config = write_config(env, "control:\n  backend: v1r\n")
+    assert main(["--config", str(config), "doctor"]) == 0
+    out = capsys.readouterr().out
+    for name in ("v1r key", "v1r DIN", "v1r clock skew", "v1r key state", "v1r config read"):
+        assert any(line.startswith(f"✓ {name}") for line in out.splitlines()), (name, out)
+    assert "PRIVATE KEY" not in out
+
+
+def test_doctor_names_a_missing_v1r_key_file_with_the_pairing_hint(env, capsys):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    missing = env / "absent-key.pem"
+    config = write_config(
+        env,
+        f"gateway:\n  host: 127.0.0.1\n  port: {port}\n  timeout_s: 2\n"
+        f"control:\n  backend: v1r\n  v1r:\n    key_file: {missing}\n",
+    )
+    assert main(["--config", str(config), "doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "✗ v1r key" in out and "wattplan pair" in out
+
+
 def test_doctor_names_an_unreachable_gateway_with_a_hint(env, capsys):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
