@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
@@ -37,6 +37,8 @@ FLOW_TOLERANCE_KWH = 1e-6
 DEFAULT_TIME_LIMIT_S = 10.0
 
 Hook = Callable[[Problem], None]
+#: A HiGHS option's value (``Highs.setOptionValue``).
+HighsOption = bool | int | float | str
 
 
 class SolveStatus(StrEnum):
@@ -88,27 +90,31 @@ def plan(
     hooks: Sequence[Hook] = (),
     solver: Literal["highs", "cbc"] = "highs",
     time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    highs_options: Mapping[str, HighsOption] | None = None,
 ) -> PlanOutcome:
-    """Build, apply ``hooks``, solve and extract the cheapest plan for ``inputs``."""
+    """Build, apply ``hooks``, solve and extract the cheapest plan for ``inputs``.
+
+    ``highs_options`` are set on HiGHS after wattplan's own (e.g. ``{"presolve": "off"}``).
+    """
     t0 = time.perf_counter()
     problem = build_problem(inputs)
     for hook in hooks:
         hook(problem)
     t1 = time.perf_counter()
-    result = solve(problem, solver=solver, time_limit_s=time_limit_s)
-    # Ties can leave both directions in a slot; re-solve with binaries there (see problem.py),
-    # the first time also on every slot where a tie is possible at all.
-    for attempt in range(problem.count + 1):
+    result = solve(problem, solver=solver, time_limit_s=time_limit_s, highs_options=highs_options)
+    # The tie-break makes both directions in one slot strictly dearer (problem.py); should a
+    # solution still have them (solver tolerances), re-solve with binaries on those slots.
+    for _ in range(problem.count + 1):
         if result.x is None:
             break
         grid_slots, battery_slots = simultaneous_slots(problem, result.x)
         if grid_slots.size == 0 and battery_slots.size == 0:
             break
-        if attempt == 0:
-            grid_slots, battery_slots = _tie_slots(inputs, grid_slots, battery_slots)
         define_grid_exclusivity(problem, grid_slots)
         define_battery_exclusivity(problem, battery_slots)
-        result = solve(problem, solver=solver, time_limit_s=time_limit_s)
+        result = solve(
+            problem, solver=solver, time_limit_s=time_limit_s, highs_options=highs_options
+        )
     t2 = time.perf_counter()
     timings = {"build": (t1 - t0) * 1e3, "solve": (t2 - t1) * 1e3}
     if result.x is None:
@@ -116,20 +122,6 @@ def plan(
     extracted = extract_plan(problem, result, timings)
     timings["extract"] = (time.perf_counter() - t2) * 1e3
     return PlanOutcome(result.status, extracted, timings, result.message, result.solver)
-
-
-def _tie_slots(
-    inputs: PlanInputs, grid_slots: np.ndarray, battery_slots: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Add the slots where simultaneous flows can tie with the optimum (problem.py)."""
-    grid_ties = np.flatnonzero(inputs.export_price >= inputs.import_price)
-    bat = inputs.battery
-    lossless = bat.charge_efficiency * bat.discharge_efficiency >= 1.0
-    if lossless and inputs.wear_cost_p_per_kwh == 0:
-        battery_ties = np.arange(inputs.grid.count)
-    else:
-        battery_ties = np.flatnonzero(inputs.import_price <= 0)
-    return np.union1d(grid_slots, grid_ties), np.union1d(battery_slots, battery_ties)
 
 
 def simultaneous_slots(problem: Problem, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -148,20 +140,26 @@ def solve(
     *,
     solver: Literal["highs", "cbc"] = "highs",
     time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    highs_options: Mapping[str, HighsOption] | None = None,
 ) -> SolverResult:
     """Solve ``problem``; HiGHS by default, CBC if asked or if HiGHS fails."""
     if solver == "cbc":
         return solve_cbc(problem, time_limit_s=time_limit_s)
     if solver != "highs":
         return SolverResult(SolveStatus.FAILED, None, None, f"unknown solver {solver!r}", solver)
-    result = solve_highs(problem, time_limit_s=time_limit_s)
+    result = solve_highs(problem, time_limit_s=time_limit_s, options=highs_options)
     if result.status is SolveStatus.FAILED:
         log.warning("HiGHS failed (%s); trying CBC", result.message)
         return solve_cbc(problem, time_limit_s=time_limit_s)
     return result
 
 
-def solve_highs(problem: Problem, *, time_limit_s: float = DEFAULT_TIME_LIMIT_S) -> SolverResult:
+def solve_highs(
+    problem: Problem,
+    *,
+    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    options: Mapping[str, HighsOption] | None = None,
+) -> SolverResult:
     """Solve with HiGHS through highspy, passing the numpy matrix (row-wise) directly.
 
     The arrays go straight into ``passModel`` (no ``HighsLp`` object to fill field by field).
@@ -182,6 +180,8 @@ def solve_highs(problem: Problem, *, time_limit_s: float = DEFAULT_TIME_LIMIT_S)
         highs = _new_highs()
         highs.setOptionValue("time_limit", float(time_limit_s))
         highs.setOptionValue("threads", 1)
+        for name, value in (options or {}).items():
+            highs.setOptionValue(name, value)
         passed = highs.passModel(
             problem.num_cols,
             problem.num_rows,
@@ -256,6 +256,12 @@ _HIGHS_STATUS = {
 }
 
 
+#: CBC's primal and dual tolerances tightened from 1e-7 to 1e-9: at its defaults CBC stops up
+#: to ~5e-7 kWh off a row and returns another of the tie-break's near-equal schedules (2 of 67
+#: captured decisions); at 1e-9 it agrees with HiGHS on all of them.
+CBC_OPTIONS = ("primalT 1e-9", "dualT 1e-9")
+
+
 def solve_cbc(problem: Problem, *, time_limit_s: float = DEFAULT_TIME_LIMIT_S) -> SolverResult:
     """Solve the PuLP form of ``problem`` with CBC (bundled with PuLP)."""
     try:
@@ -266,7 +272,9 @@ def solve_cbc(problem: Problem, *, time_limit_s: float = DEFAULT_TIME_LIMIT_S) -
             # PuLP 3.3 marks its bundled CBC deprecated (removed in 4.0); it is still the one
             # solver that ships with PuLP, which is the point of a fallback.
             warnings.simplefilter("ignore", DeprecationWarning)
-            command = pulp.PULP_CBC_CMD(msg=False, timeLimit=max(int(time_limit_s), 1))
+            command = pulp.PULP_CBC_CMD(
+                msg=False, timeLimit=max(int(time_limit_s), 1), options=list(CBC_OPTIONS)
+            )
         model.solve(command)
         name = pulp.LpStatus[model.status]
         status = {
@@ -336,7 +344,7 @@ def extract_plan(problem: Problem, result: SolverResult, timings: dict[str, floa
         start_soe_kwh=inp.battery.soe_kwh,
         actions=actions,
         cost_gbp=cost_p / 100.0,
-        objective_p=float(result.objective or 0.0),
+        objective_p=float(result.objective or 0.0) - problem.tie_break_p(x),
         timings_ms=timings,
         first_slot_hours=inp.first_slot_hours,
     )
