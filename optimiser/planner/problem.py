@@ -74,7 +74,7 @@ with binaries on those slots, so no plan ever contains them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,6 +89,9 @@ INF = float("inf")
 #: optimality tolerance (1e-7), so a solver cannot stop at a schedule the tie-break ranks
 #: lower. [p/kWh]
 TIE_BREAK_STEP_P_PER_KWH = 1e-6
+
+#: What a hook may put in the objective or a constraint: a PuLP expression, variable or number.
+LinearExpression = pulp.LpAffineExpression | pulp.LpVariable | float | int
 
 #: The per-slot variable blocks every problem has, in column order.
 SLOT_BLOCKS = (
@@ -353,7 +356,9 @@ class Problem:
         assert self._col_of_var[var.name] == col[0]
         return var
 
-    def _linear(self, expr: object) -> tuple[np.ndarray, np.ndarray, float]:
+    def _linear(
+        self, expr: LinearExpression | pulp.LpConstraint
+    ) -> tuple[np.ndarray, np.ndarray, float]:
         """Columns, coefficients and constant of a PuLP expression (new variables registered)."""
         if isinstance(expr, pulp.LpConstraint):
             # The constraint's own constant is ``lhs constant − rhs``; its expr has no rhs.
@@ -406,7 +411,7 @@ class Problem:
             single=True,
         )
 
-    def add_penalty(self, expr: object) -> None:
+    def add_penalty(self, expr: LinearExpression) -> None:
         """Add a PuLP expression to the objective (minimised). [p]"""
         cols, coeffs, constant = self._linear(expr)
         self.add_costs(cols, coeffs)
@@ -522,6 +527,10 @@ class Problem:
             if np.isfinite(row_hi[r]):
                 model += (expr <= row_hi[r], name if not np.isfinite(row_lo[r]) else name + "_hi")
         return model, variables
+
+
+#: A hook: changes a built problem before it is solved (e.g. the rules' constraints).
+Hook = Callable[[Problem], None]
 
 
 def _per_row(value: float | np.ndarray, n: int) -> np.ndarray:

@@ -29,7 +29,7 @@ Infinite bounds are written as null.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TypedDict
 
@@ -38,13 +38,11 @@ import numpy as np
 from optimiser.domain.slots import SlotGrid
 from optimiser.planner.errors import PlanInputError
 from optimiser.planner.inputs import Battery, PlanInputs, SoeTarget
-from optimiser.planner.problem import INF, Problem, build_problem
-from optimiser.planner.result import Action, Plan
+from optimiser.planner.problem import INF, Hook, Problem, build_problem
+from optimiser.planner.result import Action, Json, Plan
+from optimiser.planner.status import SolveStatus
 
 FORMAT = "wattplan.plan_request/1"
-
-#: A JSON value as :mod:`json` reads and writes it.
-Json = None | bool | int | float | str | list["Json"] | dict[str, "Json"]
 
 
 class HookColumn(TypedDict):
@@ -111,7 +109,7 @@ def snapshot(problem: Problem, source: Mapping[str, Json] | None = None) -> dict
     return document
 
 
-def load(document: Mapping[str, Json]) -> tuple[PlanInputs, Callable[[Problem], None]]:
+def load(document: Mapping[str, Json]) -> tuple[PlanInputs, Hook]:
     """The inputs and the hook that re-adds what the captured hooks added."""
     if document.get("format") != FORMAT:
         raise PlanInputError(
@@ -276,7 +274,7 @@ def _previous(doc: Mapping[str, Json]) -> Plan:
     zeros = np.zeros(grid.count)
     return Plan(
         grid=grid,
-        status="optimal",
+        status=SolveStatus.OPTIMAL,
         import_price=zeros,
         export_price=zeros,
         load_kwh=zeros,

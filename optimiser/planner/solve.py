@@ -13,47 +13,37 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Literal
 
+import highspy
 import numpy as np
+import pulp
 
 from optimiser.planner.errors import PlanFailed
 from optimiser.planner.inputs import PlanInputs
 from optimiser.planner.problem import (
+    Hook,
     Problem,
     build_problem,
     define_battery_exclusivity,
     define_grid_exclusivity,
 )
 from optimiser.planner.result import Plan, label_actions
+from optimiser.planner.status import Solver, SolveStatus
 
 log = logging.getLogger(__name__)
 
 #: Flows smaller than this are solver dust. [kWh]
 FLOW_TOLERANCE_KWH = 1e-6
+#: A solve's time limit: 10 s, or 2 ms per slot for longer problems (the replay's
+#: perfect-foresight year, 17 520 half-hour slots, gets 35 s; it solves in ~6 s on an idle
+#: 2-core machine, and twice that when the machine is busy). [s]
 DEFAULT_TIME_LIMIT_S = 10.0
+TIME_LIMIT_PER_SLOT_S = 0.002
 
-Hook = Callable[[Problem], None]
 #: A HiGHS option's value (``Highs.setOptionValue``).
 HighsOption = bool | int | float | str
-
-
-class SolveStatus(StrEnum):
-    """How a solve ended."""
-
-    OPTIMAL = "optimal"
-    INFEASIBLE = "infeasible"
-    UNBOUNDED = "unbounded"
-    FAILED = "failed"
-    TIME_LIMIT = "time_limit"
-
-    @property
-    def is_ok(self) -> bool:
-        """True when the plan can be used."""
-        return self is SolveStatus.OPTIMAL
 
 
 @dataclass(frozen=True)
@@ -64,7 +54,7 @@ class SolverResult:
     x: np.ndarray | None
     objective: float | None
     message: str
-    solver: str
+    solver: Solver
 
 
 @dataclass(frozen=True)
@@ -75,7 +65,7 @@ class PlanOutcome:
     plan: Plan | None
     timings_ms: dict[str, float] = field(default_factory=dict)
     message: str = ""
-    solver: str = ""
+    solver: Solver | None = None
 
     def require(self) -> Plan:
         """The plan, or :class:`PlanFailed` saying why there is none."""
@@ -88,8 +78,8 @@ def plan(
     inputs: PlanInputs,
     *,
     hooks: Sequence[Hook] = (),
-    solver: Literal["highs", "cbc"] = "highs",
-    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    solver: Solver = Solver.HIGHS,
+    time_limit_s: float | None = None,
     highs_options: Mapping[str, HighsOption] | None = None,
 ) -> PlanOutcome:
     """Build, apply ``hooks``, solve and extract the cheapest plan for ``inputs``.
@@ -124,6 +114,13 @@ def plan(
     return PlanOutcome(result.status, extracted, timings, result.message, result.solver)
 
 
+def time_limit(problem: Problem, time_limit_s: float | None) -> float:
+    """``time_limit_s``, or by default the larger of 10 s and 2 ms per slot. [s]"""
+    if time_limit_s is not None:
+        return float(time_limit_s)
+    return max(DEFAULT_TIME_LIMIT_S, TIME_LIMIT_PER_SLOT_S * problem.count)
+
+
 def simultaneous_slots(problem: Problem, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Slots whose solution both imports and exports, and both charges and discharges."""
     imp = x[problem.cols("grid_import")]
@@ -138,15 +135,18 @@ def simultaneous_slots(problem: Problem, x: np.ndarray) -> tuple[np.ndarray, np.
 def solve(
     problem: Problem,
     *,
-    solver: Literal["highs", "cbc"] = "highs",
-    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    solver: Solver = Solver.HIGHS,
+    time_limit_s: float | None = None,
     highs_options: Mapping[str, HighsOption] | None = None,
 ) -> SolverResult:
     """Solve ``problem``; HiGHS by default, CBC if asked or if HiGHS fails."""
-    if solver == "cbc":
+    try:
+        chosen = Solver(solver)
+    except ValueError:
+        message = f"expected a solver among {', '.join(Solver)}, got {solver!r}"
+        return SolverResult(SolveStatus.FAILED, None, None, message, Solver.HIGHS)
+    if chosen is Solver.CBC:
         return solve_cbc(problem, time_limit_s=time_limit_s)
-    if solver != "highs":
-        return SolverResult(SolveStatus.FAILED, None, None, f"unknown solver {solver!r}", solver)
     result = solve_highs(problem, time_limit_s=time_limit_s, options=highs_options)
     if result.status is SolveStatus.FAILED:
         log.warning("HiGHS failed (%s); trying CBC", result.message)
@@ -157,7 +157,7 @@ def solve(
 def solve_highs(
     problem: Problem,
     *,
-    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    time_limit_s: float | None = None,
     options: Mapping[str, HighsOption] | None = None,
 ) -> SolverResult:
     """Solve with HiGHS through highspy, passing the numpy matrix (row-wise) directly.
@@ -168,8 +168,6 @@ def solve_highs(
     highspy 1.16), and a plan must not depend on the solves made before it.
     """
     try:
-        import highspy
-
         lower, upper, cost, integer = problem.column_arrays()
         rows, cols, values, row_lo, row_hi = problem.row_arrays()
         # Row-wise (CSR): entries by row, then column (a stable sort, as np.lexsort).
@@ -178,7 +176,7 @@ def solve_highs(
         np.cumsum(np.bincount(rows, minlength=problem.num_rows), out=start[1:])
         integrality = integer.astype(np.int32)  # kContinuous = 0, kInteger = 1
         highs = _new_highs()
-        highs.setOptionValue("time_limit", float(time_limit_s))
+        highs.setOptionValue("time_limit", time_limit(problem, time_limit_s))
         highs.setOptionValue("threads", 1)
         for name, value in (options or {}).items():
             highs.setOptionValue(name, value)
@@ -200,25 +198,27 @@ def solve_highs(
             integrality,
         )
         if passed == highspy.HighsStatus.kError:
-            return SolverResult(SolveStatus.FAILED, None, None, "HiGHS rejected the model", "highs")
+            return SolverResult(
+                SolveStatus.FAILED, None, None, "HiGHS rejected the model", Solver.HIGHS
+            )
         highs.run()
         model_status = highs.getModelStatus()
         status = _HIGHS_STATUS.get(model_status.name, SolveStatus.FAILED)
         message = highs.modelStatusToString(model_status)
         if status is not SolveStatus.OPTIMAL:
-            return SolverResult(status, None, None, message, "highs")
+            return SolverResult(status, None, None, message, Solver.HIGHS)
         x = np.asarray(highs.getSolution().col_value, dtype=float)
         objective = float(highs.getInfo().objective_function_value)
-        return SolverResult(status, x, objective, message, "highs")
+        return SolverResult(status, x, objective, message, Solver.HIGHS)
     except Exception as exc:  # a failed solve is a value, never a crash
-        return SolverResult(SolveStatus.FAILED, None, None, f"HiGHS error: {exc}", "highs")
+        return SolverResult(SolveStatus.FAILED, None, None, f"HiGHS error: {exc}", Solver.HIGHS)
 
 
 _banner_lock = threading.Lock()
 _banner_silenced = False
 
 
-def _new_highs():
+def _new_highs() -> highspy.Highs:
     """A silent HiGHS instance.
 
     HiGHS prints its banner on stdout when the first instance of a process is made, before any
@@ -226,8 +226,6 @@ def _new_highs():
     with file descriptor 1 pointed at /dev/null.
     """
     global _banner_silenced  # noqa: PLW0603 - once per process
-    import highspy
-
     with _banner_lock:
         if _banner_silenced:
             highs = highspy.Highs()
@@ -262,18 +260,18 @@ _HIGHS_STATUS = {
 CBC_OPTIONS = ("primalT 1e-9", "dualT 1e-9")
 
 
-def solve_cbc(problem: Problem, *, time_limit_s: float = DEFAULT_TIME_LIMIT_S) -> SolverResult:
+def solve_cbc(problem: Problem, *, time_limit_s: float | None = None) -> SolverResult:
     """Solve the PuLP form of ``problem`` with CBC (bundled with PuLP)."""
     try:
-        import pulp
-
         model, variables = problem.to_pulp()
         with warnings.catch_warnings():
             # PuLP 3.3 marks its bundled CBC deprecated (removed in 4.0); it is still the one
             # solver that ships with PuLP, which is the point of a fallback.
             warnings.simplefilter("ignore", DeprecationWarning)
             command = pulp.PULP_CBC_CMD(
-                msg=False, timeLimit=max(int(time_limit_s), 1), options=list(CBC_OPTIONS)
+                msg=False,
+                timeLimit=max(int(time_limit(problem, time_limit_s)), 1),
+                options=list(CBC_OPTIONS),
             )
         model.solve(command)
         name = pulp.LpStatus[model.status]
@@ -284,11 +282,13 @@ def solve_cbc(problem: Problem, *, time_limit_s: float = DEFAULT_TIME_LIMIT_S) -
             "Not Solved": SolveStatus.TIME_LIMIT,
         }.get(name, SolveStatus.FAILED)
         if status is not SolveStatus.OPTIMAL:
-            return SolverResult(status, None, None, f"CBC: {name}", "cbc")
+            return SolverResult(status, None, None, f"CBC: {name}", Solver.CBC)
         x = np.array([v.varValue or 0.0 for v in variables], dtype=float)
-        return SolverResult(status, x, float(pulp.value(model.objective)), "CBC: Optimal", "cbc")
+        return SolverResult(
+            status, x, float(pulp.value(model.objective)), "CBC: Optimal", Solver.CBC
+        )
     except Exception as exc:  # a failed solve is a value, never a crash
-        return SolverResult(SolveStatus.FAILED, None, None, f"CBC error: {exc}", "cbc")
+        return SolverResult(SolveStatus.FAILED, None, None, f"CBC error: {exc}", Solver.CBC)
 
 
 def extract_plan(problem: Problem, result: SolverResult, timings: dict[str, float]) -> Plan:
@@ -329,7 +329,7 @@ def extract_plan(problem: Problem, result: SolverResult, timings: dict[str, floa
     cost_p = float(np.dot(imp, inp.import_price) - np.dot(exp, inp.export_price))
     return Plan(
         grid=inp.grid,
-        status=str(result.status),
+        status=result.status,
         import_price=inp.import_price,
         export_price=inp.export_price,
         load_kwh=load,

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from optimiser.planner import Plan, build_problem, plan
+from optimiser.planner import Plan, Solver, SolveStatus, build_problem, plan
 from optimiser.planner.problem import Problem
 from optimiser.planner.snapshot import dumps, load, snapshot
 from optimiser.planner.solve import solve_highs
@@ -43,8 +43,8 @@ def test_presolve_on_off_and_cbc_give_the_same_schedule(path: Path) -> None:
     inputs, hook = load(json.loads(path.read_text()))
     on = plan(inputs, hooks=(hook,), highs_options={"presolve": "on"}).require()
     off = plan(inputs, hooks=(hook,), highs_options={"presolve": "off"}).require()
-    cbc = plan(inputs, hooks=(hook,), solver="cbc").require()
-    assert (on.status, off.status, cbc.status) == ("optimal",) * 3
+    cbc = plan(inputs, hooks=(hook,), solver=Solver.CBC).require()
+    assert on.status is off.status is cbc.status is SolveStatus.OPTIMAL
     np.testing.assert_allclose(_schedule(off), _schedule(on), rtol=0, atol=FLOW_TOLERANCE_KWH)
     np.testing.assert_allclose(_schedule(cbc), _schedule(on), rtol=0, atol=FLOW_TOLERANCE_KWH)
     assert off.cost_gbp == pytest.approx(on.cost_gbp, abs=1e-8)
