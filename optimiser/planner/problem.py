@@ -17,7 +17,7 @@ Variables, per slot ``t`` (all energies over the slot, ``h`` = slot length in ho
     Σ_t (import_price_t·imp_t − export_price_t·exp_t + wear·dis_t)
       + penalties (reserve slack, soft targets, stability)
       − terminal_value · soe_{T−1}
-      + g                                     (the tie-break, < 0.01 p: define_tie_break)
+      + g                          (the tie-break, ~0.001 p over two days: define_tie_break)
 
 The tie-break ``g`` makes the cheapest schedule unique, so the plan does not depend on the
 solver, its presolve or its starting basis; ``Plan.cost_gbp`` and ``Plan.objective_p`` leave it
@@ -85,9 +85,9 @@ from optimiser.planner.inputs import PlanInputs
 
 INF = float("inf")
 
-#: One step of the tie-break's ramps (:func:`define_tie_break`): ten times HiGHS's default
-#: optimality tolerance (1e-7), so a solver cannot stop at a schedule the tie-break ranks
-#: lower. [p/kWh]
+#: The tie-break's unit (:func:`define_tie_break`): ten times HiGHS's default optimality
+#: tolerance (1e-7), so a solver cannot stop at a schedule the tie-break ranks lower (3e-7
+#: was the smallest that kept presolve on and off agreeing on the captured decisions). [p/kWh]
 TIE_BREAK_STEP_P_PER_KWH = 1e-6
 
 #: What a hook may put in the objective or a constraint: a PuLP expression, variable or number.
@@ -822,19 +822,21 @@ def define_tie_break(problem: Problem) -> None:
       something, and undoing both keeps every constraint.
 
     The family weights differ (1, 1.5, 1.25, 0.25, 2) and the holding reward separates every
-    pair of slots, so each exchange between cheapest schedules changes ``g`` by at least
-    ~δ/4 per kWh — above the solvers' optimality tolerances (HiGHS 1e-7). Measured on every
-    decision of the captured demo days: with δ = 3e-7 HiGHS presolve on and off still agree,
-    with 1e-7 they do not on 47 of 384; without ``g`` on 105. The fixtures in
-    ``tests/data/plan_requests`` are solved with presolve on and off and with CBC.
+    pair of slots, so each exchange above changes ``g`` by at least δ/2 per kWh moved, above
+    the solvers' optimality tolerances (HiGHS 1e-7; CBC's are tightened to 1e-9 in
+    :func:`optimiser.planner.solve.solve_cbc`). Measured on every decision of the captured
+    demo days: with δ = 3e-7 HiGHS presolve on and off still agree, with 1e-7 they disagree
+    on 47 of 384, without ``g`` on 105. The fixtures in ``tests/data/plan_requests`` are
+    solved with presolve on and off and with CBC.
 
     Bound: ``g`` is at least ``−δ·Σ_t soe_max_t`` (``≥ −δ·T·capacity``) and at most
     ``2δ`` per kWh that flows. If ``x*`` is a cheapest schedule and ``x'`` the one returned,
     ``f(x') + g(x') ≤ f(x*) + g(x*)``, so the cost ``f`` given up is at most
     ``g(x*) − g(x') ≤ δ·(2·flows(x*) + T·capacity)``: under 0.002 p for a two-day horizon (97
     half-hour slots, 13.5 kWh, ~150 kWh of flows), and exactly 0 where prices really tie (the
-    usual case). ``Plan.cost_gbp`` is the energy cost alone and ``Plan.objective_p`` leaves
-    ``g`` out (:meth:`Problem.tie_break_p`).
+    usual case); for the replay's perfect-foresight year (17 520 slots) under 0.3 p.
+    ``Plan.cost_gbp`` is the energy cost alone and ``Plan.objective_p`` leaves ``g`` out
+    (:meth:`Problem.tie_break_p`).
     """
     n = problem.count
     step = TIE_BREAK_STEP_P_PER_KWH
