@@ -216,7 +216,7 @@ def _hook_json(problem: Problem, base: Problem) -> dict[str, Json]:
         or base.row_names() != problem.row_names()[: base.num_rows]
     ):
         raise PlanInputError("hooks may only add to a built problem, not reorder it")
-    columns: list[Json] = [
+    columns: list[HookColumn] = [
         {
             "name": names[j],
             "lower": _finite(lower[j]),
@@ -228,7 +228,7 @@ def _hook_json(problem: Problem, base: Problem) -> dict[str, Json]:
     ]
     rows, cols, values, row_lo, row_hi = problem.row_arrays()
     row_names = problem.row_names()
-    added: list[Json] = []
+    added: list[HookRow] = []
     for r in range(base.num_rows, problem.num_rows):
         here = rows == r
         terms = {names[c]: float(v) for c, v in zip(cols[here], values[here], strict=True)}
