@@ -134,6 +134,7 @@ def plan_cycle(
     cost_rules: bool = True,
     baselines: bool = True,
     hooks: tuple[Callable[..., None], ...] = (),
+    time_limit_s: float | None = None,
 ) -> PlanResult:
     """Plan once: build inputs, apply rules as a hook, solve, and price the baselines.
 
@@ -141,7 +142,8 @@ def plan_cycle(
     (keeping what they tell: extra loads, load scaling, export bonuses) so the report can say
     what the rules cost. [£] Without ``baselines`` (the replay, which measures its own
     baselines on the real data) their costs are NaN. ``hooks`` are extra planner hooks (after
-    the rules' hook), e.g. a test's injected infeasibility.
+    the rules' hook), e.g. a test's injected infeasibility. ``time_limit_s`` bounds each solve
+    (default: :func:`optimiser.planner.solve.time_limit`). [s]
     """
     inputs = build_inputs(request, config)
     extra_hooks = hooks
@@ -168,10 +170,12 @@ def plan_cycle(
         hooks = (applied.hook,)
         without = None
         if cost_rules:
-            bare = plan(applied.informed_inputs)
+            bare = plan(applied.informed_inputs, time_limit_s=time_limit_s)
             without = bare.plan.cost_gbp if bare.plan is not None else None
         report = RulesReport(effects, applied, without)
-    outcome = plan(planned_inputs, hooks=tuple(hooks) + tuple(extra_hooks))
+    outcome = plan(
+        planned_inputs, hooks=tuple(hooks) + tuple(extra_hooks), time_limit_s=time_limit_s
+    )
     if report is not None and outcome.plan is not None:
         report = replace(report, shortfalls=tuple(report.applied.shortfalls(outcome.plan)))
     return PlanResult(

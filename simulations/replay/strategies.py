@@ -171,6 +171,10 @@ def time_based(
     return _follow(data, prices, site, Strategy.TIME_BASED, each, progress)
 
 
+PERFECT_FORESIGHT_LIMIT_S = 600.0
+"""Time limit of the perfect-foresight LP. [s]"""
+
+
 def perfect_foresight(
     data: ReplayData,
     prices: PeriodPrices,
@@ -192,7 +196,11 @@ def perfect_foresight(
         horizon=Horizon(until=data.end),
         prices=prices,
     )
-    result = plan_cycle(request, config, cost_rules=False, baselines=False)
+    # One offline LP over the whole period: the bound is worth waiting for (a loaded machine
+    # can take longer than the service's per-plan limit on a tie-rich tariff).
+    result = plan_cycle(
+        request, config, cost_rules=False, baselines=False, time_limit_s=PERFECT_FORESIGHT_LIMIT_S
+    )
     plan = result.outcome.require()
     grid = request.grid
     net_kw = (plan.discharge_kwh - plan.charge_kwh) / grid.hours
