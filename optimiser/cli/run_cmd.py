@@ -72,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     from optimiser.domain.clock import AcceleratedClock, RealClock
     from optimiser.live import load_tariff, read_context
     from optimiser.service import Service
+    from optimiser.service.startup import wait_for_site
     from rules import load_rules
 
     config = load_config(args.config)
@@ -94,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
     role = "installer" if config.uses_emulator and config.control.backend == "local" else None
     context = read_context(config, args.context_file, args.context, clock.now())
     with open_site(config, username=role, clock=clock) as gateway:
-        state = gateway.site_state()
+        # After a power cut the gateway may answer 500/429 or reset for minutes: wait it out.
+        state = wait_for_site(gateway.site_state, clock=clock)
         units = max(1, round(state.capacity_kwh / 13.5))
         source = LocalBackend(gateway, units=units) if config.control.backend == "dry-run" else None
         backend = backend_from_config(
