@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     import signal
     from datetime import UTC, datetime
 
-    from optimiser.cli.site import open_site, site_history
+    from optimiser.cli.site import emulator_sandbox, open_site, site_history
     from optimiser.config import ConfigError, load_config
     from optimiser.control import LocalBackend
     from optimiser.control.factory import backend_from_config
@@ -75,65 +75,68 @@ def run(args: argparse.Namespace) -> int:
     from optimiser.service.startup import wait_for_site
     from rules import load_rules
 
-    config = load_config(args.config)
-    if args.backend:
-        control = config.control.model_copy(update={"backend": args.backend})
-        config = config.model_copy(update={"control": control})
-    if args.speed is not None:
-        if not config.uses_emulator:
-            raise ConfigError(
-                "--speed only works with the embedded emulator (no gateway section in the "
-                "config): a real Powerwall lives in real time"
+    with emulator_sandbox(load_config(args.config)) as sandboxed:
+        config = sandboxed
+        if args.backend:
+            control = config.control.model_copy(update={"backend": args.backend})
+            config = config.model_copy(update={"control": control})
+        if args.speed is not None:
+            if not config.uses_emulator:
+                raise ConfigError(
+                    "--speed only works with the embedded emulator (no gateway section in the "
+                    "config): a real Powerwall lives in real time"
+                )
+            if args.speed <= 0:
+                print("wattplan: error: --speed must be > 0", file=sys.stderr)
+                return USER_ERROR
+        clock = AcceleratedClock(datetime.now(UTC), speed=args.speed) if args.speed else RealClock()
+        logging.getLogger("wattplan.run").setLevel(logging.INFO)
+        rules = load_rules(args.rules) if args.rules else None
+        tariff = load_tariff(config)
+        role = "installer" if config.uses_emulator and config.control.backend == "local" else None
+        context = read_context(config, args.context_file, args.context, clock.now())
+        with open_site(config, username=role, clock=clock) as gateway:
+            # After a power cut the gateway may answer 500/429 or reset for minutes: wait it out.
+            state = wait_for_site(gateway.site_state, clock=clock)
+            units = max(1, round(state.capacity_kwh / 13.5))
+            source = (
+                LocalBackend(gateway, units=units) if config.control.backend == "dry-run" else None
             )
-        if args.speed <= 0:
-            print("wattplan: error: --speed must be > 0", file=sys.stderr)
-            return USER_ERROR
-    clock = AcceleratedClock(datetime.now(UTC), speed=args.speed) if args.speed else RealClock()
-    logging.getLogger("wattplan.run").setLevel(logging.INFO)
-    rules = load_rules(args.rules) if args.rules else None
-    tariff = load_tariff(config)
-    role = "installer" if config.uses_emulator and config.control.backend == "local" else None
-    context = read_context(config, args.context_file, args.context, clock.now())
-    with open_site(config, username=role, clock=clock) as gateway:
-        # After a power cut the gateway may answer 500/429 or reset for minutes: wait it out.
-        state = wait_for_site(gateway.site_state, clock=clock)
-        units = max(1, round(state.capacity_kwh / 13.5))
-        source = LocalBackend(gateway, units=units) if config.control.backend == "dry-run" else None
-        backend = backend_from_config(
-            config, gateway=gateway, units=units, dry_run_source=source, clock=clock.now
-        )
-        store = None
-        if not args.no_record:
-            from optimiser.recorder import RecordingStore
+            backend = backend_from_config(
+                config, gateway=gateway, units=units, dry_run_source=source, clock=clock.now
+            )
+            store = None
+            if not args.no_record:
+                from optimiser.recorder import RecordingStore
 
-            store = RecordingStore(Path(config.recorder.database).expanduser())
-        service = Service(
-            config,
-            gateway=gateway,
-            backend=backend,
-            clock=clock,
-            tariff=tariff,
-            store=store,
-            history=lambda when: site_history(config, when),
-            rules=rules,
-            context=context,
+                store = RecordingStore(Path(config.recorder.database).expanduser())
+            service = Service(
+                config,
+                gateway=gateway,
+                backend=backend,
+                clock=clock,
+                tariff=tariff,
+                store=store,
+                history=lambda when: site_history(config, when),
+                rules=rules,
+                context=context,
+            )
+            previous = {
+                sig: signal.signal(sig, lambda *_: service.request_stop())
+                for sig in (signal.SIGTERM, signal.SIGINT)
+            }
+            try:
+                # --for counts from when the service is ready (gateway, backend, first decision);
+                # serve() reverts a forced state however run ends: a stop, --for, or an error.
+                stats = service.serve(run_for=args.run_for)
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+                if store is not None:
+                    store.close()
+        print(
+            f"wattplan run: stopped: {stats.polls} polls, {stats.samples} samples, {stats.gaps} "
+            f"gaps, {stats.plans} plans ({stats.plan_failures} failed), {stats.decisions} "
+            f"decisions, {stats.commands_sent} commands sent, {stats.safe_fallbacks} safe fallbacks"
         )
-        previous = {
-            sig: signal.signal(sig, lambda *_: service.request_stop())
-            for sig in (signal.SIGTERM, signal.SIGINT)
-        }
-        try:
-            # --for counts from when the service is ready (gateway, backend, first decision);
-            # serve() reverts a forced state however run ends: a stop, --for, or an error.
-            stats = service.serve(run_for=args.run_for)
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-            if store is not None:
-                store.close()
-    print(
-        f"wattplan run: stopped: {stats.polls} polls, {stats.samples} samples, {stats.gaps} "
-        f"gaps, {stats.plans} plans ({stats.plan_failures} failed), {stats.decisions} "
-        f"decisions, {stats.commands_sent} commands sent, {stats.safe_fallbacks} safe fallbacks"
-    )
-    return OK
+        return OK

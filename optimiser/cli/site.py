@@ -5,13 +5,20 @@ With no ``gateway`` section in the config, ``plan``, ``run``, ``status``, ``reco
 ``doctor`` talk HTTPS to an in-process gateway emulator driven by the demo household, and
 forecast from that household's last fortnight. Everything below the CLI only ever sees a
 :class:`~optimiser.gateway.Gateway` and a :class:`~optimiser.forecast.History`.
+
+Fake data never lands in real places: while a command talks to the embedded emulator,
+:func:`emulator_sandbox` points the state directory (certificate pins, command budget, lease)
+and the default recorder database at a throw-away directory, removed when the command ends.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
@@ -27,6 +34,32 @@ if TYPE_CHECKING:
     from simulations.emulator import GatewayEmulator
 
 DEMO_HISTORY_DAYS = 14
+STATE_DIR_ENV = "WATTPLAN_STATE_DIR"
+
+
+@contextmanager
+def emulator_sandbox(config: Config) -> Iterator[Config]:
+    """``config`` unchanged for a real gateway; for the embedded emulator, ``config`` with its
+    state directory (``WATTPLAN_STATE_DIR`` pointed there too while the command runs) and,
+    unless the config names one, its recorder database in a throw-away directory, so emulator
+    samples, command budget and leases never reach the real ones."""
+    if not config.uses_emulator:
+        yield config
+        return
+    with tempfile.TemporaryDirectory(prefix="wattplan-emulator-") as tmp:
+        state_dir = Path(tmp) / "state"
+        recorder = config.recorder
+        if "database" not in recorder.model_fields_set:  # a database chosen on purpose stays
+            recorder = recorder.model_copy(update={"database": Path(tmp) / "recordings.sqlite"})
+        previous = os.environ.get(STATE_DIR_ENV)
+        os.environ[STATE_DIR_ENV] = str(state_dir)
+        try:
+            yield config.model_copy(update={"state_dir": state_dir, "recorder": recorder})
+        finally:
+            if previous is None:
+                os.environ.pop(STATE_DIR_ENV, None)
+            else:
+                os.environ[STATE_DIR_ENV] = previous
 
 
 def embedded_emulator(
