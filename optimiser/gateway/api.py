@@ -28,6 +28,7 @@ from optimiser.gateway.errors import (
     LoginLockedOut,
     ProtocolError,
     RateLimited,
+    SessionRefused,
 )
 from optimiser.gateway.failed_logins import FailedLogins
 from optimiser.gateway.tls import TlsPolicy, explain_tls_failure, is_ip, make_session
@@ -257,13 +258,15 @@ class GatewayApi:
             log.debug("%s %s: %s, logging in again", method, path, response.status_code)
             self.login()
             response = self._send(method, path, body)
-            if response.status_code == 401:
-                raise AuthenticationError(
-                    f"{method} {path}: still 401 right after a successful login"
-                )
-            if response.status_code == 403:
+            if response.status_code == 403 and _is_role_denial(response):
                 raise AccessDenied(
                     f"{method} {path}: the gateway denies user {self.username!r} access (HTTP 403)"
+                )
+            if response.status_code in (401, 403):
+                # The password was just accepted: a glitch of this endpoint, not credentials.
+                raise SessionRefused(
+                    f"{method} {path}: expected an answer with a fresh session, got HTTP "
+                    f"{response.status_code} right after an accepted login"
                 )
         return response
 
