@@ -21,7 +21,8 @@ def test_an_aiohttp_client_logs_in_and_reads_with_the_cookie(emulator, tmp_path)
 
     async def session() -> tuple[int, dict]:
         connector = aiohttp.TCPConnector(ssl=context)
-        async with aiohttp.ClientSession(connector=connector) as client:
+        jar = aiohttp.CookieJar(unsafe=True)  # keep cookies from an IP address, as clients do
+        async with aiohttp.ClientSession(connector=connector, cookie_jar=jar) as client:
             body = {
                 "username": "customer",
                 "password": CUSTOMER,
