@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
 
 
 def _number(text: str) -> float:
@@ -45,3 +46,17 @@ def port(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"expected a port in 0..65535, got {text!r}")
     return value
+
+
+def float_in(low: float, high: float, unit: str) -> Callable[[str], float]:
+    """A finite number in ``(low, high]`` [unit] (argparse type factory)."""
+
+    def parse(text: str) -> float:
+        value = _number(text)
+        if not low < value <= high:
+            raise argparse.ArgumentTypeError(
+                f"expected a number of {unit} in ({low:g}, {high:g}], got {text!r}"
+            )
+        return value
+
+    return parse

@@ -24,6 +24,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from optimiser.cli.argtypes import positive_float, positive_int
+
 # Injection point: a callable ``(config) -> poll | context manager of poll``; None = gateway.
 poll_factory: Callable[[Any], Any] | None = None
 
@@ -37,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--interval",
-        type=float,
+        type=positive_float,
         default=None,
         metavar="S",
         help="seconds between polls (default: recorder.interval_s, 90)",
@@ -51,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--count",
-        type=int,
+        type=positive_int,
         default=None,
         metavar="N",
         help="stop after N samples (default: run until stopped)",

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from datetime import timedelta
 from pathlib import Path
 
+from optimiser.cli.argtypes import positive_float
 from optimiser.cli.common import add_rules_arguments
-from optimiser.cli.errors import OK, USER_ERROR
+from optimiser.cli.errors import OK
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -51,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--speed",
-        type=float,
+        type=positive_float,
         metavar="X",
         help="embedded emulator only: run the clock X times faster (a day in minutes)",
     )
@@ -80,15 +80,11 @@ def run(args: argparse.Namespace) -> int:
         if args.backend:
             control = config.control.model_copy(update={"backend": args.backend})
             config = config.model_copy(update={"control": control})
-        if args.speed is not None:
-            if not config.uses_emulator:
-                raise ConfigError(
-                    "--speed only works with the embedded emulator (no gateway section in the "
-                    "config): a real Powerwall lives in real time"
-                )
-            if args.speed <= 0:
-                print("wattplan: error: --speed must be > 0", file=sys.stderr)
-                return USER_ERROR
+        if args.speed is not None and not config.uses_emulator:
+            raise ConfigError(
+                "--speed only works with the embedded emulator (no gateway section in the "
+                "config): a real Powerwall lives in real time"
+            )
         clock = AcceleratedClock(datetime.now(UTC), speed=args.speed) if args.speed else RealClock()
         logging.getLogger("wattplan.run").setLevel(logging.INFO)
         rules = load_rules(args.rules) if args.rules else None

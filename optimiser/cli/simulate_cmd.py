@@ -8,6 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from optimiser.cli.argtypes import float_in, positive_float
 from optimiser.cli.errors import OK
 
 
@@ -44,10 +45,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(repeatable; default: all)",
     )
     p.add_argument("--rules", type=Path, metavar="FILE", help="YAML rules for wattplan")
-    p.add_argument("--capacity-kwh", type=float, metavar="X", help="battery capacity override")
-    p.add_argument("--power-kw", type=float, metavar="Y", help="battery power override")
     p.add_argument(
-        "--horizon-hours", type=float, default=24.0, help="planning horizon per decision [h]"
+        "--capacity-kwh", type=positive_float, metavar="X", help="battery capacity override"
+    )
+    p.add_argument("--power-kw", type=positive_float, metavar="Y", help="battery power override")
+    p.add_argument(
+        "--horizon-hours",
+        type=float_in(0, 168, "hours"),
+        default=24.0,
+        help="planning horizon per decision [h]",
     )
     p.add_argument(
         "--decision-minutes", type=int, help="minutes between decisions (default: every slot)"
