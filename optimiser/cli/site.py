@@ -6,14 +6,13 @@ With no ``gateway`` section in the config, ``plan``, ``run``, ``status``, ``reco
 forecast from that household's last fortnight. Everything below the CLI only ever sees a
 :class:`~optimiser.gateway.Gateway` and a :class:`~optimiser.forecast.History`.
 
-Fake data never lands in real places: while a command talks to the embedded emulator,
-:func:`emulator_sandbox` points the state directory (certificate pins, command budget, lease)
-and the default recorder database at a throw-away directory, removed when the command ends.
+Fake data never lands in the real recordings: while a command talks to the embedded emulator,
+:func:`emulator_sandbox` points the default recorder database at a throw-away directory,
+removed when the command ends.
 """
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,32 +33,19 @@ if TYPE_CHECKING:
     from simulations.emulator import GatewayEmulator
 
 DEMO_HISTORY_DAYS = 14
-STATE_DIR_ENV = "WATTPLAN_STATE_DIR"
 
 
 @contextmanager
 def emulator_sandbox(config: Config) -> Iterator[Config]:
-    """``config`` unchanged for a real gateway; for the embedded emulator, ``config`` with its
-    state directory (``WATTPLAN_STATE_DIR`` pointed there too while the command runs) and,
-    unless the config names one, its recorder database in a throw-away directory, so emulator
-    samples, command budget and leases never reach the real ones."""
-    if not config.uses_emulator:
+    """``config`` unchanged for a real gateway; for the embedded emulator, unless the config
+    names a recorder database, ``config`` with its database in a throw-away directory, so
+    emulator samples never reach the real recordings."""
+    if not config.uses_emulator or "database" in config.recorder.model_fields_set:
         yield config
         return
     with tempfile.TemporaryDirectory(prefix="wattplan-emulator-") as tmp:
-        state_dir = Path(tmp) / "state"
-        recorder = config.recorder
-        if "database" not in recorder.model_fields_set:  # a database chosen on purpose stays
-            recorder = recorder.model_copy(update={"database": Path(tmp) / "recordings.sqlite"})
-        previous = os.environ.get(STATE_DIR_ENV)
-        os.environ[STATE_DIR_ENV] = str(state_dir)
-        try:
-            yield config.model_copy(update={"state_dir": state_dir, "recorder": recorder})
-        finally:
-            if previous is None:
-                os.environ.pop(STATE_DIR_ENV, None)
-            else:
-                os.environ[STATE_DIR_ENV] = previous
+        recorder = config.recorder.model_copy(update={"database": Path(tmp) / "recordings.sqlite"})
+        yield config.model_copy(update={"recorder": recorder})
 
 
 def embedded_emulator(
