@@ -8,6 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from optimiser.cli.argtypes import float_in, positive_float
 from optimiser.cli.errors import OK
 
 
@@ -44,11 +45,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(repeatable; default: all)",
     )
     p.add_argument("--rules", type=Path, metavar="FILE", help="YAML rules for wattplan")
-    p.add_argument("--capacity-kwh", type=float, metavar="X", help="battery capacity override")
-    p.add_argument("--power-kw", type=float, metavar="Y", help="battery power override")
+    p.add_argument(
+        "--capacity-kwh", type=positive_float, metavar="X", help="battery capacity override"
+    )
+    p.add_argument("--power-kw", type=positive_float, metavar="Y", help="battery power override")
     p.add_argument(
         "--horizon-hours",
-        type=float,
+        type=float_in(0, 168, "hours"),
         help="planning horizon per decision [h] (default: as `wattplan run`, to local "
         "midnight at the end of tomorrow)",
     )

@@ -5,13 +5,19 @@ With no ``gateway`` section in the config, ``plan``, ``run``, ``status``, ``reco
 ``doctor`` talk HTTPS to an in-process gateway emulator driven by the demo household, and
 forecast from that household's last fortnight. Everything below the CLI only ever sees a
 :class:`~optimiser.gateway.Gateway` and a :class:`~optimiser.forecast.History`.
+
+Fake data never lands in the real recordings: while a command talks to the embedded emulator,
+:func:`emulator_sandbox` points the default recorder database at a throw-away directory,
+removed when the command ends.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
@@ -30,6 +36,19 @@ if TYPE_CHECKING:
 DEMO_HISTORY_DAYS = 14
 DEMO_V1R_KEY_BITS = 2048
 """The embedded emulator's demo v1r key (made in memory; a real gateway expects 4096)."""
+
+
+@contextmanager
+def emulator_sandbox(config: Config) -> Iterator[Config]:
+    """``config`` unchanged for a real gateway; for the embedded emulator, unless the config
+    names a recorder database, ``config`` with its database in a throw-away directory, so
+    emulator samples never reach the real recordings."""
+    if not config.uses_emulator or "database" in config.recorder.model_fields_set:
+        yield config
+        return
+    with tempfile.TemporaryDirectory(prefix="wattplan-emulator-") as tmp:
+        recorder = config.recorder.model_copy(update={"database": Path(tmp) / "recordings.sqlite"})
+        yield config.model_copy(update={"recorder": recorder})
 
 
 def embedded_emulator(

@@ -89,3 +89,14 @@ def test_sigterm_stops_the_service_cleanly(env):
     assert proc.returncode == 0, err
     assert "wattplan run: stopped:" in out
     assert "stop:" in err or "stopping" in err  # the revert step ran before exit
+
+
+def test_the_embedded_emulator_never_writes_the_real_recordings(env, monkeypatch, capsys):
+    # No config at all: a newcomer trying the demo (as in the README).
+    monkeypatch.setenv("HOME", str(env / "home"))
+    args = ["run", "--backend", "local", "--speed", "1200", "--for", "30m"]
+    assert main(args) == 0
+    assert main(["plan", "--apply"]) == 0
+    assert "samples" in capsys.readouterr().out
+    written = [p for p in (env / "home").rglob("*") if p.is_file()]
+    assert written == []  # no emulator samples in ~/.local/share/wattplan: a sandbox had them
