@@ -44,6 +44,3 @@ class PlanFailed(PlannerError):
         self.status = status
         self.message = message
 
-    def __reduce__(self) -> tuple[type[PlanFailed], tuple[str, str]]:
-        # Rebuilt from its own arguments, so it survives a worker process of the replay.
-        return (PlanFailed, (self.status, self.message))
