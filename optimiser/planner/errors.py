@@ -43,4 +43,3 @@ class PlanFailed(PlannerError):
         super().__init__(f"planning failed ({status}): {message}")
         self.status = status
         self.message = message
-

@@ -143,7 +143,7 @@ def plan_cycle(
     what the rules cost. [£] Without ``baselines`` (the replay, which measures its own
     baselines on the real data) their costs are NaN. ``hooks`` are extra planner hooks (after
     the rules' hook), e.g. a test's injected infeasibility. ``time_limit_s`` bounds each solve
-    (default: :func:`optimiser.planner.solve.time_limit`). [s]
+    (default: :data:`optimiser.planner.solve.DEFAULT_TIME_LIMIT_S`). [s]
     """
     inputs = build_inputs(request, config)
     extra_hooks = hooks
