@@ -4,21 +4,57 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 from pathlib import Path
+
+from optimiser.cli.argtypes import port, positive_float
+
+FAULT_KINDS = ("latency", "hang", "status", "restart", "malformed", "reset")
+_FAULT_FIELDS = {"count": int, "path": str, "seconds": float, "code": int, "skip": int}
+
+
+def fault_spec(text: str) -> tuple[str, dict[str, object]]:
+    """``KIND[:key=value,...]`` → (kind, parameters) (argparse type for ``--fault``), e.g.
+    ``status:code=503,count=3,path=/api/meters`` or ``reset:count=1``."""
+    kind, _, rest = text.partition(":")
+    if kind not in FAULT_KINDS:
+        raise argparse.ArgumentTypeError(
+            f"expected a fault kind ({', '.join(FAULT_KINDS)}), got {kind!r} in {text!r}"
+        )
+    params: dict[str, object] = {}
+    for item in filter(None, rest.split(",")):
+        key, _, value = item.partition("=")
+        convert = _FAULT_FIELDS.get(key)
+        if convert is None:
+            raise argparse.ArgumentTypeError(
+                f"expected key=value with a key in {', '.join(_FAULT_FIELDS)}, got {item!r}"
+            )
+        try:
+            params[key] = convert(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected a {convert.__name__} for {key}, got {value!r} in {text!r}"
+            ) from None
+    return kind, params
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "emulator", help="serve an emulated Tesla Backup Gateway over HTTPS until Ctrl-C"
+        "emulator",
+        help="serve an emulated Tesla Backup Gateway over HTTPS until Ctrl-C",
+        description="Serve an emulated Tesla Backup Gateway (local API over HTTPS, a demo or "
+        "recorded household) until Ctrl-C or SIGTERM. Its passwords go to a private file "
+        "(mode 0600) whose path is printed; --fault injects faults from the start.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=8443, help="port (0 = any free port)")
+    parser.add_argument("--port", type=port, default=8443, help="port (0 = any free port)")
     parser.add_argument(
         "--http-port",
-        type=int,
+        type=port,
         default=None,
         metavar="PORT",
         help="also answer plain HTTP here with 301 to HTTPS, as the gateway does on port 80",
@@ -31,7 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--password-env", metavar="VAR", help="environment variable holding the customer password"
     )
     parser.add_argument(
-        "--speed", type=float, default=1.0, help="clock speed: 60 runs an hour a minute"
+        "--speed", type=positive_float, default=1.0, help="clock speed: 60 runs an hour a minute"
     )
     parser.add_argument(
         "--trace",
@@ -42,10 +78,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--token-lifetime",
-        type=float,
+        type=positive_float,
         default=None,
         metavar="S",
         help="tokens expire after S s of the emulator's clock (so --speed shortens them)",
+    )
+    parser.add_argument(
+        "--fault",
+        type=fault_spec,
+        action="append",
+        default=[],
+        metavar="KIND[:k=v,...]",
+        help=f"inject a fault ({', '.join(FAULT_KINDS)}); keys: count, path, seconds, code, "
+        "skip; e.g. status:code=503,count=3,path=/api/meters (repeatable)",
+    )
+    parser.add_argument(
+        "--show-passwords", action="store_true", help="also print the passwords to stdout"
     )
     parser.set_defaults(func=_run)
 
@@ -94,9 +142,8 @@ def _run(args: argparse.Namespace) -> int:
     from optimiser.config import ConfigError
     from optimiser.domain.clock import AcceleratedClock
     from simulations.emulator import GatewayEmulator
+    from simulations.emulator.faults import FaultKind
 
-    if args.speed <= 0:
-        raise ConfigError(f"--speed must be > 0, got {args.speed}")
     trace, start = _trace(args.trace)
     emulator = GatewayEmulator(
         clock=AcceleratedClock(start=start, speed=args.speed),
@@ -107,17 +154,30 @@ def _run(args: argparse.Namespace) -> int:
         customer_password=_password(args),
         token_lifetime_s=args.token_lifetime,
     )
+    for kind, params in args.fault:
+        emulator.faults.add(FaultKind(kind), **params)
     try:
         emulator.start()
     except OSError as exc:
-        raise ConfigError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from exc
+        where = exc.filename or f"{args.host}:{args.port}"
+        raise ConfigError(f"cannot listen on {where}: {exc.strerror}") from exc
+    secrets_dir = Path(tempfile.mkdtemp(prefix="wattplan-emulator-"))
+    passwords = secrets_dir / "passwords"
+    passwords.touch(mode=0o600)
+    passwords.write_text(
+        f"customer: {emulator.customer_password}\ninstaller: {emulator.installer_password}\n"
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print(f"gateway emulator listening on {emulator.url}")
     if emulator.http_url:
         print(f"plain HTTP (301 to HTTPS) on {emulator.http_url}")
-    print(f"customer password: {emulator.customer_password}")
-    print(f"installer password: {emulator.installer_password}")
+    print(f"passwords: {passwords} (mode 0600, removed on stop)")
+    if args.show_passwords:
+        print(f"customer password: {emulator.customer_password}")
+        print(f"installer password: {emulator.installer_password}")
+    for kind, params in args.fault:
+        print(f"fault: {kind} {params}")
     print(f"certificate SHA-256: {emulator.fingerprint_sha256}")
     print(f"clock speed: {args.speed:g}x; Ctrl-C to stop")
     sys.stdout.flush()
@@ -128,5 +188,6 @@ def _run(args: argparse.Namespace) -> int:
         pass
     finally:
         emulator.stop()
+        shutil.rmtree(secrets_dir, ignore_errors=True)
     print("gateway emulator stopped")
     return 0

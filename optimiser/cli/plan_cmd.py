@@ -36,73 +36,73 @@ def run(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
     from optimiser import render
-    from optimiser.cli.site import open_site, site_history
+    from optimiser.cli.site import emulator_sandbox, open_site, site_history
     from optimiser.config import load_config
     from optimiser.control.factory import backend_from_config
-    from optimiser.live import load_tariff, plan_request, read_context
-    from optimiser.planning import plan_cycle
+    from optimiser.live import load_tariff, read_context
+    from optimiser.planning import build_request, plan_cycle
     from rules import load_rules
 
-    config = load_config(args.config)
-    rules = load_rules(args.rules) if args.rules else None
-    tariff = load_tariff(config)
-    # The embedded emulator grants the installer login the local backend needs.
-    role = "installer" if config.uses_emulator and config.control.backend == "local" else None
-    with open_site(config, username=role) as gateway:
-        state = gateway.site_state()
-        backend = backend_from_config(config, gateway=gateway, units=_units(state))
-        now = datetime.now(UTC)
-        context = read_context(config, args.context_file, args.context, now)
-        request = plan_request(
-            config,
-            state,
-            now=now,
-            tariff=tariff,
-            history=site_history(config, now),
-            rules=rules,
-            context=context,
-            capabilities=backend.capabilities,
-        )
-        result = plan_cycle(request, config)
-        applied = None
-        if args.apply:
-            from optimiser.control.apply_now import apply_current_slot
-
-            # A failed plan is applied too: it becomes safe settings (see the README, Safety).
-            applied = apply_current_slot(config, backend, result, now, tariff=tariff)
-    document = result.to_json_dict()
-    document["prices"] = _prices_note(tariff, request.grid)
-    if result.outcome.plan is not None:
-        _annotate_why(document, config, result, backend.capabilities, tariff, applied)
-    if applied is not None:
-        document["applied"] = applied.to_json_dict()
-    tz = ZoneInfo(config.site.timezone)
-    if args.json:
-        json.dump(document, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        prices = document["prices"]
-        extra = [f"tariff: {tariff.name}", f"prices: {prices['source']}"]
-        if prices["estimated_slots"]:
-            extra.append(
-                f"ESTIMATED: {prices['estimated_slots']} of {request.grid.count} slots are "
-                "priced with estimates, not published rates"
+    with emulator_sandbox(load_config(args.config)) as config:
+        rules = load_rules(args.rules) if args.rules else None
+        tariff = load_tariff(config)
+        # The embedded emulator grants the installer login the local backend needs.
+        role = "installer" if config.uses_emulator and config.control.backend == "local" else None
+        with open_site(config, username=role) as gateway:
+            state = gateway.site_state()
+            backend = backend_from_config(config, gateway=gateway, units=_units(state))
+            now = datetime.now(UTC)
+            context = read_context(config, args.context_file, args.context, now)
+            request = build_request(
+                config,
+                state,
+                now=now,
+                tariff=tariff,
+                history=site_history(config, now),
+                rules=rules,
+                context=context,
+                capabilities=backend.capabilities,
             )
-        extra.append(f"control: {backend.capabilities.name}")
-        if config.uses_emulator:
-            extra.append("gateway: embedded emulator (no gateway configured; see the README)")
-        extra += _rules_lines(document, tz)
+            result = plan_cycle(request, config)
+            applied = None
+            if args.apply:
+                from optimiser.control.apply_now import apply_current_slot
+
+                # A failed plan is applied too: it becomes safe settings (see the README, Safety).
+                applied = apply_current_slot(config, backend, result, now, tariff=tariff)
+        document = result.to_json_dict()
+        document["prices"] = _prices_note(tariff, request.grid)
+        if result.outcome.plan is not None:
+            _annotate_why(document, config, result, backend.capabilities, tariff, applied)
         if applied is not None:
-            extra += applied.summary_lines()
-        if result.outcome.status.is_ok:
-            render.print_plan(document, tz, state.capacity_kwh, extra=extra)
+            document["applied"] = applied.to_json_dict()
+        tz = ZoneInfo(config.site.timezone)
+        if args.json:
+            json.dump(document, sys.stdout, indent=2)
+            sys.stdout.write("\n")
         else:
-            print(f"wattplan: no plan: {result.outcome.status.value}", file=sys.stderr)
-    if args.plot and result.outcome.status.is_ok:
-        render.plot_plan(document, tz, args.plot)
-        if not args.json:
-            print(f"plot written to {args.plot}")
-    return OK if result.outcome.status.is_ok else FAILED
+            prices = document["prices"]
+            extra = [f"tariff: {tariff.name}", f"prices: {prices['source']}"]
+            if prices["estimated_slots"]:
+                extra.append(
+                    f"ESTIMATED: {prices['estimated_slots']} of {request.grid.count} slots are "
+                    "priced with estimates, not published rates"
+                )
+            extra.append(f"control: {backend.capabilities.name}")
+            if config.uses_emulator:
+                extra.append("gateway: embedded emulator (no gateway configured; see the README)")
+            extra += _rules_lines(document, tz)
+            if applied is not None:
+                extra += applied.summary_lines()
+            if result.outcome.status.is_ok:
+                render.print_plan(document, tz, state.capacity_kwh, extra=extra)
+            else:
+                print(f"wattplan: no plan: {result.outcome.status.value}", file=sys.stderr)
+        if args.plot and result.outcome.status.is_ok:
+            render.plot_plan(document, tz, args.plot)
+            if not args.json:
+                print(f"plot written to {args.plot}")
+        return OK if result.outcome.status.is_ok else FAILED
 
 
 def _prices_note(tariff, grid) -> dict:

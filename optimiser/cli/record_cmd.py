@@ -24,6 +24,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from optimiser.cli.argtypes import positive_float, positive_int
+
 # Injection point: a callable ``(config) -> poll | context manager of poll``; None = gateway.
 poll_factory: Callable[[Any], Any] | None = None
 
@@ -37,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--interval",
-        type=float,
+        type=positive_float,
         default=None,
         metavar="S",
         help="seconds between polls (default: recorder.interval_s, 90)",
@@ -51,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--count",
-        type=int,
+        type=positive_int,
         default=None,
         metavar="N",
         help="stop after N samples (default: run until stopped)",
@@ -126,55 +128,55 @@ def run_record(
     out: Any = None,
 ) -> int:
     """Run ``wattplan record`` with an optional injected poll factory and clock."""
-    from optimiser.cli.site import open_site
+    from optimiser.cli.site import emulator_sandbox, open_site
     from optimiser.config import load_config
     from optimiser.recorder.service import run_recorder
 
     out = out or sys.stdout
-    config = load_config(args.config)
-    database = _database(args, config)
-    stop = threading.Event()
-    previous = _install_stop_handlers(stop)
+    with emulator_sandbox(load_config(args.config)) as config:
+        database = _database(args, config)
+        stop = threading.Event()
+        previous = _install_stop_handlers(stop)
 
-    def on_sample(s: Any) -> None:
-        if args.quiet:
-            return
-        soe = "" if s.soe_percent is None else f" soe {s.soe_percent:5.1f}%"
-        print(
-            f"{s.time.isoformat(timespec='seconds')} load {s.load_kw or 0:6.3f} kW"
-            f" solar {s.solar_kw or 0:6.3f} kW"
-            f" battery {s.battery_kw or 0:+6.3f} kW grid {s.site_kw or 0:+6.3f} kW{soe}"
-            f" {s.mode or ''} {s.grid_status or ''}".rstrip(),
-            file=out,
-            flush=True,
-        )
+        def on_sample(s: Any) -> None:
+            if args.quiet:
+                return
+            soe = "" if s.soe_percent is None else f" soe {s.soe_percent:5.1f}%"
+            print(
+                f"{s.time.isoformat(timespec='seconds')} load {s.load_kw or 0:6.3f} kW"
+                f" solar {s.solar_kw or 0:6.3f} kW"
+                f" battery {s.battery_kw or 0:+6.3f} kW grid {s.site_kw or 0:+6.3f} kW{soe}"
+                f" {s.mode or ''} {s.grid_status or ''}".rstrip(),
+                file=out,
+                flush=True,
+            )
 
-    def on_gap(when: datetime, exc: BaseException) -> None:
+        def on_gap(when: datetime, exc: BaseException) -> None:
+            print(
+                f"{when.isoformat(timespec='seconds')} gap: {type(exc).__name__}: {exc}",
+                file=sys.stderr,
+            )
+
+        try:
+            stats = run_recorder(
+                config,
+                poll_factory,
+                opener=open_site,
+                database=database,
+                interval_s=args.interval,
+                clock=clock,
+                stop=stop,
+                max_samples=args.count,
+                on_sample=on_sample,
+                on_gap=on_gap,
+            )
+        finally:
+            _restore_handlers(previous)
         print(
-            f"{when.isoformat(timespec='seconds')} gap: {type(exc).__name__}: {exc}",
+            f"{database}: {stats.samples} samples and {stats.gaps} gaps recorded this run",
             file=sys.stderr,
         )
-
-    try:
-        stats = run_recorder(
-            config,
-            poll_factory,
-            opener=open_site,
-            database=database,
-            interval_s=args.interval,
-            clock=clock,
-            stop=stop,
-            max_samples=args.count,
-            on_sample=on_sample,
-            on_gap=on_gap,
-        )
-    finally:
-        _restore_handlers(previous)
-    print(
-        f"{database}: {stats.samples} samples and {stats.gaps} gaps recorded this run",
-        file=sys.stderr,
-    )
-    return 0
+        return 0
 
 
 def _install_stop_handlers(stop: threading.Event) -> dict[int, Any]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from datetime import timedelta
 from pathlib import Path
 
+from optimiser.cli.argtypes import positive_float
 from optimiser.cli.common import add_rules_arguments
-from optimiser.cli.errors import OK, USER_ERROR
+from optimiser.cli.errors import OK
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -38,8 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--backend",
-        choices=("local", "fleet", "dry-run"),
-        help="override control.backend (with the embedded emulator, 'local' logs in as installer)",
+        choices=("local", "fleet", "v1r", "dry-run"),
+        help="override control.backend (with the embedded emulator, 'local' logs in as "
+        "installer and 'v1r' signs with a demo key the emulator trusts)",
     )
     add_rules_arguments(p)
     p.add_argument(
@@ -51,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--speed",
-        type=float,
+        type=positive_float,
         metavar="X",
         help="embedded emulator only: run the clock X times faster (a day in minutes)",
     )
@@ -68,89 +69,104 @@ def run(args: argparse.Namespace) -> int:
     import signal
     from datetime import UTC, datetime
 
-    from optimiser.cli.site import open_site, site_history
+    from optimiser.cli.site import demo_v1r_key, emulator_sandbox, open_site, site_history
     from optimiser.config import ConfigError, load_config
     from optimiser.control import LocalBackend
+    from optimiser.control.backends.v1r import V1rBackend
     from optimiser.control.factory import backend_from_config
     from optimiser.domain.clock import AcceleratedClock, RealClock
     from optimiser.live import load_tariff, read_context
     from optimiser.service import Service
+    from optimiser.service.startup import wait_for_site
     from rules import load_rules
 
-    config = load_config(args.config)
-    if args.backend:
-        control = config.control.model_copy(update={"backend": args.backend})
-        config = config.model_copy(update={"control": control})
-    if args.speed is not None:
-        if not config.uses_emulator:
+    with emulator_sandbox(load_config(args.config)) as sandboxed:
+        config = sandboxed
+        if args.backend:
+            control = config.control.model_copy(update={"backend": args.backend})
+            config = config.model_copy(update={"control": control})
+        if args.speed is not None and not config.uses_emulator:
             raise ConfigError(
                 "--speed only works with the embedded emulator (no gateway section in the "
                 "config): a real Powerwall lives in real time"
             )
-        if args.speed <= 0:
-            print("wattplan: error: --speed must be > 0", file=sys.stderr)
-            return USER_ERROR
-    clock = AcceleratedClock(datetime.now(UTC), speed=args.speed) if args.speed else RealClock()
-    logging.getLogger("wattplan.run").setLevel(logging.INFO)
-    rules = load_rules(args.rules) if args.rules else None
-    tariff = load_tariff(config)
-    role = "installer" if config.uses_emulator and config.control.backend == "local" else None
-    context = read_context(config, args.context_file, args.context, clock.now())
-    with open_site(config, username=role, clock=clock) as gateway:
-        state = gateway.site_state()
-        units = max(1, round(state.capacity_kwh / 13.5))
-        source = LocalBackend(gateway, units=units) if config.control.backend == "dry-run" else None
-        backend = backend_from_config(
-            config, gateway=gateway, units=units, dry_run_source=source, clock=clock.now
-        )
-        store = None
-        if not args.no_record:
-            from optimiser.recorder import RecordingStore
+        clock = AcceleratedClock(datetime.now(UTC), speed=args.speed) if args.speed else RealClock()
+        logging.getLogger("wattplan.run").setLevel(logging.INFO)
+        rules = load_rules(args.rules) if args.rules else None
+        tariff = load_tariff(config)
+        role = "installer" if config.uses_emulator and config.control.backend == "local" else None
+        context = read_context(config, args.context_file, args.context, clock.now())
+        v1r_key = demo_v1r_key(config)
+        with open_site(config, username=role, clock=clock, v1r_key=v1r_key) as gateway:
+            # After a power cut the gateway may answer 500/429 or reset for minutes: wait it out.
+            state = wait_for_site(gateway.site_state, clock=clock)
+            units = max(1, round(state.capacity_kwh / 13.5))
+            source = (
+                LocalBackend(gateway, units=units) if config.control.backend == "dry-run" else None
+            )
+            backend = backend_from_config(
+                config,
+                gateway=gateway,
+                units=units,
+                dry_run_source=source,
+                clock=clock.now,
+                v1r_clock=clock,
+                v1r_key=v1r_key,
+            )
+            store = None
+            if not args.no_record:
+                from optimiser.recorder import RecordingStore
 
-            store = RecordingStore(Path(config.recorder.database).expanduser())
-        dashboard = None
-        observers = []
-        if config.web.enabled and not args.no_web:
-            from optimiser.web import Dashboard, LiveSource, LiveView
+                store = RecordingStore(Path(config.recorder.database).expanduser())
+            dashboard = None
+            observers = []
+            if config.web.enabled and not args.no_web:
+                from optimiser.web import Dashboard, LiveSource, LiveView
 
-            view = LiveView()
-            observers.append(view)
-            database = None if store is None else store.path
-            web = LiveSource(view, config, tariff, clock, database)
-            dashboard = Dashboard(
-                web, config.web.host, config.web.port, journal_dir=config.state_path()
-            ).start()
-            logging.getLogger("wattplan.run").info("dashboard at %s", dashboard.url)
-        service = Service(
-            config,
-            gateway=gateway,
-            backend=backend,
-            clock=clock,
-            tariff=tariff,
-            store=store,
-            history=lambda when: site_history(config, when),
-            rules=rules,
-            context=context,
-            observers=observers,
+                view = LiveView()
+                observers.append(view)
+                database = None if store is None else store.path
+                web = LiveSource(view, config, tariff, clock, database)
+                dashboard = Dashboard(
+                    web, config.web.host, config.web.port, journal_dir=config.state_path()
+                ).start()
+                logging.getLogger("wattplan.run").info("dashboard at %s", dashboard.url)
+            service = Service(
+                config,
+                gateway=gateway,
+                backend=backend,
+                clock=clock,
+                tariff=tariff,
+                store=store,
+                history=lambda when: site_history(config, when),
+                rules=rules,
+                context=context,
+                observers=observers,
+            )
+            previous = {
+                sig: signal.signal(sig, lambda *_: service.request_stop())
+                for sig in (signal.SIGTERM, signal.SIGINT)
+            }
+            try:
+                # --for counts from when the service is ready (gateway, backend, first decision);
+                # serve() reverts a forced state however run ends: a stop, --for, or an error.
+                stats = service.serve(run_for=args.run_for)
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+                if dashboard is not None:
+                    dashboard.stop()
+                if store is not None:
+                    store.close()
+        print(
+            f"wattplan run: stopped: {stats.polls} polls, {stats.samples} samples, {stats.gaps} "
+            f"gaps, {stats.plans} plans ({stats.plan_failures} failed), {stats.decisions} "
+            f"decisions, {stats.commands_sent} commands sent, {stats.safe_fallbacks} safe fallbacks"
         )
-        previous = {
-            sig: signal.signal(sig, lambda *_: service.request_stop())
-            for sig in (signal.SIGTERM, signal.SIGINT)
-        }
-        try:
-            # --for counts from when the service is ready (gateway, backend, first decision);
-            # serve() reverts a forced state however run ends: a stop, --for, or an error.
-            stats = service.serve(run_for=args.run_for)
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-            if dashboard is not None:
-                dashboard.stop()
-            if store is not None:
-                store.close()
-    print(
-        f"wattplan run: stopped: {stats.polls} polls, {stats.samples} samples, {stats.gaps} "
-        f"gaps, {stats.plans} plans ({stats.plan_failures} failed), {stats.decisions} "
-        f"decisions, {stats.commands_sent} commands sent, {stats.safe_fallbacks} safe fallbacks"
-    )
-    return OK
+        if isinstance(backend, V1rBackend):
+            print(
+                f"wattplan run: v1r: {backend.confirmed} changes confirmed by behaviour, "
+                f"{backend.unacted} stored but not acted on ({backend.fell_back} made again "
+                "through Fleet)"
+            )
+        return OK

@@ -8,6 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from optimiser.cli.argtypes import float_in, positive_float
 from optimiser.cli.errors import OK
 
 
@@ -44,10 +45,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(repeatable; default: all)",
     )
     p.add_argument("--rules", type=Path, metavar="FILE", help="YAML rules for wattplan")
-    p.add_argument("--capacity-kwh", type=float, metavar="X", help="battery capacity override")
-    p.add_argument("--power-kw", type=float, metavar="Y", help="battery power override")
     p.add_argument(
-        "--horizon-hours", type=float, default=24.0, help="planning horizon per decision [h]"
+        "--capacity-kwh", type=positive_float, metavar="X", help="battery capacity override"
+    )
+    p.add_argument("--power-kw", type=positive_float, metavar="Y", help="battery power override")
+    p.add_argument(
+        "--horizon-hours",
+        type=float_in(0, 168, "hours"),
+        help="planning horizon per decision [h] (default: as `wattplan run`, to local "
+        "midnight at the end of tomorrow)",
     )
     p.add_argument(
         "--decision-minutes", type=int, help="minutes between decisions (default: every slot)"
@@ -55,8 +61,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--refit-minutes",
         type=float,
-        default=1440.0,
-        help="how often the forecaster is re-fitted on data before the decision [min]",
+        help="re-fit the forecaster only this often, slicing its forecast in between [min] "
+        "(faster; default: at every plan, as `wattplan run`)",
     )
     p.add_argument(
         "--forecasts",
@@ -74,6 +80,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="processes for independent tariff × strategy runs and the closed loop's "
         "parallel-in-time chunks (default: one per CPU; 1 = sequential). Results are identical",
     )
+    p.add_argument(
+        "--budgets",
+        metavar="LIST",
+        help="the value-per-command frontier: replay wattplan once per daily write budget "
+        "(e.g. 2,5,10,20,unlimited) and report cost and capture per budget (table, JSON, and "
+        "frontier.png with --plot)",
+    )
+    p.add_argument(
+        "--backend",
+        choices=("fleet", "v1r"),
+        default="fleet",
+        help="whose control capabilities the replay plans and acts with: the Fleet API "
+        "(reserve ≤ 80 or 100, tariff upload, a daily command budget) or v1r (any reserve, no "
+        "tariff upload, no daily quota) (default: fleet)",
+    )
     p.add_argument("--csv", type=Path, metavar="FILE", help="write the per-day CSV")
     p.add_argument("--plot", type=Path, metavar="DIR", help="write PNG plots to DIR")
     p.add_argument(
@@ -88,28 +109,31 @@ def run(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
     from optimiser.config import load_config
+    from optimiser.planning import Horizon, Refit
     from simulations.replay import (
-        STRATEGIES,
+        REFERENCES,
         ClosedLoopOptions,
+        ForecastMode,
+        Job,
         ReplayError,
         SiteModel,
+        Strategy,
         demo_data,
         load_data,
         period_prices,
+        run_jobs,
     )
-    from simulations.replay.parallel import Job, run_jobs
     from simulations.replay.report import Comparison, plot, write_csv
     from simulations.replay.validate import actual_run, compare_days
 
     config = load_config(args.config)
     tz = ZoneInfo(config.site.timezone)
-    strategies = list(dict.fromkeys(args.strategy or STRATEGIES))
-    unknown = [s for s in strategies if s not in STRATEGIES]
+    names = [s.value for s in Strategy]
+    unknown = [s for s in args.strategy if s not in names]
     if unknown:
-        raise ReplayError(f"expected strategies among {', '.join(STRATEGIES)}, got {unknown}")
-    for reference in ("no-battery", "perfect-foresight"):
-        if reference not in strategies:
-            strategies.append(reference)
+        raise ReplayError(f"expected strategies among {', '.join(names)}, got {unknown}")
+    strategies = [Strategy(s) for s in dict.fromkeys(args.strategy or names)]
+    strategies += [s for s in REFERENCES if s not in strategies]
     if args.days is not None and args.days < 1:
         raise ReplayError(f"--days must be at least 1, got {args.days}")
     rules = None
@@ -118,6 +142,13 @@ def run(args: argparse.Namespace) -> int:
 
         rules = load_rules(args.rules)
     site = SiteModel.from_config(config, capacity_kwh=args.capacity_kwh, power_kw=args.power_kw)
+    if args.backend == "v1r":
+        from optimiser.control.capabilities import Capabilities
+
+        v1r = Capabilities.v1r(site.spec.units, writes_per_hour=config.control.v1r.writes_per_hour)
+        site = SiteModel.from_config(
+            config, capacity_kwh=args.capacity_kwh, power_kw=args.power_kw, capabilities=v1r
+        )
     config = site.config
     minutes = config.planner.slot_minutes
     if args.demo:
@@ -126,20 +157,23 @@ def run(args: argparse.Namespace) -> int:
         data = load_data(args.data, step_minutes=args.step_minutes)
         data = data.window(args.start, args.days, tz, minutes)
     options = ClosedLoopOptions(
-        forecasts=args.forecasts,
-        horizon_hours=args.horizon_hours,
+        forecasts=ForecastMode(args.forecasts),
+        horizon=Horizon(hours=args.horizon_hours),
+        refit=Refit(args.refit_minutes),
         decision_minutes=args.decision_minutes,
-        refit_minutes=args.refit_minutes,
     )
+    margin_hours = (options.horizon.longest_hours or 0.0) + 1.0
     region = args.region or config.tariff.region
     comparison = Comparison(data=data, tz=tz)
     tariff_keys = args.tariff or [config.tariff.product]
     if args.workers is not None and args.workers < 1:
         raise ReplayError(f"--workers must be at least 1, got {args.workers}")
+    if args.budgets is not None:
+        return _frontier(args, tariff_keys, region, config, data, site, options, rules)
     jobs: list[Job] = []
     for key in tariff_keys:
         tariff = _tariff(key, region, config, data)
-        prices = period_prices(tariff, data.start, data.end, minutes, args.horizon_hours + 1)
+        prices = period_prices(tariff, data.start, data.end, minutes, margin_hours)
         comparison.prices[key] = prices
         jobs.extend(Job(s, data, prices, site, options, rules) for s in strategies)
     with _progress(enabled=sys.stderr.isatty()) as bar:
@@ -158,13 +192,13 @@ def run(args: argparse.Namespace) -> int:
         actual = actual_run(data, comparison.prices[key], site)
         if actual is not None:
             comparison.add(key, actual)
-            if (key, "wattplan") in comparison.runs:
+            if (key, Strategy.WATTPLAN) in comparison.runs:
                 comparison.validation[key] = compare_days(
-                    actual, comparison.runs[(key, "wattplan")], data, tz
+                    actual, comparison.runs[(key, Strategy.WATTPLAN)], data, tz
                 )
     per_day = comparison.per_day()
     for row in per_day:
-        if row["strategy"] == "wattplan":
+        if row["strategy"] == Strategy.WATTPLAN:
             for check in comparison.validation.get(row["tariff"], []):
                 if check["day"] == row["day"]:
                     row.update({k: v for k, v in check.items() if k != "day"})
@@ -205,6 +239,57 @@ def _weeks(comparison) -> dict:
             **{f"soe_kwh:{s}": r.soe_kwh[window] for s, r in runs.items() if s != "no-battery"},
         }
     return weeks
+
+
+def _frontier(args, tariff_keys, region, config, data, site, options, rules) -> int:
+    """``--budgets``: wattplan once per daily write budget, against the two references."""
+    from dataclasses import replace
+
+    from simulations.replay import ReplayError, period_prices
+    from simulations.replay.frontier import (
+        frontier_json,
+        frontier_point,
+        frontier_table,
+        parse_budgets,
+        plot_frontier,
+    )
+    from simulations.replay.parallel import Job, run_jobs
+
+    try:
+        budgets = parse_budgets(args.budgets)
+    except ValueError as exc:
+        raise ReplayError(str(exc)) from exc
+    minutes = config.planner.slot_minutes
+    out: dict[str, list] = {}
+    tables: list[str] = []
+    plots = []
+    for key in tariff_keys:
+        tariff = _tariff(key, region, config, data)
+        prices = period_prices(tariff, data.start, data.end, minutes, args.horizon_hours + 1)
+        sites = [
+            replace(site, capabilities=replace(site.capabilities, commands_per_day=b))
+            for b in budgets
+        ]
+        jobs = [
+            Job(s, data, prices, site, options, rules) for s in ("no-battery", "perfect-foresight")
+        ]
+        jobs += [Job("wattplan", data, prices, s, options, rules) for s in sites]
+        runs = run_jobs(jobs, workers=args.workers)
+        points = [
+            frontier_point(r, runs[0], runs[1], b) for r, b in zip(runs[2:], budgets, strict=True)
+        ]
+        out[key] = frontier_json(points)
+        tables.append(f"{key}:\n{frontier_table(points)}")
+        if args.plot:
+            plots.append(plot_frontier(points, args.plot / key, key))
+    if args.json:
+        json.dump({"frontier": out}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return OK
+    print("\n\n".join(tables))
+    for path in plots:
+        print(f"plot written to {path}")
+    return OK
 
 
 def _tariff(key: str, region: str, config, data):

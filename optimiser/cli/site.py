@@ -5,28 +5,50 @@ With no ``gateway`` section in the config, ``plan``, ``run``, ``status``, ``reco
 ``doctor`` talk HTTPS to an in-process gateway emulator driven by the demo household, and
 forecast from that household's last fortnight. Everything below the CLI only ever sees a
 :class:`~optimiser.gateway.Gateway` and a :class:`~optimiser.forecast.History`.
+
+Fake data never lands in the real recordings: while a command talks to the embedded emulator,
+:func:`emulator_sandbox` points the default recorder database at a throw-away directory,
+removed when the command ends.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
 from optimiser.config import Config
 from optimiser.domain.clock import AcceleratedClock, Clock
-from optimiser.forecast import History
+from optimiser.domain.history import History
 from optimiser.gateway import Gateway, GatewayApi, open_gateway
 from optimiser.gateway.tls import TlsPolicy
 from optimiser.live import read_recorded_history
 
 if TYPE_CHECKING:
+    from optimiser.gateway.v1r import V1rKey
     from simulations.emulator import GatewayEmulator
 
 DEMO_HISTORY_DAYS = 14
+DEMO_V1R_KEY_BITS = 2048
+"""The embedded emulator's demo v1r key (made in memory; a real gateway expects 4096)."""
+
+
+@contextmanager
+def emulator_sandbox(config: Config) -> Iterator[Config]:
+    """``config`` unchanged for a real gateway; for the embedded emulator, unless the config
+    names a recorder database, ``config`` with its database in a throw-away directory, so
+    emulator samples never reach the real recordings."""
+    if not config.uses_emulator or "database" in config.recorder.model_fields_set:
+        yield config
+        return
+    with tempfile.TemporaryDirectory(prefix="wattplan-emulator-") as tmp:
+        recorder = config.recorder.model_copy(update={"database": Path(tmp) / "recordings.sqlite"})
+        yield config.model_copy(update={"recorder": recorder})
 
 
 def embedded_emulator(
@@ -49,18 +71,25 @@ def embedded_emulator(
 
 @contextmanager
 def open_site(
-    config: Config, *, username: str | None = None, clock: Clock | None = None
+    config: Config,
+    *,
+    username: str | None = None,
+    clock: Clock | None = None,
+    v1r_key: V1rKey | None = None,
 ) -> Iterator[Gateway]:
     """The configured gateway, or the embedded emulator when none is configured.
 
     The emulator's fresh certificate is pinned in memory and its customer (or installer)
-    password used; ``clock`` drives it (ignored for a real gateway).
+    password used; ``clock`` drives it (ignored for a real gateway). ``v1r_key`` is
+    registered with the emulator already verified, as after ``wattplan pair``.
     """
     if config.gateway is not None:
         with open_gateway(config, username=username) as gateway:
             yield gateway
         return
     emulator = embedded_emulator(clock=clock).start()
+    if v1r_key is not None:
+        emulator.authorize_key(v1r_key.public_der)
     try:
         role = username or "customer"
         password = (
@@ -80,6 +109,16 @@ def open_site(
         emulator.stop()
 
 
+def demo_v1r_key(config: Config) -> V1rKey | None:
+    """A fresh in-memory v1r key for the embedded emulator with ``control.backend: v1r``
+    (no pairing, no key file); None otherwise."""
+    if not config.uses_emulator or config.control.backend != "v1r":
+        return None
+    from optimiser.gateway.v1r import V1rKey
+
+    return V1rKey.generate(DEMO_V1R_KEY_BITS)
+
+
 def site_history(config: Config, now: datetime) -> History | None:
     """Load and solar before ``now``: the demo household's fortnight for the embedded
     emulator (a newcomer has no recordings yet), else the recorder's database, if any."""
@@ -87,5 +126,5 @@ def site_history(config: Config, now: datetime) -> History | None:
         from simulations.datasets import demo_trace
 
         trace = demo_trace(now - timedelta(days=DEMO_HISTORY_DAYS), now, step_minutes=5)
-        return History.from_trace(trace)
+        return trace
     return read_recorded_history(config)

@@ -15,22 +15,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from optimiser.cli.site import open_site
+    from optimiser.cli.site import emulator_sandbox, open_site
     from optimiser.config import load_config
 
-    config = load_config(args.config)
-    source = (
-        "embedded emulator"
-        if config.gateway is None
-        else f"{config.gateway.host}:{config.gateway.port}"
-    )
-    with open_site(config) as gateway:
-        state = gateway.site_state()
-    if args.json:
-        print(json.dumps({"source": source, **state.to_json_dict()}, indent=2))
+    with emulator_sandbox(load_config(args.config)) as config:
+        source = (
+            "embedded emulator"
+            if config.gateway is None
+            else f"{config.gateway.host}:{config.gateway.port}"
+        )
+        with open_site(config) as gateway:
+            state = gateway.site_state()
+        if args.json:
+            print(json.dumps({"source": source, **state.to_json_dict()}, indent=2))
+            return 0
+        _print_table(state, source, config.site.timezone)
         return 0
-    _print_table(state, source, config.site.timezone)
-    return 0
 
 
 def _print_table(state, source: str, tz: str) -> None:

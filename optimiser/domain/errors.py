@@ -84,6 +84,11 @@ class WattplanError(Exception):
         if hint is not None:
             self.hint = hint
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickle by state, not by constructor arguments: subclasses' constructors differ
+        (``PlanFailed(status, message)``), and a worker process sends its error back pickled."""
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         missing = [name for name in ("next_step", "kind") if name not in cls.__dict__]
@@ -92,6 +97,16 @@ class WattplanError(Exception):
                 f"{cls.__module__}.{cls.__qualname__} must declare its error policy: expected "
                 f"class attributes next_step and kind, {' and '.join(missing)} missing"
             )
+
+
+def _rebuild(
+    cls: type[WattplanError], args: tuple[object, ...], state: dict[str, object]
+) -> WattplanError:
+    """Unpickle a :class:`WattplanError` without calling its constructor."""
+    exc = cls.__new__(cls)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
 
 
 def next_step_of(exc: BaseException, *, foreign: NextStep) -> NextStep:

@@ -2,8 +2,9 @@
 
 One :class:`requests.Session` is reused for every call (gateways have crashed under many
 sessions). It logs in lazily with a JSON body, logs in again once on 401/403 and retries once,
-enforces a cool-down after a 429, stops after ``max_login_attempts`` refused logins in a row
-(the gateway locks people out), and puts a timeout on every request. Every ``requests``,
+enforces a cool-down after a 429, stops after ``max_login_attempts`` refused logins in a row,
+counted across processes (:mod:`~optimiser.gateway.failed_logins`; the gateway locks people
+out), and puts a timeout on every request. Every ``requests``,
 ``ssl`` and ``json`` failure is translated into :mod:`optimiser.gateway.errors`.
 """
 
@@ -27,7 +28,9 @@ from optimiser.gateway.errors import (
     LoginLockedOut,
     ProtocolError,
     RateLimited,
+    SessionRefused,
 )
+from optimiser.gateway.failed_logins import FailedLogins
 from optimiser.gateway.tls import TlsPolicy, explain_tls_failure, is_ip, make_session
 
 log = logging.getLogger(__name__)
@@ -54,6 +57,8 @@ class GatewayApi:
         After a 429, calls fail fast with :class:`RateLimited` for this long. [s]
     max_login_attempts : int
         Refused logins in a row before :class:`LoginLockedOut`.
+    failed_logins : FailedLogins, optional
+        Where refused logins are counted (default: in memory, this process only).
     """
 
     def __init__(
@@ -69,6 +74,7 @@ class GatewayApi:
         rate_limit_cooldown_s: float = 300.0,
         max_login_attempts: int = 3,
         monotonic: Callable[[], float] = time.monotonic,
+        failed_logins: FailedLogins | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -84,7 +90,7 @@ class GatewayApi:
         self.base_url = f"https://{url_host}:{port}"
         self.session = make_session(policy, None if is_ip(host) else policy.server_name)
         self._token: str | None = None
-        self._failed_logins = 0
+        self.failed_logins = failed_logins or FailedLogins()
         self._cooldown_until = 0.0
         self.logins = 0
 
@@ -184,7 +190,7 @@ class GatewayApi:
     def login(self) -> None:
         """Log in (``POST /api/login/Basic``) and keep the token for later calls."""
         self._check_cooldown()
-        if self._failed_logins >= self.max_login_attempts:
+        if self.failed_logins.count() >= self.max_login_attempts:
             raise self._locked_out()
         self._token = None
         self.session.headers.pop("Authorization", None)
@@ -197,13 +203,14 @@ class GatewayApi:
         }
         response = self._send("POST", LOGIN, body)
         if response.status_code in (401, 403):
-            self._failed_logins += 1
-            if self._failed_logins >= self.max_login_attempts:
+            refused = self.failed_logins.refused()
+            if refused >= self.max_login_attempts:
                 raise self._locked_out()
             raise AuthenticationError(
                 f"the gateway refused the password for user {self.username!r} "
-                f"(HTTP {response.status_code}, attempt {self._failed_logins} of "
-                f"{self.max_login_attempts})",
+                f"(HTTP {response.status_code}; refused login {refused} of "
+                f"{self.max_login_attempts} in a row, counted across runs, before wattplan "
+                f"stops trying)",
                 hint="check the gateway password (the last 5 characters of the password on "
                 "the gateway's sticker)",
             )
@@ -215,7 +222,7 @@ class GatewayApi:
                 endpoint=LOGIN,
                 field="token",
             )
-        self._failed_logins = 0
+        self.failed_logins.succeeded()
         self._token = token
         self.logins += 1
         self.session.headers["Authorization"] = f"Bearer {token}"
@@ -224,7 +231,7 @@ class GatewayApi:
     def _locked_out(self) -> LoginLockedOut:
         return LoginLockedOut(
             f"the gateway refused the password for user {self.username!r} "
-            f"{self._failed_logins} times in a row; wattplan stopped trying so that the "
+            f"{self.failed_logins.count()} times in a row; wattplan stopped trying so that the "
             f"gateway does not lock you out",
             hint="check the gateway password (gateway.password_file or the environment "
             "variable), then run wattplan again",
@@ -251,13 +258,15 @@ class GatewayApi:
             log.debug("%s %s: %s, logging in again", method, path, response.status_code)
             self.login()
             response = self._send(method, path, body)
-            if response.status_code == 401:
-                raise AuthenticationError(
-                    f"{method} {path}: still 401 right after a successful login"
-                )
-            if response.status_code == 403:
+            if response.status_code == 403 and _is_role_denial(response):
                 raise AccessDenied(
                     f"{method} {path}: the gateway denies user {self.username!r} access (HTTP 403)"
+                )
+            if response.status_code in (401, 403):
+                # The password was just accepted: a glitch of this endpoint, not credentials.
+                raise SessionRefused(
+                    f"{method} {path}: expected an answer with a fresh session, got HTTP "
+                    f"{response.status_code} right after an accepted login"
                 )
         return response
 

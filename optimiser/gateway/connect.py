@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from optimiser.config import Config
 from optimiser.gateway.api import GatewayApi
 from optimiser.gateway.client import Gateway
+from optimiser.gateway.failed_logins import FILE_NAME as FAILED_LOGINS_FILE
+from optimiser.gateway.failed_logins import FailedLogins
 from optimiser.gateway.tls import PINS_FILE, PinStore, resolve_policy
 
 
@@ -40,6 +42,7 @@ def open_gateway(config: Config, *, username: str | None = None) -> Iterator[Gat
         timeout_s=gw.timeout_s,
         rate_limit_cooldown_s=gw.rate_limit_cooldown_s,
         max_login_attempts=gw.max_login_attempts,
+        failed_logins=FailedLogins(config.state_path() / FAILED_LOGINS_FILE),
     )
     with Gateway(api) as gateway:
         yield gateway

@@ -6,7 +6,9 @@
     GatewayError                      anything the gateway client raises    stop and tell
     ├── GatewayUnavailable            unreachable, reset, 5xx               gap and retry
     │   ├── GatewayTimeout            no answer within the timeout          gap and retry
-    │   └── GatewayRestarting         502: the sitemaster is restarting     gap and retry
+    │   ├── GatewayRestarting         502: the sitemaster is restarting     gap and retry
+    │   └── SessionRefused            401/403 on a data endpoint right      gap and retry
+    │                                 after an accepted login
     ├── RateLimited                   429 cool-down in force; calls fail    gap and retry
     │                                 fast for ``retry_after_s``
     ├── AuthenticationError           the password was refused              re-authenticate
@@ -36,7 +38,8 @@ A ``ProtocolError`` means the gateway answered, but not in a shape wattplan unde
 for a lost gateway); a one-shot command exits with the protocol code (5).
 
 The API logs in again once by itself on 401/403, so an ``AuthenticationError`` that reaches a
-caller means the password itself was refused.
+caller means the password itself was refused; a data endpoint that still answers 401/403
+right after an accepted login (not a role denial) is a ``SessionRefused``: a gap, not a stop.
 
 No ``requests``, ``ssl`` or ``json`` exception leaves :mod:`optimiser.gateway`; each is
 translated here with ``raise … from exc``.
@@ -84,6 +87,13 @@ class RateLimited(GatewayError):
     def __init__(self, message: str, *, retry_after_s: float) -> None:
         super().__init__(message, hint=f"wait {retry_after_s:.0f} s before trying again")
         self.retry_after_s = retry_after_s
+
+
+class SessionRefused(GatewayUnavailable):
+    """A data endpoint answered 401/403 again right after the password was accepted."""
+
+    next_step = NextStep.GAP_AND_RETRY
+    kind = ErrorKind.TEMPORARY
 
 
 class AuthenticationError(GatewayError):

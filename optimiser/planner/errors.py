@@ -42,3 +42,4 @@ class PlanFailed(PlannerError):
     def __init__(self, status: str, message: str) -> None:
         super().__init__(f"planning failed ({status}): {message}")
         self.status = status
+        self.message = message

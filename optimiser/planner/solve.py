@@ -88,9 +88,12 @@ def plan(
     *,
     hooks: Sequence[Hook] = (),
     solver: Literal["highs", "cbc"] = "highs",
-    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    time_limit_s: float | None = None,
 ) -> PlanOutcome:
-    """Build, apply ``hooks``, solve and extract the cheapest plan for ``inputs``."""
+    """Build, apply ``hooks``, solve and extract the cheapest plan for ``inputs``
+    (``time_limit_s`` per solve, default :data:`DEFAULT_TIME_LIMIT_S`). [s]"""
+    if time_limit_s is None:
+        time_limit_s = DEFAULT_TIME_LIMIT_S
     t0 = time.perf_counter()
     problem = build_problem(inputs)
     for hook in hooks:

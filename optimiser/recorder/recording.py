@@ -7,11 +7,14 @@ Cleaning (:func:`clean`, pure) is never silent; each step is counted in :class:`
   offset changes is reported. A local time without an offset is an error naming its line.
 - **out-of-order rows** are sorted (counted); **duplicates** (the same instant again) are
   dropped, keeping the first in file order (counted, and separately those whose values differ).
+- **implausible rows** (load or solar beyond :data:`MAX_PLAUSIBLE_KW`, e.g. a 1 TW load from a
+  meter glitch) are excluded like missing readings and named by source line.
 - **negative solar and load** readings (meter noise at night) are clipped to 0 (counted).
-- **gaps**: the resolution is the median spacing; a spacing over 1.5 steps is a gap. A gap whose
-  missing time is at most ``max_fill_s`` (default 15 min) is filled by linear interpolation at
-  the recording's step (counted, flagged in ``filled``). A longer gap is excluded: one NaN row
-  marks where it starts, and its span is listed.
+- **gaps**: the resolution is the median spacing, at most :data:`MAX_STEP_S` (two rows a
+  year apart are a year-long gap, not a year's resolution); a spacing over 1.5 steps is a
+  gap. A gap whose missing time is at most ``max_fill_s`` (default 15 min) is filled by
+  linear interpolation at the recording's step (counted, flagged in ``filled``). A longer gap
+  is excluded: one NaN row marks where it starts, and its span is listed.
 
 Two views for the rest of wattplan: :meth:`Recording.to_history` (arrays for the forecasters,
 long gaps as NaN) and :meth:`Recording.to_trace` (a regular ``Trace`` for the emulator and the
@@ -29,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from optimiser.domain.history import History
 from optimiser.domain.traces import Trace
 from optimiser.recorder.csvformat import RecordingRows, parse_recording_csv
 from optimiser.recorder.errors import RecordingFileError
@@ -36,6 +40,10 @@ from optimiser.recorder.sample import Sample
 from optimiser.recorder.store import COLUMNS
 
 DEFAULT_MAX_FILL_S = 15 * 60.0
+MAX_PLAUSIBLE_KW = 100.0
+"""Largest believable household load or solar power; beyond it a row is a glitch. [kW]"""
+MAX_STEP_S = 3600.0
+"""Coarsest resolution a recording is taken to have; sparser rows are gaps. [s]"""
 SQLITE_MAGIC = b"SQLite format 3\x00"
 _DAY_S = 86400.0
 _NUMERIC = ("load_kw", "solar_kw", "site_kw", "battery_kw", "soe_percent", "reserve_percent")
@@ -70,6 +78,8 @@ class Quality:
     ----------
     rows : int
         Rows read.
+    source : str
+        Where the rows came from (file name), for the report.
     samples : int
         Distinct real rows kept (before filling).
     duplicates : int
@@ -82,10 +92,14 @@ class Quality:
         Changes of UTC offset between consecutive rows in the source.
     missing_values : int
         Rows without load or solar power, dropped (they become gaps).
+    implausible_lines : tuple[int, ...]
+        Source lines of rows whose load or solar exceeds :data:`MAX_PLAUSIBLE_KW`, dropped
+        (they become gaps).
     negative_solar, negative_load : int
         Readings below zero, clipped to zero.
     step_s : float | None
-        The recording's resolution, the median spacing (None with one row). [s]
+        The recording's resolution, the median spacing, at most :data:`MAX_STEP_S` (None with
+        one row). [s]
     max_fill_s : float
         Longest missing time filled by interpolation. [s]
     short_gaps : int
@@ -100,11 +114,13 @@ class Quality:
 
     rows: int
     samples: int
+    source: str = ""
     duplicates: int = 0
     conflicting_duplicates: int = 0
     out_of_order: int = 0
     clock_changes: int = 0
     missing_values: int = 0
+    implausible_lines: tuple[int, ...] = ()
     negative_solar: int = 0
     negative_load: int = 0
     step_s: float | None = None
@@ -134,6 +150,13 @@ class Quality:
             (self.recorded_gaps, "failed polls recorded by the recorder"),
         ]
         out += [f"{n} {what}" for n, what in counts if n]
+        if self.implausible_lines:
+            shown = ", ".join(f"{self.source}:{n}" for n in self.implausible_lines[:10])
+            more = len(self.implausible_lines) - 10
+            out.append(
+                f"{len(self.implausible_lines)} implausible rows excluded (load or solar above "
+                f"{MAX_PLAUSIBLE_KW:g} kW): {shown}" + (f" … and {more} more" if more > 0 else "")
+            )
         if self.short_gaps:
             out.append(
                 f"{self.short_gaps} short gaps (≤ {self.max_fill_s / 60:g} min) filled by "
@@ -158,6 +181,7 @@ class Quality:
             "out_of_order": self.out_of_order,
             "clock_changes": self.clock_changes,
             "missing_values": self.missing_values,
+            "implausible_lines": list(self.implausible_lines),
             "negative_solar": self.negative_solar,
             "negative_load": self.negative_load,
             "step_s": self.step_s,
@@ -168,27 +192,6 @@ class Quality:
             "long_gap_s": self.long_gap_s,
             "recorded_gaps": self.recorded_gaps,
         }
-
-
-@dataclass(frozen=True, eq=False)
-class RecordedHistory:
-    """Load and solar history for the forecasters (the shape of ``History``).
-
-    Attributes
-    ----------
-    epoch_s : numpy.ndarray
-        Sample times, UTC, increasing. [s]
-    load_kw, solar_kw : numpy.ndarray
-        Demand and generation; NaN marks the start of a long gap. [kW]
-    interval_s : float
-        How long each sample stands for after its time: the recording's step (rows hold until
-        the next row), so forecasts only use samples that have ended. [s]
-    """
-
-    epoch_s: np.ndarray
-    load_kw: np.ndarray
-    solar_kw: np.ndarray
-    interval_s: float = 0.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -268,14 +271,10 @@ class Recording:
         """End of the last sample's interval, UTC."""
         return _utc(float(self.epoch_s[-1]) + (self.quality.step_s or 0.0))
 
-    def to_history(self) -> RecordedHistory:
-        """Arrays for ``optimiser.forecast.History(epoch_s, load_kw, solar_kw, interval_s)``."""
-        return RecordedHistory(
-            self.epoch_s.copy(),
-            self.load_kw.copy(),
-            self.solar_kw.copy(),
-            float(self.quality.step_s or 0.0),
-        )
+    def to_history(self) -> History:
+        """The recording as history for the forecasters: each row holds until the next
+        (``interval_s`` is the recording's step); NaN marks the start of a long gap."""
+        return History(self.epoch_s, self.load_kw, self.solar_kw, float(self.quality.step_s or 0.0))
 
     def resample(
         self, step_minutes: float | None = None, *, fill_long_gaps: bool = True
@@ -425,6 +424,14 @@ def clean(
     # Rows without load or solar are missing readings, not zeros.
     present = ~(np.isnan(numeric["load_kw"]) | np.isnan(numeric["solar_kw"]))
     missing_values = int(np.count_nonzero(~present))
+    # A glitch (a 1 TW load) is excluded like a missing reading, and named by its line.
+    with np.errstate(invalid="ignore"):
+        absurd = present & (
+            (np.abs(numeric["load_kw"]) > MAX_PLAUSIBLE_KW)
+            | (np.abs(numeric["solar_kw"]) > MAX_PLAUSIBLE_KW)
+        )
+    implausible_lines = tuple(int(n) for n in np.asarray(rows.line)[absurd])
+    present &= ~absurd
 
     order = np.argsort(t, kind="stable")
     order = order[present[order]]
@@ -450,7 +457,7 @@ def clean(
 
     step: float | None = None
     if len(epoch) > 1:
-        step = float(np.median(np.diff(epoch)))
+        step = min(float(np.median(np.diff(epoch))), MAX_STEP_S)
     short_gaps = filled_points = 0
     long_gaps: list[Span] = []
     out_t: list[np.ndarray] = []
@@ -500,11 +507,13 @@ def clean(
     quality = Quality(
         rows=n_rows,
         samples=len(epoch),
+        source=rows.source,
         duplicates=duplicates,
         conflicting_duplicates=conflicting,
         out_of_order=out_of_order,
         clock_changes=clock_changes,
         missing_values=missing_values,
+        implausible_lines=implausible_lines,
         negative_solar=negative_solar,
         negative_load=negative_load,
         step_s=step,

@@ -52,11 +52,14 @@ def sticker_password() -> str:
 
 
 def token_from_headers(authorization: str, cookie: str) -> str | None:
-    """The session token of a request: a bearer token, else the ``AuthCookie`` cookie."""
+    """The session token of a request: a bearer token, else the ``AuthCookie`` cookie (bare or
+    in RFC 6265's quoted form, ``AuthCookie="…"``, as aiohttp sends base64 tokens)."""
     if authorization.startswith("Bearer "):
         return authorization[len("Bearer ") :].strip()
     for part in cookie.split(";"):
         name, _, value = part.strip().partition("=")
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
         if name == "AuthCookie" and value:
             return value
     return None

@@ -135,13 +135,21 @@ class GatewayEmulator:
         if self.certificate is None:
             self.certificate = make_certificate()
         context = server_context(self.certificate, strict_server_name=self.strict_server_name)
-        self._server = HttpsServer(
-            (self.host, self._requested_port), context, self.api, self.faults
-        )
+        try:
+            self._server = HttpsServer(
+                (self.host, self._requested_port), context, self.api, self.faults
+            )
+        except OSError as exc:  # name the port that failed
+            raise OSError(exc.errno, exc.strerror, f"{self.host}:{self._requested_port}") from exc
         self._requested_port = self.port
         self._thread = serve_in_thread(self._server, f"gateway-emulator-{self.port}")
         if self._requested_http_port is not None:
-            self._http = redirect_server((self.host, self._requested_http_port), self.url)
+            try:
+                self._http = redirect_server((self.host, self._requested_http_port), self.url)
+            except OSError as exc:
+                self.stop()
+                where = f"{self.host}:{self._requested_http_port} (--http-port)"
+                raise OSError(exc.errno, exc.strerror, where) from exc
             self._requested_http_port = int(self._http.server_address[1])
             serve_in_thread(self._http, f"gateway-emulator-http-{self._requested_http_port}")
         return self

@@ -31,6 +31,9 @@ def test_systemd_units_run_real_commands_with_the_safety_settings(unit, command)
         from optimiser.service import stop_time_needed_s
 
         assert service["Restart"] == "on-failure"
+        # A config mistake (2) or a refused password/certificate (4) would only fail again.
+        assert set(service["RestartPreventExitStatus"].split()) == {"2", "4"}
+        assert "StartLimitBurst" in parser["Unit"] and "StartLimitBurst" not in service
         # systemd must not kill the stop's retried revert: 60 s of retries + a last attempt.
         assert int(service["TimeoutStopSec"]) >= stop_time_needed_s(Config()) >= 200
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import pickle
 import pkgutil
 import re
 from pathlib import Path
@@ -24,8 +25,9 @@ from optimiser.control.errors import (
     FleetRateLimited,
 )
 from optimiser.domain.errors import ErrorKind, NextStep, WattplanError, next_step_of
+from optimiser.domain.history import InvalidHistory
 from optimiser.domain.yamlsource import YamlError
-from optimiser.forecast.errors import ForecastError, InvalidHistory
+from optimiser.forecast.errors import ForecastError
 from optimiser.gateway.errors import (
     AccessDenied,
     AuthenticationError,
@@ -193,3 +195,34 @@ def test_the_readme_exit_code_table_names_each_kind():
     rows = dict(re.findall(r"^\| (\d+) \| (.+) \|$", table, re.M))
     for kind, code in EXIT_CODES.items():
         assert kind.value in rows[str(code)], (kind, rows.get(str(code)))
+
+
+def _an_instance(cls: type[WattplanError]) -> WattplanError:
+    """An instance built through the class's own constructor, every required argument a
+    number or a string as its annotation says."""
+
+    def value(p: inspect.Parameter) -> object:
+        return 1 if any(t in str(p.annotation) for t in ("float", "int")) else "x"
+
+    params = [p for p in inspect.signature(cls.__init__).parameters.values() if p.name != "self"]
+    required = [p for p in params if p.default is p.empty]
+    positional = [value(p) for p in required if p.kind is p.POSITIONAL_OR_KEYWORD]
+    keywords = {p.name: value(p) for p in required if p.kind is p.KEYWORD_ONLY}
+    return cls(*positional, **keywords)
+
+
+def test_every_error_survives_pickling(error_classes):
+    # A worker process of the parallel replay sends its exception back pickled.
+    for cls in error_classes:
+        exc = _an_instance(cls)
+        exc.hint = "try again"
+        back = pickle.loads(pickle.dumps(exc))
+        assert type(back) is cls
+        assert str(back) == str(exc), cls
+        assert back.__dict__ == exc.__dict__, cls
+
+
+def test_plan_failed_keeps_its_status_through_pickling():
+    back = pickle.loads(pickle.dumps(PlanFailed("time_limit", "no plan in 60 s")))
+    assert back.status == "time_limit"
+    assert str(back) == "planning failed (time_limit): no plan in 60 s"

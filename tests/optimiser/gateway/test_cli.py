@@ -52,10 +52,12 @@ def test_emulator_command_and_status_agree(isolated, capsys):
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        lines = [proc.stdout.readline() for _ in range(4)]
+        lines = [proc.stdout.readline() for _ in range(3)]
         url = lines[0].split()[-1]
-        assert lines[1].strip() == f"customer password: {CUSTOMER}"
-        fingerprint = lines[3].split()[-1]
+        assert lines[1].startswith("passwords: ") and CUSTOMER not in "".join(lines)
+        passwords = Path(lines[1].split()[1]).read_text()
+        assert f"customer: {CUSTOMER}" in passwords
+        fingerprint = lines[2].split()[-1]
         port = int(url.rsplit(":", 1)[1])
         config = write_config(isolated, port)
         assert main(["--config", str(config), "trust"]) == 0

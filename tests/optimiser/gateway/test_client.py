@@ -134,3 +134,18 @@ def test_server_name_powerwall_for_a_host_name(emulator):
     api = make_api(emulator, host="localhost")
     assert api.session.headers["Host"] == "powerwall"
     assert "real_mode" in api.get_operation()
+
+
+@pytest.mark.parametrize("code", [401, 403])
+def test_a_data_endpoint_refusing_a_fresh_session_is_a_gap_not_a_stop(emulator, code):
+    # The password was accepted; the gateway refused this endpoint twice (before and right
+    # after a new login): the recorder and the service must record a gap and carry on.
+    from simulations.emulator.faults import FaultKind
+
+    gateway = Gateway(make_api(emulator))
+    gateway.site_state()
+    emulator.faults.add(FaultKind.STATUS, code=code, count=2, path="/api/meters")
+    with pytest.raises(Exception) as info:
+        gateway.site_state()
+    assert info.value.next_step.keeps_running, info.value
+    assert isinstance(gateway.site_state(), SiteState)

@@ -106,3 +106,12 @@ def test_info_on_a_malformed_csv_names_the_line(tmp_path, capsys):
     bad.write_text("timestamp,load_w,solar_w\n2026-03-29T00:00:00,1,2\n")
     assert main(["record", "info", str(bad)]) == 2
     assert f"{bad}:2: column 'timestamp': expected a UTC offset" in capsys.readouterr().err
+
+
+def test_info_flags_an_absurd_row_by_line(tmp_path, capsys):
+    path = tmp_path / "glitch.csv"
+    rows = [f"2026-03-29T00:{5 * i:02d}:00+00:00,{1e12 if i == 3 else 400},0" for i in range(8)]
+    path.write_text("timestamp,load_w,solar_w\n" + "\n".join(rows) + "\n")
+    assert main(["record", "info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"1 implausible rows excluded (load or solar above 100 kW): {path}:5" in out

@@ -10,7 +10,13 @@ import pytest
 from optimiser.control.errors import FleetAuthError, FleetProtocolError, FleetRateLimited
 from optimiser.control.lease_file import lease_path
 from optimiser.domain.device import ExportRule
-from optimiser.gateway.errors import AccessDenied, GatewayTimeout, ProtocolError, RateLimited
+from optimiser.gateway.errors import (
+    AccessDenied,
+    AuthenticationError,
+    GatewayTimeout,
+    ProtocolError,
+    RateLimited,
+)
 from optimiser.service.watchdog import carries_on
 from tests.optimiser.service.conftest import (
     exporting,
@@ -43,9 +49,11 @@ def test_a_fleet_rate_limit_on_reading_does_not_stop_the_service(house, fleet):
 
 def test_a_fatal_error_still_reverts_the_forced_state(house, fleet):
     service = run_to_export(house, fleet)
-    # The gateway starts refusing the poll (403): stop and tell, not a gap.
-    house.emulator.faults.add("status", code=403, path="/api/meters/aggregates")
-    with pytest.raises(AccessDenied):
+    # The session expires and the gateway refuses the password: re-authenticate means stop
+    # and tell, not a gap (a 403 right after an accepted login is a gap: SessionRefused).
+    house.emulator.faults.add("status", code=401, path="/api/login")
+    house.emulator.faults.expire_tokens()
+    with pytest.raises(AuthenticationError):
         service.serve(until=house.clock.now() + timedelta(minutes=10))
     assert service.stats.reverted_on_stop
     assert safe(house) and house.site.settings.export_rule is ExportRule.PV_ONLY

@@ -137,6 +137,8 @@ def test_lock_out_window_runs_on_the_clock():
         ("Bearer abc", "", "abc"),
         ("Bearer abc ", "AuthCookie=xyz", "abc"),
         ("", "UserRecord=r; AuthCookie=xyz", "xyz"),
+        # RFC 6265's quoted form, as aiohttp sends a base64 token (with / + =).
+        ("", 'UserRecord=r; AuthCookie="ab/c+d=="', "ab/c+d=="),
         ("", "AuthCookie=", None),
         ("Basic abc", "", None),
     ],

@@ -1,0 +1,67 @@
+"""Start-up waits for a gateway that is down (after a power cut it can take minutes), with a
+bounded, logged back-off, instead of exiting before the service exists."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from pydantic import SecretStr
+
+from optimiser.gateway import Gateway, GatewayApi, TlsPolicy
+from optimiser.gateway.errors import AuthenticationError
+from optimiser.service.startup import wait_for_site
+from simulations.emulator.faults import FaultKind
+
+
+def _gateway_on_the_house_clock(house) -> Gateway:
+    """A client whose rate-limit cool-down runs on the house's stepped clock."""
+    emulator = house.emulator
+    api = GatewayApi(
+        "127.0.0.1",
+        emulator.port,
+        policy=TlsPolicy("127.0.0.1", fingerprint=emulator.fingerprint_sha256),
+        password=SecretStr(emulator.installer_password),
+        username="installer",
+        timeout_s=5.0,
+        monotonic=lambda: house.clock.now().timestamp(),
+    )
+    return Gateway(api)
+
+
+def test_startup_retries_a_gateway_answering_500_429_and_resets(house, caplog):
+    faults = house.emulator.faults
+    faults.add(FaultKind.STATUS, code=500, count=2, path="/api/meters")
+    faults.add(FaultKind.STATUS, code=429, count=1, path="/api/meters")
+    faults.add(FaultKind.RESET, count=1, path="/api/meters")
+    start = house.clock.now()
+    with (
+        caplog.at_level(logging.WARNING, logger="wattplan.run"),
+        _gateway_on_the_house_clock(house) as gateway,
+    ):
+        state = wait_for_site(gateway.site_state, clock=house.clock, give_up_after_s=3600)
+    assert state.capacity_kwh > 0
+    waited = (house.clock.now() - start).total_seconds()
+    assert 0 < waited <= 3600
+    assert sum("retrying in" in r.getMessage() for r in caplog.records) >= 3
+
+
+def test_startup_gives_up_after_its_bound(house):
+    house.emulator.faults.add(FaultKind.STATUS, code=503, path="/api/meters")
+    start = house.clock.now()
+    with pytest.raises(Exception) as caught:
+        wait_for_site(house.gateway.site_state, clock=house.clock, give_up_after_s=600)
+    assert caught.value.next_step.keeps_running  # the last temporary error: exit 3
+    assert (house.clock.now() - start).total_seconds() <= 600
+
+
+def test_startup_does_not_retry_what_retrying_cannot_fix(house):
+    calls = []
+
+    def refused():
+        calls.append(1)
+        raise AuthenticationError("wrong password")
+
+    with pytest.raises(AuthenticationError):
+        wait_for_site(refused, clock=house.clock, give_up_after_s=600)
+    assert calls == [1]
