@@ -1,0 +1,225 @@
+"""The paho-mqtt edge: one client, its network thread, the last will and reconnects.
+
+:class:`MqttLink` connects in paho's own network thread (``connect_async`` + ``loop_start``),
+so a broker that is down, slow or gone never blocks its caller: :meth:`MqttLink.publish`
+returns at once, and what is published while disconnected is dropped (the publisher
+re-publishes its retained topics on every connect). paho reconnects by itself with an
+exponential back-off between ``mqtt.reconnect_min_s`` and ``reconnect_max_s``; the first
+connection is retried the same way.
+
+Availability: the last will is ``offline`` on the status topic (retained, QoS 1), set by the
+broker when wattplan vanishes (within 1.5 × the keepalive); every connect publishes
+``online``, a clean stop ``offline``. paho's exceptions never leave this module: they are
+logged, or raised as :class:`MqttSetupError` when the configuration cannot work (a CA or
+certificate file that cannot be read).
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import threading
+from collections.abc import Callable, Sequence
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.reasoncodes import ReasonCode
+
+from optimiser.config import ConfigError, MqttConfig
+from optimiser.domain.errors import ErrorKind, NextStep
+
+log = logging.getLogger("wattplan.mqtt")
+
+ONLINE = b"online"
+OFFLINE = b"offline"
+STOP_FLUSH_S = 2.0
+"""How long a clean stop waits for ``offline`` to leave. [s]"""
+
+
+class MqttSetupError(ConfigError):
+    """The MQTT settings cannot work as they stand (a TLS file cannot be read)."""
+
+    next_step = NextStep.STOP_AND_TELL
+    kind = ErrorKind.USER_MISTAKE
+
+
+Handler = Callable[[str, bytes, bool], None]
+"""Called with (topic, payload, retained) for every message received."""
+
+
+class MqttLink:
+    """One broker connection in paho's network thread.
+
+    Parameters
+    ----------
+    config : MqttConfig
+        Broker, credentials, TLS, keepalive, back-off.
+    status_topic : str
+        Where ``online`` / ``offline`` go (the last will).
+    subscriptions : sequence of str
+        Subscribed (QoS 1) on every connect.
+    on_connect : callable
+        Called (in paho's thread, so it must return at once) after every connect.
+    on_message : Handler
+        Called (in paho's thread) for every message received.
+    """
+
+    def __init__(
+        self,
+        config: MqttConfig,
+        *,
+        status_topic: str,
+        subscriptions: Sequence[str] = (),
+        on_connect: Callable[[], None] = lambda: None,
+        on_message: Handler = lambda topic, payload, retained: None,
+    ) -> None:
+        self.config = config
+        self.status_topic = status_topic
+        self.subscriptions = tuple(subscriptions)
+        self._on_connect = on_connect
+        self._on_message = on_message
+        self._connected = threading.Event()
+        self._last_acked: paho.MQTTMessageInfo | None = None
+        self.connects = 0
+        protocol = (
+            MQTTProtocolVersion.MQTTv5 if config.protocol == "5" else MQTTProtocolVersion.MQTTv311
+        )
+        client_id = config.client_id or f"wattplan-{config.site_id}"
+        self._client = paho.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=protocol
+        )
+        self._client.enable_logger(logging.getLogger("wattplan.mqtt.paho"))
+        self._client.will_set(status_topic, OFFLINE, qos=1, retain=True)
+        if config.username is not None:
+            password = config.password()
+            self._client.username_pw_set(
+                config.username, password.get_secret_value() if password is not None else None
+            )
+        if config.uses_tls:
+            self._set_tls()
+        self._client.reconnect_delay_set(
+            max(1, round(config.reconnect_min_s)), max(1, round(config.reconnect_max_s))
+        )
+        self._client.on_connect = self._connected_cb
+        self._client.on_disconnect = self._disconnected_cb
+        self._client.on_message = self._message_cb
+
+    def _set_tls(self) -> None:
+        c = self.config
+        try:
+            self._client.tls_set(
+                ca_certs=str(c.ca_file.expanduser()) if c.ca_file else None,
+                certfile=str(c.client_cert_file.expanduser()) if c.client_cert_file else None,
+                keyfile=str(c.client_key_file.expanduser()) if c.client_key_file else None,
+                cert_reqs=ssl.CERT_REQUIRED,
+                tls_version=ssl.PROTOCOL_TLS_CLIENT,
+            )
+        except (OSError, ssl.SSLError, ValueError) as exc:
+            raise MqttSetupError(
+                f"mqtt TLS: cannot load the CA or client certificate: {exc}"
+            ) from exc
+
+    # -- life ---------------------------------------------------------------------------------
+
+    def start(self) -> MqttLink:
+        """Connect in the background (retried with back-off until it works); returns at once."""
+        c = self.config
+        log.info(
+            "mqtt: connecting to %s:%d (MQTT %s%s%s)",
+            c.host,
+            c.port,
+            c.protocol,
+            ", TLS" if c.uses_tls else "",
+            f", user {c.username}" if c.username else "",
+        )
+        self._client.connect_async(c.host, c.port, keepalive=c.keepalive_s)
+        self._client.loop_start()
+        return self
+
+    def stop(self, *, offline: bool = True) -> None:
+        """Say ``offline`` (a clean stop, unlike the last will), disconnect, end the thread."""
+        if offline and self.connected:
+            info = self._client.publish(self.status_topic, OFFLINE, qos=1, retain=True)
+            try:
+                info.wait_for_publish(timeout=STOP_FLUSH_S)
+            except (RuntimeError, ValueError) as exc:
+                log.debug("mqtt: offline not confirmed: %s", exc)
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def wait_connected(self, timeout_s: float) -> bool:
+        """Wait (bounded) for a connection; True when connected."""
+        return self._connected.wait(timeout_s)
+
+    # -- publishing ---------------------------------------------------------------------------
+
+    def publish(self, topic: str, payload: bytes, *, retain: bool = False, qos: int = 0) -> bool:
+        """Hand ``payload`` to paho's thread; False (dropped) while disconnected."""
+        if not self.connected:
+            return False
+        info = self._client.publish(topic, payload, qos=qos, retain=retain)
+        if info.rc != paho.MQTT_ERR_SUCCESS:
+            log.debug("mqtt: %s not published: %s", topic, paho.error_string(info.rc))
+            return False
+        if qos > 0:
+            self._last_acked = info
+        return True
+
+    def flush(self, timeout_s: float) -> bool:
+        """Wait (bounded) until the last QoS 1 message handed over is acknowledged (paho sends
+        in order, so every earlier one has left too)."""
+        last = self._last_acked
+        if last is None:
+            return True
+        try:
+            last.wait_for_publish(timeout=timeout_s)
+        except (RuntimeError, ValueError):
+            return False
+        return last.is_published()
+
+    # -- paho callbacks (paho's thread) -------------------------------------------------------
+
+    def _connected_cb(
+        self,
+        client: paho.Client,
+        userdata: object,
+        flags: object,
+        reason: ReasonCode,
+        properties: object,
+    ) -> None:
+        if reason.is_failure:
+            log.warning("mqtt: the broker refused the connection: %s", reason)
+            return
+        self.connects += 1
+        log.info("mqtt: connected to %s:%d", self.config.host, self.config.port)
+        client.publish(self.status_topic, ONLINE, qos=1, retain=True)
+        for topic in self.subscriptions:
+            client.subscribe(topic, qos=1)
+        self._connected.set()
+        try:
+            self._on_connect()
+        except Exception as exc:  # a publisher's bug must not kill paho's thread
+            log.warning("mqtt: on_connect failed: %s: %s", type(exc).__name__, exc)
+
+    def _disconnected_cb(
+        self,
+        client: paho.Client,
+        userdata: object,
+        flags: object,
+        reason: ReasonCode,
+        properties: object,
+    ) -> None:
+        was = self._connected.is_set()
+        self._connected.clear()
+        if was:
+            log.warning("mqtt: disconnected (%s); reconnecting with back-off", reason)
+
+    def _message_cb(self, client: paho.Client, userdata: object, message: paho.MQTTMessage) -> None:
+        try:
+            self._on_message(message.topic, bytes(message.payload), bool(message.retain))
+        except Exception as exc:  # a malformed message must never kill paho's thread
+            log.warning("mqtt: handling %s failed: %s: %s", message.topic, type(exc).__name__, exc)
