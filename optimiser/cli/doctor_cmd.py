@@ -4,7 +4,8 @@ failure. Changes nothing (no settings are sent; the recorder's database is not c
 Checks, in order (✗ on an essential one makes the exit code 1): config, gateway reachable,
 certificate pin, login, tariff (snapshot date or estimate; Octopus reachable when online),
 recorder database writable, backend permissions (local: installer login and a read of the
-operation; fleet: token present, site_info reachable, commands left today), solver.
+operation; fleet: token present, site_info reachable, commands left today), the MQTT broker
+(when an mqtt section is set; not essential: the service runs without it), solver.
 """
 
 from __future__ import annotations
@@ -112,6 +113,8 @@ def diagnose(config_path: Path | None, *, backend: str | None = None) -> list[Ch
         checks.append(_octopus_check(config))
     checks.append(_recorder_check(config))
     checks += _backend_checks(config)
+    if config.mqtt is not None:
+        checks.append(_mqtt_check(config))
     checks.append(_attempt("solver", _solve_tiny, _hint_of("reinstall wattplan (pulp, highspy)")))
     return checks
 
@@ -280,6 +283,21 @@ def _backend_checks(config: Any) -> list[Check]:
     if backend == "local":
         return [_attempt("backend (local)", lambda: _local(config), _local_hint)]
     return _fleet_checks(config)
+
+
+def _mqtt_check(config: Any) -> Check:
+    """The broker answers and takes wattplan's login (nothing is published)."""
+    from optimiser.mqtt.link import probe_broker
+
+    check = _attempt(
+        "mqtt broker",
+        lambda: probe_broker(config.mqtt),
+        _hint_of(
+            "check mqtt.host, mqtt.port, the username and password file, and TLS (ca_file); "
+            "wattplan runs without the broker and publishes once it answers"
+        ),
+    )
+    return replace(check, essential=False)
 
 
 def _local(config: Any) -> str:

@@ -17,8 +17,10 @@ certificate file that cannot be read).
 from __future__ import annotations
 
 import logging
+import socket
 import ssl
 import threading
+import time
 from collections.abc import Callable, Sequence
 
 import paho.mqtt.client as paho
@@ -26,7 +28,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
 from optimiser.config import ConfigError, MqttConfig
-from optimiser.domain.errors import ErrorKind, NextStep
+from optimiser.domain.errors import ErrorKind, NextStep, WattplanError
 
 log = logging.getLogger("wattplan.mqtt")
 
@@ -54,24 +56,28 @@ class MqttLink:
     ----------
     config : MqttConfig
         Broker, credentials, TLS, keepalive, back-off.
-    status_topic : str
-        Where ``online`` / ``offline`` go (the last will).
+    status_topic : str or None
+        Where ``online`` / ``offline`` go (the last will); None: no will and no status (a
+        probe).
     subscriptions : sequence of str
         Subscribed (QoS 1) on every connect.
     on_connect : callable
         Called (in paho's thread, so it must return at once) after every connect.
     on_message : Handler
         Called (in paho's thread) for every message received.
+    client_id : str, optional
+        Default ``mqtt.client_id``, else ``wattplan-<site_id>``.
     """
 
     def __init__(
         self,
         config: MqttConfig,
         *,
-        status_topic: str,
+        status_topic: str | None,
         subscriptions: Sequence[str] = (),
         on_connect: Callable[[], None] = lambda: None,
         on_message: Handler = lambda topic, payload, retained: None,
+        client_id: str | None = None,
     ) -> None:
         self.config = config
         self.status_topic = status_topic
@@ -81,15 +87,17 @@ class MqttLink:
         self._connected = threading.Event()
         self._last_acked: paho.MQTTMessageInfo | None = None
         self.connects = 0
+        self.refused: ReasonCode | None = None
         protocol = (
             MQTTProtocolVersion.MQTTv5 if config.protocol == "5" else MQTTProtocolVersion.MQTTv311
         )
-        client_id = config.client_id or f"wattplan-{config.site_id}"
+        client_id = client_id or config.client_id or f"wattplan-{config.site_id}"
         self._client = paho.Client(
             CallbackAPIVersion.VERSION2, client_id=client_id, protocol=protocol
         )
         self._client.enable_logger(logging.getLogger("wattplan.mqtt.paho"))
-        self._client.will_set(status_topic, OFFLINE, qos=1, retain=True)
+        if status_topic is not None:
+            self._client.will_set(status_topic, OFFLINE, qos=1, retain=True)
         if config.username is not None:
             password = config.password()
             self._client.username_pw_set(
@@ -138,7 +146,7 @@ class MqttLink:
 
     def stop(self, *, offline: bool = True) -> None:
         """Say ``offline`` (a clean stop, unlike the last will), disconnect, end the thread."""
-        if offline and self.connected:
+        if offline and self.connected and self.status_topic is not None:
             info = self._client.publish(self.status_topic, OFFLINE, qos=1, retain=True)
             try:
                 info.wait_for_publish(timeout=STOP_FLUSH_S)
@@ -192,11 +200,13 @@ class MqttLink:
         properties: object,
     ) -> None:
         if reason.is_failure:
+            self.refused = reason
             log.warning("mqtt: the broker refused the connection: %s", reason)
             return
         self.connects += 1
         log.info("mqtt: connected to %s:%d", self.config.host, self.config.port)
-        client.publish(self.status_topic, ONLINE, qos=1, retain=True)
+        if self.status_topic is not None:
+            client.publish(self.status_topic, ONLINE, qos=1, retain=True)
         for topic in self.subscriptions:
             client.subscribe(topic, qos=1)
         self._connected.set()
@@ -223,3 +233,41 @@ class MqttLink:
             self._on_message(message.topic, bytes(message.payload), bool(message.retain))
         except Exception as exc:  # a malformed message must never kill paho's thread
             log.warning("mqtt: handling %s failed: %s: %s", message.topic, type(exc).__name__, exc)
+
+
+class BrokerUnavailable(WattplanError):
+    """The broker cannot be reached or refused wattplan (``wattplan doctor``'s check)."""
+
+    next_step = NextStep.GAP_AND_RETRY
+    kind = ErrorKind.TEMPORARY
+
+
+def probe_broker(config: MqttConfig, timeout_s: float = 5.0) -> str:
+    """Connect once (its own client id, no last will, nothing published) and say how it went.
+
+    Raises :class:`BrokerUnavailable` saying why (unreachable, refused, no answer in time).
+    """
+    where = f"{config.host}:{config.port}"
+    try:
+        with socket.create_connection((config.host, config.port), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        raise BrokerUnavailable(f"cannot reach the MQTT broker at {where}: {exc}") from exc
+    link = MqttLink(config, status_topic=None, client_id=f"wattplan-doctor-{config.site_id}")
+    link.start()
+    try:
+        deadline = time.monotonic() + timeout_s
+        while not link.wait_connected(0.05) and time.monotonic() < deadline:
+            if link.refused is not None:
+                break
+        if link.refused is not None:
+            raise BrokerUnavailable(f"the MQTT broker at {where} refused wattplan: {link.refused}")
+        if not link.connected:
+            raise BrokerUnavailable(
+                f"no MQTT session with {where} within {timeout_s:g} s (TLS or protocol mismatch?)"
+            )
+    finally:
+        link.stop(offline=False)
+    how = f"MQTT {config.protocol}" + (", TLS" if config.uses_tls else "")
+    user = f", user {config.username}" if config.username else ""
+    return f"connected to {where} ({how}{user})"

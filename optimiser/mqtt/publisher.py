@@ -61,6 +61,8 @@ QUEUE_SIZE = 256
 SAVINGS_EVERY = timedelta(minutes=15)
 """Savings are read from the recorder at most this often (clock time), and after plans."""
 STOP_JOIN_S = 5.0
+ONCE_TIMEOUT_S = 10.0
+"""How long a one-shot publication (``wattplan plan --apply``) may take. [s]"""
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,31 @@ class MqttPublisher:
         done = threading.Event()
         self._queue.put(_Signal("barrier", done))
         return done.wait(timeout_s) and self.link.flush(timeout_s)
+
+    def publish_once(
+        self,
+        state: SiteState,
+        result: PlanResult,
+        record: DecisionRecord,
+        *,
+        timeout_s: float = ONCE_TIMEOUT_S,
+    ) -> bool:
+        """One-shot (``wattplan plan --apply``): connect, publish discovery, the state, the
+        plan and the decision, wait (bounded) for the broker to have them, disconnect.
+
+        The status stays ``online`` (no last will fires: the timer runs again; live sensors
+        expire by themselves). False when the broker could not be reached in time.
+        """
+        self.start()
+        try:
+            if not self.link.wait_connected(timeout_s):
+                return False
+            self.on_plan(result, record.time)
+            self.on_decision(record)
+            self.on_state(state, record.time)
+            return self.settle(timeout_s)
+        finally:
+            self.close(offline=False)
 
     # -- Observer (the service's thread: a queue put each) ------------------------------------
 
