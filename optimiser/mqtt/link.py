@@ -85,6 +85,7 @@ class MqttLink:
         self._on_connect = on_connect
         self._on_message = on_message
         self._connected = threading.Event()
+        self._stopping = False
         self._last_acked: paho.MQTTMessageInfo | None = None
         self.connects = 0
         self.refused: ReasonCode | None = None
@@ -95,7 +96,6 @@ class MqttLink:
         self._client = paho.Client(
             CallbackAPIVersion.VERSION2, client_id=client_id, protocol=protocol
         )
-        self._client.enable_logger(logging.getLogger("wattplan.mqtt.paho"))
         if status_topic is not None:
             self._client.will_set(status_topic, OFFLINE, qos=1, retain=True)
         if config.username is not None:
@@ -146,6 +146,7 @@ class MqttLink:
 
     def stop(self, *, offline: bool = True) -> None:
         """Say ``offline`` (a clean stop, unlike the last will), disconnect, end the thread."""
+        self._stopping = True
         if offline and self.connected and self.status_topic is not None:
             info = self._client.publish(self.status_topic, OFFLINE, qos=1, retain=True)
             try:
@@ -225,7 +226,7 @@ class MqttLink:
     ) -> None:
         was = self._connected.is_set()
         self._connected.clear()
-        if was:
+        if was and not self._stopping:
             log.warning("mqtt: disconnected (%s); reconnecting with back-off", reason)
 
     def _message_cb(self, client: paho.Client, userdata: object, message: paho.MQTTMessage) -> None:

@@ -156,6 +156,7 @@ class MqttPublisher:
         self._queue: queue.Queue[_Job] = queue.Queue(maxsize=QUEUE_SIZE)
         self._retained: dict[str, bytes] = {}
         self._plan: PlanResult | None = None
+        self._state: _State | None = None
         self._decision: DecisionRecord | None = None
         self._firing: set[str] = set()
         self._events = EventFilter()
@@ -259,16 +260,8 @@ class MqttPublisher:
             if job.done is not None:
                 job.done.set()
         elif isinstance(job, _State):
-            home = self.inbox.current() if self.inbox is not None else None
-            payload = state_payload(
-                job.state,
-                job.at,
-                plan=self._plan,
-                decision=self._decision,
-                home=home,
-                commands=job.commands,
-            )
-            self._retain(self.topics.state, payload)
+            self._state = job
+            self._publish_state()
             if self._savings_at is None or job.at - self._savings_at >= SAVINGS_EVERY:
                 self._publish_savings(job.at)
         elif isinstance(job, _Plan):
@@ -282,10 +275,26 @@ class MqttPublisher:
         elif isinstance(job, DecisionRecord):
             self._decision = job
             self._retain(self.topics.decision, decision_payload(job))
+            self._publish_state()  # what wattplan does now changed: the action, held, asked
         elif isinstance(job, ServiceEvent):
             if job.kind is EventKind.HOME_INPUT and self.inbox is not None:
                 self._retain(self.topics.home, home_payload(self.inbox.current()))
             self._event(job.kind.value, job.time, job.detail)
+
+    def _publish_state(self) -> None:
+        """The last poll's state with what is known now (plan, decision, home)."""
+        if self._state is None:
+            return
+        job = self._state
+        payload = state_payload(
+            job.state,
+            job.at,
+            plan=self._plan,
+            decision=self._decision,
+            home=self.inbox.current() if self.inbox is not None else None,
+            commands=job.commands,
+        )
+        self._retain(self.topics.state, payload)
 
     def _retain(self, topic: str, payload: dict[str, Any]) -> None:
         data = encode(payload)

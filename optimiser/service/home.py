@@ -14,7 +14,10 @@ service's view, lapses what expired, and turns it into the two inputs planning a
 An override therefore changes the *plan*, and the device follows the plan through
 :func:`~optimiser.control.apply_now.apply_current_slot`: the safety rule, the lease and the
 command budget treat it exactly as the planner's own decisions (a self-powered override
-reaches the device as a forced mode, :attr:`~optimiser.planning.PlanResult.force_mode`).
+reaches the device as a forced mode, :attr:`~optimiser.planning.PlanResult.force_mode`). Only
+the flip hysteresis (``control.flip_value_gbp``: a short hold not worth its commands is not
+sent) is off while an override is in force (:meth:`HomeInputs.control_config`): the home
+asked for exactly this.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from optimiser.config import Config
 from optimiser.service.inbox import (
     ContextFact,
     ControlSwitch,
@@ -177,6 +181,13 @@ class HomeInputs:
             return base
         kept = tuple(r for r in base.rules if r.name not in {x.name for x in extra}) if base else ()
         return RulesFile(rules=(*extra, *kept))
+
+    def control_config(self, config: Config) -> Config:
+        """``config`` as control applies it: no flip hysteresis while an override is in force."""
+        if self.override is None or config.control.flip_value_gbp == 0:
+            return config
+        control = config.control.model_copy(update={"flip_value_gbp": 0.0})
+        return config.model_copy(update={"control": control})
 
     def held(self) -> bool:
         """Whether the home asked to hold the battery."""

@@ -146,6 +146,7 @@ class Service:
         self._state_dir = self.state_dir if self.state_dir is not None else self.config.state_path()
         self.home = HomeInputs()
         self._user_rules, self._user_context = self.rules, self.context
+        self._user_config = self.config
         self._controlling = self.backend
 
     # -- public -------------------------------------------------------------------------------
@@ -507,6 +508,7 @@ class Service:
             return
         control_was = self.home.control_on
         self.home = home
+        self.config = home.control_config(self._user_config)
         self.context = home.context(self._user_context)
         self.rules = home.rules(self._user_rules, floor_percent=self.config.battery.reserve_percent)
         if self.inbox is not None:
