@@ -8,6 +8,7 @@ It can be stopped and started again on the same port.
 
 from __future__ import annotations
 
+import getpass
 import ipaddress
 import json
 import shutil
@@ -156,6 +157,9 @@ class Broker:
     def _write_config(self) -> None:
         lines = [
             f"listener {self.port} 127.0.0.1",
+            # Run as whoever runs the tests (as root, mosquitto would switch to its own user,
+            # who cannot read the test's files).
+            f"user {getpass.getuser()}",
             "persistence false",
             f"log_dest file {self.log}",
             "log_type error",

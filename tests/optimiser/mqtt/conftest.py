@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 
 from optimiser.config import MqttConfig
+from optimiser.control.factory import backend_from_config
 from optimiser.mqtt import MqttPublisher, Topics
 from optimiser.service import Inbox, Service
 from rules.schema import RulesFile
 from tests.optimiser.mqtt.broker import Broker, HomeAssistant
-from optimiser.control.factory import backend_from_config
 from tests.optimiser.service.conftest import house  # noqa: F401 - a fixture
 
 CONNECT_S = 15.0
@@ -47,32 +47,35 @@ class Wired:
         self.service.run(until=self.service.clock.now() + timedelta(minutes=minutes))
 
 
-def wire(house, broker: Broker, *, rules: RulesFile | None = None, **mqtt) -> Wired:
-    """The house's local-backend service with an MQTT publisher (started) and an inbox."""
-    config = house.config().model_copy(update={"mqtt": MqttConfig(**broker.mqtt_section(**mqtt))})
-    state_dir = house.tmp / "state"
+def wire(
+    site, broker: Broker, *, rules: RulesFile | None = None, connect: bool = True, **mqtt
+) -> Wired:
+    """The ``house``'s local-backend service with an MQTT publisher (started: ``connect``
+    waits until it is connected) and an inbox."""
+    config = site.config().model_copy(update={"mqtt": MqttConfig(**broker.mqtt_section(**mqtt))})
+    state_dir = site.tmp / "state"
     backend = backend_from_config(
-        config, gateway=house.gateway, state_dir=state_dir, clock=house.clock.now
+        config, gateway=site.gateway, state_dir=state_dir, clock=site.clock.now
     )
     inbox = Inbox()
     publisher = MqttPublisher(
         config,
-        clock=house.clock,
+        clock=site.clock,
         inbox=inbox,
-        tariff=house.tariff,
+        tariff=site.tariff,
         budget=backend.budget,
         rules=rules,
-        database=house.tmp / "rec.sqlite",
+        database=site.tmp / "rec.sqlite",
         version="test",
     )
     service = Service(
         config,
-        gateway=house.gateway,
+        gateway=site.gateway,
         backend=backend,
-        clock=house.clock,
-        tariff=house.tariff,
-        store=house.store,
-        forecaster=house.forecaster,
+        clock=site.clock,
+        tariff=site.tariff,
+        store=site.store,
+        forecaster=site.forecaster,
         state_dir=state_dir,
         keep_plans=200,
         rules=rules,
@@ -80,12 +83,13 @@ def wire(house, broker: Broker, *, rules: RulesFile | None = None, **mqtt) -> Wi
         inbox=inbox,
     )
     publisher.start()
-    assert publisher.link.wait_connected(CONNECT_S), "the publisher did not connect"
+    if connect:
+        assert publisher.link.wait_connected(CONNECT_S), "the publisher did not connect"
     return Wired(service, publisher, inbox, publisher.topics)
 
 
 @pytest.fixture
-def wired(house, broker):
+def wired(house, broker):  # noqa: F811 - the house fixture
     made: list[Wired] = []
 
     def make(**kwargs) -> Wired:
