@@ -85,6 +85,7 @@ class MqttLink:
         self._on_connect = on_connect
         self._on_message = on_message
         self._connected = threading.Event()
+        self._attempted = threading.Event()
         self._stopping = False
         self._last_acked: paho.MQTTMessageInfo | None = None
         self.connects = 0
@@ -109,6 +110,7 @@ class MqttLink:
             max(1, round(config.reconnect_min_s)), max(1, round(config.reconnect_max_s))
         )
         self._client.on_connect = self._connected_cb
+        self._client.on_connect_fail = lambda client, userdata: self._attempted.set()
         self._client.on_disconnect = self._disconnected_cb
         self._client.on_message = self._message_cb
 
@@ -164,6 +166,12 @@ class MqttLink:
         """Wait (bounded) for a connection; True when connected."""
         return self._connected.wait(timeout_s)
 
+    def wait_first_attempt(self, timeout_s: float) -> bool:
+        """Wait (bounded) for the first connection attempt to succeed or fail; True when
+        connected (a one-shot run does not wait for reconnects)."""
+        self._attempted.wait(timeout_s)
+        return self.connected
+
     # -- publishing ---------------------------------------------------------------------------
 
     def publish(self, topic: str, payload: bytes, *, retain: bool = False, qos: int = 0) -> bool:
@@ -202,6 +210,7 @@ class MqttLink:
     ) -> None:
         if reason.is_failure:
             self.refused = reason
+            self._attempted.set()
             log.warning("mqtt: the broker refused the connection: %s", reason)
             return
         self.connects += 1
@@ -211,6 +220,7 @@ class MqttLink:
         for topic in self.subscriptions:
             client.subscribe(topic, qos=1)
         self._connected.set()
+        self._attempted.set()
         try:
             self._on_connect()
         except Exception as exc:  # a publisher's bug must not kill paho's thread

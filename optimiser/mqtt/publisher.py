@@ -202,14 +202,15 @@ class MqttPublisher:
         timeout_s: float = ONCE_TIMEOUT_S,
     ) -> bool:
         """One-shot (``wattplan plan --apply``): connect, publish discovery, the state, the
-        plan and the decision, wait (bounded) for the broker to have them, disconnect.
+        plan and the decision, wait (bounded) for the broker to have them, disconnect. A
+        broker that refuses or cannot be reached at the first attempt is not waited for.
 
         The status stays ``online`` (no last will fires: the timer runs again; live sensors
         expire by themselves). False when the broker could not be reached in time.
         """
         self.start()
         try:
-            if not self.link.wait_connected(timeout_s):
+            if not self.link.wait_first_attempt(timeout_s):
                 return False
             self.on_plan(result, record.time)
             self.on_decision(record)
