@@ -190,6 +190,8 @@ class Broker:
         self.config.write_text("\n".join(lines) + "\n")
 
     def start(self) -> Broker:
+        if not Path(MOSQUITTO).exists():
+            raise RuntimeError("mosquitto is not installed: apt-get install -y mosquitto")
         self.process = subprocess.Popen(
             [MOSQUITTO, "-c", str(self.config)],
             stdout=subprocess.DEVNULL,
