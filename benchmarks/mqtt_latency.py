@@ -186,15 +186,13 @@ def main() -> None:
             up, _ = site.service(MqttConfig(**broker.mqtt_section()))
             up_publisher = up.observers[0]
             up_publisher.link.wait_connected(10)
-            print(
-                f"observer calls per poll, broker up:   {summary(observer_calls(up_publisher, site, args.polls))}"
-            )
+            calls = observer_calls(up_publisher, site, args.polls)
+            print(f"observer calls per poll, broker up:   {summary(calls)}")
             up_publisher.close()
             down = MqttConfig(host="127.0.0.1", port=free_port(), reconnect_max_s=2)
             _, down_publisher = site.service(down)
-            print(
-                f"observer calls per poll, broker down: {summary(observer_calls(down_publisher, site, args.polls))}"
-            )
+            calls = observer_calls(down_publisher, site, args.polls)
+            print(f"observer calls per poll, broker down: {summary(calls)}")
             print(f"  (dropped {down_publisher.dropped}, published {down_publisher.published})")
             down_publisher.close()
 
