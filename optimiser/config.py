@@ -5,7 +5,8 @@ Resolution order: ``--config FILE``, then ``$WATTPLAN_CONFIG``, then
 ``gateway`` section wattplan uses the embedded emulator, so it runs with no setup at all.
 
 Secrets never live in this file: the gateway password comes from ``gateway.password_file`` or
-the environment variable named by ``gateway.password_env``.
+the environment variable named by ``gateway.password_env``, the MQTT broker's from
+``mqtt.password_file``.
 """
 
 from __future__ import annotations

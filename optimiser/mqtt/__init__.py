@@ -14,7 +14,7 @@ Pure builders, no network:
 
 The edge: :mod:`~optimiser.mqtt.link` (paho-mqtt's client and network thread, last will,
 TLS, reconnects) and :mod:`~optimiser.mqtt.publisher` (the service observer and its worker
-thread). :func:`~optimiser.mqtt.probe.probe_broker` is ``wattplan doctor``'s check.
+thread). :func:`~optimiser.mqtt.link.probe_broker` is ``wattplan doctor``'s check.
 """
 
 from optimiser.mqtt.commands import CommandRejected, parse_command

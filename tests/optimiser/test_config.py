@@ -133,3 +133,13 @@ def test_mqtt_password_comes_from_a_file_and_tls_from_a_ca(tmp_path):
     empty.write_text("")
     with pytest.raises(ConfigError, match="is empty"):
         config.mqtt.model_copy(update={"password_file": empty}).password()
+
+
+def test_the_example_mqtt_section_is_valid_once_uncommented(tmp_path):
+    from tests.optimiser.cli.conftest import ROOT
+
+    text = (ROOT / "examples" / "config.yaml").read_text()
+    head, _, block = text.partition("# mqtt:")
+    lines = [line[2:] if line.startswith("# ") else line[1:] for line in block.splitlines()]
+    config = load_config(write(tmp_path, head + "mqtt:" + "\n".join(lines) + "\n"))
+    assert config.mqtt.host == "192.168.1.20" and config.mqtt.username == "wattplan"
