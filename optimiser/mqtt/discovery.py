@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from optimiser.control.intents import Intent
@@ -24,7 +25,7 @@ EXPIRE_POLLS = 3
 """Live sensors go unavailable after this many missed polls."""
 
 
-class Source:
+class Source(StrEnum):
     """Which topic an entity reads."""
 
     STATE = "state"
@@ -42,12 +43,14 @@ class Entity:
     key: str
     component: str
     name: str
-    source: str
+    source: Source
     value_template: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _sensor(key: str, name: str, field_: str, source: str = Source.STATE, **extra: Any) -> Entity:
+def _sensor(
+    key: str, name: str, field_: str, source: Source = Source.STATE, **extra: Any
+) -> Entity:
     return Entity(key, "sensor", name, source, f"{{{{ value_json.{field_} }}}}", extra)
 
 
@@ -68,7 +71,7 @@ def _energy(key: str, name: str, field_: str) -> Entity:
     )
 
 
-def _money(key: str, name: str, field_: str, source: str, state_class: str | None) -> Entity:
+def _money(key: str, name: str, field_: str, source: Source, state_class: str | None) -> Entity:
     extra: dict[str, Any] = {"device_class": "monetary", "unit_of_measurement": "GBP"}
     if state_class is not None:
         extra["state_class"] = state_class
@@ -167,12 +170,13 @@ ENTITIES: tuple[Entity, ...] = (
         "{{ value_json.override.mode if value_json.override else 'auto' }}",
         {"options": [m.value for m in ManualMode], "command_template": '{"mode": "{{ value }}"}'},
     ),
-    _sensor(
+    Entity(
         "override_until",
+        "sensor",
         "Manual mode until",
-        "override.until if value_json.override else None",
         Source.HOME,
-        device_class="timestamp",
+        "{{ value_json.override.until if value_json.override else None }}",
+        {"device_class": "timestamp"},
     ),
     Entity(
         "reserve_floor",

@@ -23,6 +23,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -78,11 +79,18 @@ class _Plan:
     at: datetime
 
 
+class _Kind(StrEnum):
+    CONNECTED = "connected"
+    HA_ONLINE = "ha_online"
+    BARRIER = "barrier"
+    STOP = "stop"
+
+
 @dataclass(frozen=True)
 class _Signal:
-    """Connected, Home Assistant online, a barrier or stop."""
+    """Connected, Home Assistant online, a barrier (``done`` is set when reached) or stop."""
 
-    what: str
+    what: _Kind
     done: threading.Event | None = None
 
 
@@ -169,7 +177,7 @@ class MqttPublisher:
             self.mqtt,
             status_topic=self.topics.status,
             subscriptions=self.topics.subscriptions,
-            on_connect=lambda: self._put(_Signal("connected")),
+            on_connect=lambda: self._put(_Signal(_Kind.CONNECTED)),
             on_message=self._received,
         )
 
@@ -183,14 +191,14 @@ class MqttPublisher:
 
     def close(self, *, offline: bool = True) -> None:
         """Stop the worker, say ``offline`` (unless told not to) and disconnect."""
-        self._queue.put(_Signal("stop"))
+        self._queue.put(_Signal(_Kind.STOP))
         self._worker.join(STOP_JOIN_S)
         self.link.stop(offline=offline)
 
     def settle(self, timeout_s: float) -> bool:
         """Wait (bounded) until every job queued so far is published and acknowledged."""
         done = threading.Event()
-        self._queue.put(_Signal("barrier", done))
+        self._queue.put(_Signal(_Kind.BARRIER, done))
         return done.wait(timeout_s) and self.link.flush(timeout_s)
 
     def publish_once(
@@ -247,7 +255,7 @@ class MqttPublisher:
     def _work(self) -> None:
         while True:
             job = self._queue.get()
-            if isinstance(job, _Signal) and job.what == "stop":
+            if isinstance(job, _Signal) and job.what is _Kind.STOP:
                 return
             try:
                 self._handle(job)
@@ -256,7 +264,7 @@ class MqttPublisher:
 
     def _handle(self, job: _Job) -> None:
         if isinstance(job, _Signal):
-            if job.what in ("connected", "ha_online"):
+            if job.what in (_Kind.CONNECTED, _Kind.HA_ONLINE):
                 self._republish()
             if job.done is not None:
                 job.done.set()
@@ -343,7 +351,7 @@ class MqttPublisher:
     def _received(self, topic: str, payload: bytes, retained: bool) -> None:
         if topic == self.topics.ha_status:
             if payload.strip().lower() == b"online":
-                self._put(_Signal("ha_online"))
+                self._put(_Signal(_Kind.HA_ONLINE))
             return
         now = self.clock.now()
         try:

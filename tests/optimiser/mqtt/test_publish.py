@@ -107,3 +107,20 @@ def test_discovery_again_when_home_assistant_comes_online(wired, ha):
     again = ha.wait_for(lambda m: m.topic.endswith("/grid_power/config"), after=mark)
     assert again.json()["unique_id"] == "wattplan_home_grid_power"
     assert w.publisher.link.connects == 1  # no reconnect needed: Home Assistant asked
+
+
+def test_a_power_cut_is_an_event_within_one_poll(wired, ha, house):
+    w = wired()
+    w.run_for(10)
+    house.site.cut_power()
+    mark = ha.mark()
+    w.run_for(5)  # the next poll sees it
+    lost = ha.wait_for(
+        lambda m: m.topic == w.topics.event and m.json()["event_type"] == "grid_lost", after=mark
+    )
+    assert lost.json()["time"] == w.service.clock.now().isoformat()
+    state = ha.wait_for(lambda m: m.topic == w.topics.state and not m.json()["grid_up"], after=mark)
+    assert state.json()["grid_status"] != "SystemGridConnected"
+    house.site.restore_power()
+    w.run_for(5)
+    ha.wait_for(lambda m: m.topic == w.topics.event and m.json()["event_type"] == "grid_restored")
