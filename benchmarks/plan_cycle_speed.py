@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from optimiser.config import Config
-from optimiser.control.translate import planner_limits
+from optimiser.control.limits import planner_limits
 from optimiser.domain.slots import SlotGrid
 from optimiser.forecast import PerfectForecaster
 from optimiser.planner import build_problem

@@ -140,15 +140,44 @@ class BatteryConfig(_Strict):
 
 
 class TariffConfig(_Strict):
-    """Which tariff prices the plan."""
+    """Which tariff prices the plan, and whether its rates come from Octopus.
 
+    When the config sets nothing under ``tariff`` (the no-config demo) the bundled snapshot
+    prices the plan and nothing is fetched; once it sets anything there, rates come from
+    Octopus (cached, with the snapshot's flagged estimates when Octopus is out of reach) unless
+    ``offline: true``.
+    """
+
+    source: Literal["product", "account"] = Field(
+        "product",
+        description="product: the built-in product and region below; account: follow the "
+        "agreements of the Octopus account saved by `wattplan octopus login`",
+    )
     product: str = "flux"
     region: str = Field("C", pattern="^[A-HJ-NP]$")
     custom_file: Path | None = None
-    offline: bool = Field(
-        True, description="price from the bundled snapshot instead of the Octopus API"
+    offline: bool | None = Field(
+        None,
+        description="true: price from the bundled snapshot only; false: from the Octopus API; "
+        "unset: the API when anything is set under tariff, the snapshot otherwise",
     )
     octopus_base_url: str = Field("https://api.octopus.energy", pattern="^https?://")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> TariffConfig:
+        if self.source == "account" and self.custom_file is not None:
+            raise ValueError(
+                "tariff.source is account but tariff.custom_file is set: choose one (remove "
+                "custom_file to follow the account, or source to price from the file)"
+            )
+        return self
+
+    @property
+    def live(self) -> bool:
+        """Whether rates come from the Octopus API (with cache and snapshot fallback)."""
+        if self.offline is not None:
+            return not self.offline
+        return bool(self.model_fields_set)
 
 
 class PlannerConfig(_Strict):

@@ -23,18 +23,19 @@ log = logging.getLogger(__name__)
 
 
 def load_tariff(config: Config):
-    """The configured tariff: a custom YAML file, or a built-in Octopus product."""
-    from tariffs import get_tariff, load_custom_tariff
+    """The configured tariff: a custom YAML file, the Octopus account's agreements, or a
+    built-in product; from Octopus (live when due, else cached, snapshot estimates flagged)
+    when ``config.tariff.live``, else from the bundled snapshot."""
+    from tariffs import OctopusAccess, get_account_tariff, get_tariff, load_custom_tariff
 
     if config.tariff.custom_file is not None:
         return load_custom_tariff(config.tariff.custom_file.expanduser())
-    return get_tariff(
-        config.tariff.product,
-        config.tariff.region,
-        cache_dir=config.state_path() / "octopus-cache",
-        offline=config.tariff.offline,
-        base_url=config.tariff.octopus_base_url,
+    access = OctopusAccess(
+        config.tariff.octopus_base_url, config.state_path(), live=config.tariff.live
     )
+    if config.tariff.source == "account":
+        return get_account_tariff(access)
+    return get_tariff(config.tariff.product, config.tariff.region, access=access)
 
 
 def read_recorded_history(config: Config) -> History | None:
@@ -95,8 +96,8 @@ def control_limits(config: Config, state: Any, grid: Any, tariff: Any, capabilit
     """
     from zoneinfo import ZoneInfo
 
-    from optimiser.control.apply_now import uploaded_tariff_for
-    from optimiser.control.translate import fast_charge_slots, planner_limits
+    from optimiser.control.limits import fast_charge_slots, planner_limits
+    from optimiser.control.tariff_upload import uploaded_tariff_for
     from optimiser.planning import battery_inputs
 
     if capabilities is None:

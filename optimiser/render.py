@@ -15,13 +15,15 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 from rich.table import Table
 
+from optimiser.domain.actions import Action
+
 ACTION_STYLE = {
-    "charge_from_grid": "bold cyan",
-    "charge_from_solar": "green",
-    "hold": "yellow",
-    "self_power": "white",
-    "export": "bold magenta",
-    "idle": "dim",
+    Action.CHARGE_FROM_GRID: "bold cyan",
+    Action.CHARGE_FROM_SOLAR: "green",
+    Action.HOLD: "yellow",
+    Action.SELF_POWER: "white",
+    Action.EXPORT: "bold magenta",
+    Action.IDLE: "dim",
 }
 
 
@@ -30,7 +32,8 @@ def _local(iso: str, tz: ZoneInfo) -> datetime:
 
 
 def plan_table(plan: Mapping[str, Any], tz: ZoneInfo, capacity_kwh: float | None = None) -> Table:
-    """One row per slot: local time, prices, flows, action and stored energy."""
+    """One row per slot: local time, prices, flows, action and stored energy, and — only when
+    control deviates from some slot's action on purpose — why."""
     table = Table(title="Plan", show_lines=False, header_style="bold")
     for column, justify, wide in (
         ("local time", "left", 16),
@@ -44,9 +47,9 @@ def plan_table(plan: Mapping[str, Any], tz: ZoneInfo, capacity_kwh: float | None
         ("stored kWh", "right", 13),
     ):
         table.add_column(column, justify=justify, no_wrap=bool(wide), min_width=wide or None)  # type: ignore[arg-type]
-    show_device = any(slot.get("device") for slot in plan["slots"])
-    if show_device:
-        table.add_column("device", justify="left", no_wrap=True, min_width=16)
+    show_why = any(slot.get("why") for slot in plan["slots"])
+    if show_why:
+        table.add_column("why", justify="left", overflow="fold", ratio=1)
     previous_day = None
     for slot in plan["slots"]:
         start = _local(slot["start"], tz)
@@ -58,7 +61,7 @@ def plan_table(plan: Mapping[str, Any], tz: ZoneInfo, capacity_kwh: float | None
         stored = f"{slot['soe_kwh']:.2f}"
         if capacity_kwh:
             stored += f" ({100 * slot['soe_kwh'] / capacity_kwh:3.0f}%)"
-        action = slot["action"]
+        action = Action(slot["action"])
         table.add_row(
             label,
             f"{slot['import_price']:.2f}",
@@ -67,19 +70,11 @@ def plan_table(plan: Mapping[str, Any], tz: ZoneInfo, capacity_kwh: float | None
             f"{slot['solar_kwh']:.2f}",
             f"{grid:+.2f}",
             f"{battery:+.2f}",
-            f"[{ACTION_STYLE.get(action, '')}]{action.replace('_', ' ')}[/]",
+            f"[{ACTION_STYLE[action]}]{action.label}[/]",
             stored,
-            *([_device(slot.get("device"), action)] if show_device else []),
+            *([slot.get("why") or ""] if show_why else []),
         )
     return table
-
-
-def _device(intent: str | None, action: str) -> str:
-    """The control intent, dimmed where it only restates the plan's action."""
-    if not intent:
-        return ""
-    text = intent.replace("_", " ")
-    return f"[dim]{text}[/]" if intent == action else text
 
 
 def summary_lines(plan: Mapping[str, Any]) -> list[str]:

@@ -16,13 +16,22 @@ Exceptions::
     │                                (file:line:col)
     ├── TeslaExportError             a tariff_content_v2 document is       stop and tell
     │                                malformed
+    ├── OctopusAccountError          the account cannot be planned on (no  stop and tell
+    │                                current import meter point, pricing
+    │                                on a two-register tariff…)
+    ├── NotLoggedIn                  no saved Octopus account: run         stop and tell
+    │                                `wattplan octopus login`
+    ├── OctopusAuthError             Octopus refused the API key (401,     re-authenticate
+    │                                403), or the key file is unsafe
     ├── OctopusUnavailable           network trouble, timeout or 5xx       gap and retry
-    │                                after retries
+    │   │                            after retries
+    │   └── OctopusRateLimited       429: no call before Retry-After       gap and retry
     └── OctopusProtocolError         Octopus answered something we do not  gap and retry
                                      understand; report it
 
-The CLI's exit codes: user mistake for the base and the unknown names and files, failed for
-``PricesUnknown``, temporary for ``OctopusUnavailable``, protocol for ``OctopusProtocolError``.
+The CLI's exit codes: user mistake for the base, the unknown names and files, the account and
+the login, authentication for ``OctopusAuthError``, failed for ``PricesUnknown``, temporary for
+``OctopusUnavailable``, protocol for ``OctopusProtocolError``.
 In ``wattplan run`` a tariff that cannot price the horizon keeps the last plan until it
 expires, whatever the error.
 
@@ -31,6 +40,8 @@ Lower-level exceptions (requests, json, yaml, OSError) never escape; they are tr
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from optimiser.domain.errors import ErrorKind, NextStep, WattplanError
 
@@ -84,11 +95,57 @@ class TeslaExportError(TariffError):
     kind = ErrorKind.USER_MISTAKE
 
 
+class OctopusAccountError(TariffError):
+    """The Octopus account has no agreement wattplan can plan on."""
+
+    next_step = NextStep.STOP_AND_TELL
+    kind = ErrorKind.USER_MISTAKE
+
+
+class NotLoggedIn(TariffError):
+    """No API key or saved account: ``wattplan octopus login`` first."""
+
+    next_step = NextStep.STOP_AND_TELL
+    kind = ErrorKind.USER_MISTAKE
+
+
+class OctopusAuthError(TariffError):
+    """Octopus refused the API key (HTTP 401 or 403), or the stored key is unsafe to use."""
+
+    next_step = NextStep.REAUTHENTICATE
+    kind = ErrorKind.AUTH
+
+
 class OctopusUnavailable(TariffError):
-    """Octopus could not be reached (offline, timeout, 5xx or 429 after retries); retry later."""
+    """Octopus could not be reached (offline, timeout, 5xx or 429 after retries); retry later.
+
+    ``reason`` says why in a few words (``cannot connect: ConnectionError``, ``HTTP 503``).
+    """
 
     next_step = NextStep.GAP_AND_RETRY
     kind = ErrorKind.TEMPORARY
+
+    def __init__(self, message: str, *, hint: str | None = None, reason: str | None = None):
+        super().__init__(message, hint=hint)
+        self.reason = reason or message
+
+
+class OctopusRateLimited(OctopusUnavailable):
+    """Octopus answered 429; no call is made before ``until`` (UTC, from Retry-After)."""
+
+    next_step = NextStep.GAP_AND_RETRY
+    kind = ErrorKind.TEMPORARY
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        until: datetime | None = None,
+        hint: str | None = None,
+        reason: str | None = None,
+    ):
+        super().__init__(message, hint=hint, reason=reason)
+        self.until = until
 
 
 class OctopusProtocolError(TariffError):

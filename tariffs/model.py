@@ -7,6 +7,16 @@ force at each (NaN where it knows none) and whether that price is an estimate. T
 - :class:`TouSource`: time-of-use bands written in local time, with eras of prices over time;
 - :class:`DispatchOverlay`: a base source with cheap windows laid over it (Intelligent Go).
 
+Two combinators build a tariff out of several sources over time:
+
+- :class:`ByPeriod`: each instant priced by the source of the period in force (an Octopus
+  account's agreements, a tariff switch at a date);
+- :class:`WithFallback`: published rates where known, estimates from another source elsewhere,
+  flagged estimated (live Octopus rates before tomorrow's are published).
+
+Dated price overrides (events, smart-charge dispatches) wrap a source the same way
+:class:`DispatchOverlay` does.
+
 A :class:`Tariff` pairs an import source with an export source (always both) and a standing
 charge, and prices any :class:`~optimiser.domain.slots.SlotGrid` by averaging over 5-minute
 sub-slots, so a 60-minute slot across two half-hourly Agile prices gets their mean.
@@ -17,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
+from enum import StrEnum
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -270,6 +281,112 @@ class DispatchOverlay:
         return self.base.known_until
 
 
+class Direction(StrEnum):
+    """Which way energy flows through a meter point or a price series."""
+
+    IMPORT = "import"
+    EXPORT = "export"
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    """An Octopus agreement: ``tariff_code`` in force over ``[valid_from, valid_to)``.
+
+    Attributes
+    ----------
+    direction : Direction
+        Import or export meter point.
+    tariff_code : str
+        ``E-1R-<PRODUCT>-<REGION>``.
+    valid_from : datetime
+        Start, inclusive, UTC.
+    valid_to : datetime or None
+        End, exclusive, UTC; None = open-ended.
+    """
+
+    direction: Direction
+    tariff_code: str
+    valid_from: datetime
+    valid_to: datetime | None
+
+    def covers(self, when: datetime) -> bool:
+        """True when the agreement is in force at ``when``."""
+        return self.valid_from <= when and (self.valid_to is None or when < self.valid_to)
+
+    def span(self, start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
+        """The part of ``[start, end)`` the agreement covers, or None."""
+        lo = max(start, self.valid_from)
+        hi = end if self.valid_to is None else min(end, self.valid_to)
+        return (lo, hi) if lo < hi else None
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """A price source in force over ``[valid_from, valid_to)`` (UTC; None = open-ended)."""
+
+    valid_from: datetime
+    valid_to: datetime | None
+    source: PriceSource
+
+
+@dataclass(frozen=True)
+class ByPeriod:
+    """Each instant priced by the source of the period in force; NaN outside every period.
+
+    Where periods overlap, the later one in ``periods`` wins (a base period first, then the
+    periods laid over it).
+    """
+
+    periods: tuple[Period, ...]
+
+    def values(self, epoch_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        epoch_s = np.asarray(epoch_s, dtype=np.int64)
+        out = np.full(epoch_s.shape, np.nan)
+        estimated = np.zeros(epoch_s.shape, dtype=bool)
+        for period in self.periods:
+            mask = epoch_s >= _epoch(period.valid_from)
+            if period.valid_to is not None:
+                mask &= epoch_s < _epoch(period.valid_to)
+            if mask.any():
+                out[mask], estimated[mask] = period.source.values(epoch_s[mask])
+        return out, estimated
+
+    @property
+    def known_until(self) -> datetime | None:
+        if not self.periods:
+            return datetime.fromtimestamp(0, UTC)
+        last = max(self.periods, key=lambda p: p.valid_from)
+        ends = [e for e in (last.valid_to, last.source.known_until) if e is not None]
+        return min(ends) if ends else None
+
+
+@dataclass(frozen=True)
+class WithFallback:
+    """Published rates where ``primary`` knows them, ``fallback``'s elsewhere, flagged estimated.
+
+    The fallback stands in for rates not published yet (or not fetched): every price it gives
+    is an estimate, whatever it says itself.
+    """
+
+    primary: PriceSource
+    fallback: PriceSource
+
+    def values(self, epoch_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        epoch_s = np.asarray(epoch_s, dtype=np.int64)
+        out, estimated = self.primary.values(epoch_s)
+        out, estimated = out.copy(), estimated.copy()
+        missing = np.isnan(out)
+        if missing.any():
+            out[missing] = self.fallback.values(epoch_s[missing])[0]
+            estimated[missing] = True
+        return out, estimated
+
+    @property
+    def known_until(self) -> datetime | None:
+        ends = (self.primary.known_until, self.fallback.known_until)
+        return None if None in ends else max(e for e in ends if e is not None)
+
+
 @dataclass(frozen=True)
 class SlotPrices:
     """Import and export price of every slot of a grid.
@@ -321,6 +438,11 @@ class Tariff:
         Import price of smart-charge dispatch slots (Intelligent Go). [p/kWh]
     tz : ZoneInfo
         Zone the bands and standing-charge days are written in.
+    agreements : tuple[Agreement, ...]
+        The Octopus agreements that price it over time (an account's tariff); empty otherwise.
+    fallback_source : str or None
+        What stands in where no published rate is known (the bundled snapshot); the prices'
+        ``source`` names it when some slot needed it.
     """
 
     name: str
@@ -333,6 +455,8 @@ class Tariff:
     codes: tuple[str, str] | None = None
     dispatch_price: float | None = None
     tz: ZoneInfo = LONDON
+    agreements: tuple[Agreement, ...] = ()
+    fallback_source: str | None = None
 
     @property
     def known_until(self) -> datetime | None:
@@ -360,12 +484,25 @@ class Tariff:
                     hint="plan a shorter horizon, or refresh with `wattplan tariffs fetch`",
                 )
         shape = (grid.count, sub)
+        estimated = (imp_est | exp_est).reshape(shape).any(axis=1)
+        source = self.source
+        if self.fallback_source is not None and estimated.any():
+            source += (
+                f"; {int(estimated.sum())} of {grid.count} slots with no published rate: "
+                f"ESTIMATED from {self.fallback_source}"
+            )
         return SlotPrices(
             grid=grid,
             import_price=_slot_means(imp.reshape(shape)),
             export_price=_slot_means(exp.reshape(shape)),
-            estimated_slots=(imp_est | exp_est).reshape(shape).any(axis=1),
-            source=self.source,
+            estimated_slots=estimated,
+            source=source,
+        )
+
+    def agreement_at(self, direction: Direction, when: datetime) -> Agreement | None:
+        """The agreement of ``direction`` in force at ``when``, or None."""
+        return next(
+            (a for a in self.agreements if a.direction is direction and a.covers(when)), None
         )
 
     def standing_charge_p_per_day(self, day: date) -> float:
@@ -406,9 +543,13 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> date
 
 
 __all__ = [
+    "Agreement",
     "Band",
     "BandTable",
+    "ByPeriod",
+    "Direction",
     "DispatchOverlay",
+    "Period",
     "PriceSource",
     "Rate",
     "RateSeries",
@@ -416,6 +557,7 @@ __all__ = [
     "Tariff",
     "TouEra",
     "TouSource",
+    "WithFallback",
     "local_day_grid",
     "utc",
 ]

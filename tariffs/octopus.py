@@ -1,39 +1,58 @@
 """Octopus Energy REST client (the I/O edge): get pages, cache them, hand them to the parser.
 
 ``get_*`` methods fetch (with timeouts, retries with exponential back-off, pagination and an
-on-disk cache) and return typed values built by :mod:`tariffs.octopus_parse`, the same parser
-that reads saved responses. Rates need no authentication.
+optional on-disk cache) and return typed values built by :mod:`tariffs.octopus_parse` and
+:mod:`tariffs.account`, the same parsers that read saved responses. Rates need no
+authentication; the account is read with the API key as the basic-auth user.
+
+Politeness: every call is recorded in a :class:`~tariffs.journal.CallJournal`; a 429 with a
+short ``Retry-After`` is waited out, a longer one puts a hold in the journal and no call is made
+before it ends. A client made with ``unreachable_hold_s`` (planning's) also keeps quiet that
+long after a failure, and bounds the DNS lookup with ``resolve_timeout_s``, so an offline
+machine pays for one short failure, not one per plan.
 
 Errors: connection failures, timeouts, 429 and 5xx are retried, then raise
-:class:`~tariffs.errors.OctopusUnavailable`; 404 becomes :class:`UnknownProduct` or
+:class:`~tariffs.errors.OctopusUnavailable` (:class:`OctopusRateLimited` for 429); 401 and 403
+raise :class:`OctopusAuthError`; 404 becomes :class:`UnknownProduct` or
 :class:`UnknownTariffCode`; anything unparseable is :class:`OctopusProtocolError`.
-``requests`` exceptions never escape.
+``requests`` exceptions never escape, and no message or record holds the API key.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import logging
 import os
+import socket
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
+from requests.utils import get_environ_proxies, select_proxy
 
 from optimiser.domain.slots import require_aware
+from tariffs.account import Account, normalise_account_number, parse_account
+from tariffs.credentials import ApiKey
 from tariffs.errors import (
+    NotLoggedIn,
+    OctopusAuthError,
     OctopusProtocolError,
+    OctopusRateLimited,
     OctopusUnavailable,
     UnknownProduct,
     UnknownRegion,
     UnknownTariffCode,
 )
+from tariffs.journal import Call, CallJournal, HoldKind, endpoint_of
 from tariffs.model import Rate
 from tariffs.octopus_parse import (
     ProductInfo,
@@ -47,7 +66,9 @@ from tariffs.regions import normalise_region
 
 DEFAULT_BASE_URL = "https://api.octopus.energy"
 PAGE_SIZE = 1500
+RATE_LIMIT_HOLD_S = 60.0  # quiet time after a 429 that gave no Retry-After [s]
 _RETRY_STATUS = {429, 500, 502, 503, 504}
+_NOT_JSON = object()  # a 200 whose body is not JSON
 log = logging.getLogger(__name__)
 
 
@@ -82,6 +103,18 @@ class OctopusClient:
         First back-off; doubles each retry. [s]
     cache_ttl_s : float
         How long a cached response for a period not yet over stays fresh. [s]
+    journal : CallJournal
+        Where every call is recorded and holds are kept (default: in memory).
+    api_key : ApiKey or None
+        For the account endpoint.
+    connect_timeout_s : float or None
+        Connect timeout (None: ``timeout_s``). [s]
+    resolve_timeout_s : float or None
+        Bound on the first DNS lookup of the host (None: the system's). [s]
+    unreachable_hold_s : float
+        After a failure, keep quiet this long, and respect such holds (0: neither). [s]
+    max_retry_after_s : float
+        A 429's ``Retry-After`` up to this is waited out; longer puts a hold. [s]
     """
 
     base_url: str = DEFAULT_BASE_URL
@@ -93,12 +126,19 @@ class OctopusClient:
     session: requests.Session | None = None
     sleep: Callable[[float], None] = time.sleep
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    journal: CallJournal = field(default_factory=lambda: CallJournal(None))
+    api_key: ApiKey | None = None
+    connect_timeout_s: float | None = None
+    resolve_timeout_s: float | None = None
+    unreachable_hold_s: float = 0.0
+    max_retry_after_s: float = 10.0
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
         if self.session is None:
             self.session = requests.Session()
         self.requests_made = 0
+        self._resolved: set[str] = set()
 
     # -- endpoint layer ---------------------------------------------------------------------
 
@@ -138,6 +178,26 @@ class OctopusClient:
         """Standing charges over ``[period_from, period_to)``, oldest first. [p/day]"""
         return self._rates(product, tariff_code, "standing-charges", period_from, period_to)
 
+    def get_account(self, number: str) -> tuple[Account, Any]:
+        """The account (parsed) and its payload (to save); needs ``api_key``. Never cached."""
+        if self.api_key is None:
+            raise NotLoggedIn("no Octopus API key", hint="run `wattplan octopus login`")
+        clean = normalise_account_number(number)
+        path = f"/v1/accounts/{quote(clean)}/"
+        try:
+            payload = self._get(f"{self.base_url}{path}", auth=(self.api_key.reveal(), ""))
+        except _NotFound:
+            raise OctopusAuthError(
+                f"Octopus knows no account {clean} for this API key (HTTP 404)",
+                hint="check the account number (A-…, on your bill) and that the key is its",
+            ) from None
+        return parse_account(payload, "/v1/accounts/…/"), payload
+
+    def ping(self) -> str:
+        """One small call (the first product); the endpoint asked, for messages."""
+        self._page("/v1/products/", {"page_size": 1})
+        return f"{self.base_url}/v1/products/"
+
     def get_region(self, postcode: str) -> str:
         """The region letter of a UK postcode; raises :class:`UnknownRegion`."""
         clean = " ".join(postcode.upper().split())
@@ -148,9 +208,11 @@ class OctopusClient:
 
     # -- transport --------------------------------------------------------------------------
 
-    def _rates(
+    def get_rate_pages(
         self, product: str, tariff_code: str, kind: str, period_from: datetime, period_to: datetime
-    ) -> tuple[Rate, ...]:
+    ) -> list[Any]:
+        """Every page of ``standard-unit-rates`` or ``standing-charges`` over
+        ``[period_from, period_to)``, as sent (to cache); :func:`parse_rates` reads them."""
         if require_aware(period_to, "period_to") <= require_aware(period_from, "period_from"):
             raise ValueError("period_to must be after period_from")
         path = f"/v1/products/{product}/electricity-tariffs/{tariff_code}/{kind}/"
@@ -160,13 +222,20 @@ class OctopusClient:
             "page_size": PAGE_SIZE,
         }
         try:
-            pages = self._pages(path, params, settled=period_to < self.now() - timedelta(days=2))
+            return self._pages(path, params, settled=period_to < self.now() - timedelta(days=2))
         except _NotFound as exc:
             raise UnknownTariffCode(
                 f"Octopus has no tariff {tariff_code!r} under product {product!r} ({exc.url})",
                 hint="tariff codes look like E-1R-FLUX-IMPORT-23-02-14-C",
             ) from None
-        return parse_rates(pages, path)
+
+    def _rates(
+        self, product: str, tariff_code: str, kind: str, period_from: datetime, period_to: datetime
+    ) -> tuple[Rate, ...]:
+        pages = self.get_rate_pages(product, tariff_code, kind, period_from, period_to)
+        return parse_rates(
+            pages, f"/v1/products/{product}/electricity-tariffs/{tariff_code}/{kind}/"
+        )
 
     def _page(self, path: str, params: dict[str, Any]) -> Any:
         return self._pages(path, params, follow=False)[0]
@@ -191,46 +260,166 @@ class OctopusClient:
         self._cache_write(url, pages, settled)
         return pages
 
-    def _get(self, url: str) -> Any:
-        assert self.session is not None
+    def _get(self, url: str, *, auth: tuple[str, str] | None = None) -> Any:
         attempt = 0
         while True:
-            problem: str
-            try:
-                self.requests_made += 1
-                response = self.session.get(
-                    url, timeout=self.timeout_s, headers={"Accept": "application/json"}
-                )
-            except requests.Timeout:
-                problem = f"timed out after {self.timeout_s:g} s"
-            except requests.RequestException as exc:
-                problem = f"cannot connect: {type(exc).__name__}"
-            else:
-                if response.status_code == 404:
-                    raise _NotFound(url)
-                if response.status_code in _RETRY_STATUS:
-                    problem = f"HTTP {response.status_code}"
-                elif response.status_code >= 400:
-                    raise OctopusProtocolError(
-                        f"{url}: expected HTTP 200, got {response.status_code}: "
-                        f"{response.text[:200]!r}"
-                    )
-                else:
-                    try:
-                        return response.json()
-                    except ValueError as exc:
+            self._keep_quiet_if_held()
+            self._resolve_once(url)
+            answer, payload = self._attempt(url, auth)
+            if isinstance(answer, requests.Response):
+                status = answer.status_code
+                if status == 200:
+                    if payload is _NOT_JSON:
                         raise OctopusProtocolError(
-                            f"{url}: expected JSON, got {response.text[:80]!r}"
-                        ) from exc
+                            f"{url}: expected JSON, got {self._scrub(answer.text[:80])!r}"
+                        )
+                    return payload
+                if status == 404:
+                    raise _NotFound(url)
+                if status in (401, 403):
+                    raise OctopusAuthError(
+                        f"Octopus refused the API key for {endpoint_of(url)} (HTTP {status})",
+                        hint="check the key (Octopus dashboard: Personal details → API access) "
+                        "and run `wattplan octopus login` again",
+                    )
+                if status not in _RETRY_STATUS:
+                    raise OctopusProtocolError(
+                        f"{url}: expected HTTP 200, got {status}: "
+                        f"{self._scrub(answer.text[:200])!r}"
+                    )
+                problem = f"HTTP {status}"
+                wait = retry_after_s(answer, self.now()) if status == 429 else None
+                if wait is not None:
+                    if wait <= self.max_retry_after_s and attempt < self.retries:
+                        log.info("octopus: HTTP 429; waiting %.0f s as asked", wait)
+                        self.sleep(wait)
+                        attempt += 1
+                        continue
+                    self._rate_limited(url, wait)
+            else:
+                problem = answer
             if attempt >= self.retries:
+                if problem == "HTTP 429":
+                    self._rate_limited(url, RATE_LIMIT_HOLD_S)
+                self._hold_unreachable(problem)
                 raise OctopusUnavailable(
                     f"Octopus API {url}: {problem} ({attempt + 1} attempts)",
-                    hint="check the network (wattplan works offline on the bundled snapshot)",
+                    hint="check the network (wattplan prices from its cache or the bundled "
+                    "snapshot meanwhile, and says so)",
+                    reason=problem,
                 )
             delay = self.backoff_s * 2**attempt
             log.info("octopus: %s; retrying in %.1f s", problem, delay)
             self.sleep(delay)
             attempt += 1
+
+    def _attempt(
+        self, url: str, auth: tuple[str, str] | None
+    ) -> tuple[requests.Response | str, Any]:
+        """One GET, recorded in the journal: (the response or what went wrong, its JSON)."""
+        assert self.session is not None
+        started, clock = self.now(), time.monotonic()
+        connect = self.connect_timeout_s if self.connect_timeout_s is not None else self.timeout_s
+        self.requests_made += 1
+        try:
+            response = self.session.get(
+                url,
+                timeout=(connect, self.timeout_s),
+                headers={"Accept": "application/json"},
+                auth=auth,
+            )
+        except requests.Timeout:
+            answer: requests.Response | str = f"timed out after {self.timeout_s:g} s"
+        except requests.RequestException as exc:
+            answer = f"cannot connect: {type(exc).__name__}"
+        else:
+            answer = response
+        payload: Any = None
+        if isinstance(answer, str):
+            status, outcome = None, answer
+        else:
+            status, outcome = answer.status_code, _outcome(answer)
+            if status == 200:
+                try:
+                    payload = answer.json()
+                except ValueError:
+                    payload, outcome = _NOT_JSON, "malformed JSON"
+        elapsed = (time.monotonic() - clock) * 1000
+        self.journal.record(Call(started, endpoint_of(url), status, outcome, elapsed))
+        return answer, payload
+
+    def _keep_quiet_if_held(self) -> None:
+        kinds = (HoldKind.RATE_LIMITED,)
+        if self.unreachable_hold_s > 0:
+            kinds += (HoldKind.UNREACHABLE,)
+        hold = self.journal.active_hold(self.now(), kinds)
+        if hold is None:
+            return
+        until = hold.until.astimezone(UTC).strftime("%H:%M:%S UTC")
+        message = f"not calling Octopus before {until}: {hold.reason}"
+        if hold.kind is HoldKind.RATE_LIMITED:
+            raise OctopusRateLimited(
+                message, until=hold.until, hint="Octopus asked to wait", reason=message
+            )
+        raise OctopusUnavailable(
+            message, hint="a recent call failed; wattplan retries later", reason=message
+        )
+
+    def _rate_limited(self, url: str, wait_s: float) -> None:
+        until = self.now() + timedelta(seconds=wait_s)
+        reason = f"HTTP 429 from {endpoint_of(url)} (asked to wait {wait_s:.0f} s)"
+        self.journal.hold(HoldKind.RATE_LIMITED, until, reason)
+        raise OctopusRateLimited(
+            f"Octopus API {url}: {reason}",
+            until=until,
+            hint=f"no call to Octopus before {until.strftime('%H:%M:%S UTC')}",
+            reason=reason,
+        )
+
+    def _hold_unreachable(self, problem: str) -> None:
+        if self.unreachable_hold_s > 0:
+            until = self.now() + timedelta(seconds=self.unreachable_hold_s)
+            self.journal.hold(HoldKind.UNREACHABLE, until, problem)
+
+    def _resolve_once(self, url: str) -> None:
+        """Bound the first DNS lookup of the host: an offline resolver can take 20 s."""
+        host = urlsplit(url).hostname or ""
+        if self.resolve_timeout_s is None or host in self._resolved or _is_ip(host):
+            return
+        if select_proxy(url, get_environ_proxies(url)):
+            return  # the proxy resolves the name
+        done = threading.Event()
+        failed: list[str] = []
+
+        def lookup() -> None:
+            try:
+                socket.getaddrinfo(host, urlsplit(url).port or 443)
+            except OSError as exc:
+                failed.append(type(exc).__name__)
+            done.set()
+
+        started, clock = self.now(), time.monotonic()
+        threading.Thread(target=lookup, name="octopus-dns", daemon=True).start()
+        if done.wait(self.resolve_timeout_s) and not failed:
+            self._resolved.add(host)
+            return
+        problem = (
+            f"cannot resolve {host}: {failed[0]}"
+            if failed
+            else f"cannot resolve {host} within {self.resolve_timeout_s:g} s"
+        )
+        elapsed = (time.monotonic() - clock) * 1000
+        self.journal.record(Call(started, endpoint_of(url), None, problem, elapsed))
+        self._hold_unreachable(problem)
+        raise OctopusUnavailable(
+            f"Octopus API {url}: {problem}", hint="check the network", reason=problem
+        )
+
+    def _scrub(self, text: str) -> str:
+        """``text`` with the API key blanked, should a server echo it."""
+        if self.api_key is None:
+            return text
+        return text.replace(self.api_key.reveal(), "********")
 
     # -- cache ------------------------------------------------------------------------------
 
@@ -272,3 +461,36 @@ class OctopusClient:
             os.replace(tmp, path)
         except OSError as exc:
             log.warning("octopus: cannot write cache %s: %s", path, exc)
+
+
+def retry_after_s(response: requests.Response, now: datetime) -> float | None:
+    """A 429's ``Retry-After`` in seconds (delta-seconds or an HTTP date); None if absent."""
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def _outcome(response: requests.Response) -> str:
+    if response.status_code == 200:
+        return "ok"
+    if response.status_code == 429:
+        after = response.headers.get("Retry-After")
+        return f"HTTP 429 (Retry-After {after})" if after else "HTTP 429"
+    return f"HTTP {response.status_code}"
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True

@@ -40,7 +40,9 @@ class ProductInfo:
     tariff_codes: Mapping[str, str]
 
 
-def _require(row: Any, key: str, endpoint: str, kinds: type | tuple[type, ...]) -> Any:
+def require_field(row: Any, key: str, endpoint: str, kinds: type | tuple[type, ...]) -> Any:
+    """``row[key]`` when ``row`` is an object holding it with a value of ``kinds``; else an
+    :class:`OctopusProtocolError` naming the endpoint and the field."""
     if not isinstance(row, Mapping):
         raise OctopusProtocolError(f"{endpoint}: expected a JSON object, got {type(row).__name__}")
     if key not in row:
@@ -79,8 +81,8 @@ def parse_time(text: str, endpoint: str, key: str) -> datetime:
 
 def page_results(page: Any, endpoint: str) -> list[Any]:
     """The ``results`` list of one page of a paginated endpoint."""
-    _require(page, "count", endpoint, int)
-    return list(_require(page, "results", endpoint, list))
+    require_field(page, "count", endpoint, int)
+    return list(require_field(page, "results", endpoint, list))
 
 
 def parse_rates(pages: Sequence[Any], endpoint: str = "standard-unit-rates") -> tuple[Rate, ...]:
@@ -92,8 +94,10 @@ def parse_rates(pages: Sequence[Any], endpoint: str = "standard-unit-rates") -> 
     chosen: dict[tuple[datetime, datetime | None], tuple[int, Rate]] = {}
     for page in pages:
         for row in page_results(page, endpoint):
-            value = _require(row, "value_inc_vat", endpoint, (int, float))
-            start = parse_time(_require(row, "valid_from", endpoint, str), endpoint, "valid_from")
+            value = require_field(row, "value_inc_vat", endpoint, (int, float))
+            start = parse_time(
+                require_field(row, "valid_from", endpoint, str), endpoint, "valid_from"
+            )
             end_text = row.get("valid_to") if isinstance(row, Mapping) else None
             if end_text is not None and not isinstance(end_text, str):
                 raise OctopusProtocolError(
@@ -122,7 +126,7 @@ def parse_products(pages: Sequence[Any], endpoint: str = "products") -> tuple[Pr
         for row in page_results(page, endpoint):
             out.append(
                 ProductSummary(
-                    code=_require(row, "code", endpoint, str),
+                    code=require_field(row, "code", endpoint, str),
                     display_name=str(row.get("display_name", "")),
                     direction=str(row.get("direction", "")),
                     is_variable=bool(row.get("is_variable", False)),
@@ -133,8 +137,8 @@ def parse_products(pages: Sequence[Any], endpoint: str = "products") -> tuple[Pr
 
 def parse_product(payload: Any, endpoint: str = "product") -> ProductInfo:
     """``/v1/products/{code}/``: single-register electricity tariff codes by region letter."""
-    code = _require(payload, "code", endpoint, str)
-    tariffs = _require(payload, "single_register_electricity_tariffs", endpoint, dict)
+    code = require_field(payload, "code", endpoint, str)
+    tariffs = require_field(payload, "single_register_electricity_tariffs", endpoint, dict)
     codes: dict[str, str] = {}
     for group, methods in tariffs.items():
         letter = str(group).removeprefix("_")
@@ -156,7 +160,7 @@ def parse_grid_supply_point(payload: Any, postcode: str, endpoint: str = "gsp") 
             f"postcode {postcode!r}: Octopus knows no grid supply point for it",
             hint="check the postcode, or pass --region with your region letter",
         )
-    group = _require(results[0], "group_id", endpoint, str)
+    group = require_field(results[0], "group_id", endpoint, str)
     letter = group.removeprefix("_")
     if letter not in REGIONS:
         raise OctopusProtocolError(

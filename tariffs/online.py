@@ -1,59 +1,72 @@
-"""Built-in products priced from the live Octopus API instead of the bundled snapshot."""
+"""Built-in products priced from Octopus: live rates, the cache, then the bundled snapshot.
+
+Import, export and the standing charge come through :class:`~tariffs.live_rates.RateFetcher`
+(live when due, else cached); where neither has a rate (tomorrow before publication, or
+Octopus never reached), the snapshot's estimate stands in, flagged estimated, and the tariff's
+``source`` says which of live / cache (with its age) / snapshot priced it. ``strict`` (``wattplan
+tariffs fetch``) fetches now, raises on failure and keeps published rates only.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from tariffs.errors import UnknownProduct
-from tariffs.model import Rate, RateSeries, Tariff
-from tariffs.octopus import OctopusClient
-from tariffs.products import load_snapshot
-from tariffs.regions import REGIONS, normalise_region
+from tariffs.access import OctopusAccess
+from tariffs.live_rates import describe_sources
+from tariffs.model import PriceSource, RateSeries, Tariff, WithFallback
+from tariffs.products import builtin_tariff, load_snapshot
+from tariffs.rate_cache import RateKind
+from tariffs.regions import normalise_region
 
 
-def fetch_tariff(
+def product_tariff(
     product: str,
     region: str,
-    client: OctopusClient,
-    period_from: datetime,
-    period_to: datetime,
+    access: OctopusAccess,
+    needed: tuple[datetime, datetime],
+    window: tuple[datetime, datetime],
+    *,
+    strict: bool = False,
 ) -> Tariff:
-    """A built-in product's import and export rates over ``[period_from, period_to)``.
+    """A built-in product's rates covering ``needed`` (fetched over ``window`` when due).
 
-    Import and export are always fetched both (they are published separately). Products with
+    Import and export are always both fetched (they are published separately). Products with
     no export agreement (``flexible``) export at 0p.
     """
-    products = load_snapshot().products
-    key = product.strip().lower()
-    if key not in products:
-        raise UnknownProduct(
-            f"unknown product {product!r}: expected one of {', '.join(products)}",
-            hint="`wattplan tariffs list` names the built-in products",
-        )
+    snap = builtin_tariff(product, region)  # raises UnknownProduct / UnknownRegion
     letter = normalise_region(region)
-    entry = products[key]
-    import_code = client.get_tariff_code(entry["import_code"], letter)
-    imports = client.get_unit_rates(entry["import_code"], import_code, period_from, period_to)
-    standing = client.get_standing_charges(
-        entry["import_code"], import_code, period_from, period_to
-    )
+    entry = load_snapshot().products[snap.product]
+    fetcher = access.fetcher(strict=strict)
+
+    def series(product_code: str, kind: RateKind):
+        code = f"E-1R-{product_code}-{letter}"
+        return fetcher.get(product_code, code, kind, needed, window, strict=strict)
+
+    def priced(rates: RateSeries, fallback: PriceSource) -> PriceSource:
+        return rates if strict else WithFallback(rates, fallback)
+
+    imports = series(entry["import_code"], RateKind.UNIT)
+    standing = series(entry["import_code"], RateKind.STANDING)
+    fetched = [imports, standing]
+    export_source = snap.export_source
+    export_code = ""
     if entry["export_code"]:
-        export_code = client.get_tariff_code(entry["export_code"], letter)
-        exports = client.get_unit_rates(entry["export_code"], export_code, period_from, period_to)
-    else:
-        export_code = ""
-        exports = (Rate(period_from, None, 0.0),)
-    fetched = client.now().strftime("%Y-%m-%d %H:%M UTC")
+        exports = series(entry["export_code"], RateKind.UNIT)
+        fetched.append(exports)
+        export_code = exports.tariff_code
+        export_source = priced(RateSeries(exports.rates), snap.export_source)
+    dispatch = snap.dispatch_price
+    if entry.get("dispatch_band") and imports.rates:
+        dispatch = min(r.value for r in imports.rates)
     return Tariff(
-        name=f"{entry['name']} (region {letter}, {REGIONS[letter]})",
-        import_source=RateSeries(imports),
-        export_source=RateSeries(exports),
-        standing=RateSeries(standing),
-        source=f"Octopus API {client.base_url} (fetched {fetched})",
-        product=key,
+        name=snap.name,
+        import_source=priced(RateSeries(imports.rates), snap.import_source),
+        export_source=export_source,
+        standing=RateSeries(standing.rates) if standing.rates or strict else snap.standing,
+        source=describe_sources(fetched, access.now(), access.base_url),
+        product=snap.product,
         region=letter,
-        codes=(import_code, export_code),
-        dispatch_price=min((r.value for r in imports), default=None)
-        if entry.get("dispatch_band")
-        else None,
+        codes=(imports.tariff_code, export_code),
+        dispatch_price=dispatch,
+        fallback_source=None if strict else snap.source,
     )

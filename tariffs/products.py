@@ -166,3 +166,31 @@ def builtin_tariff(product: str, region: str, snapshot: Snapshot | None = None) 
         ),
         dispatch_price=float(rates["import"][-1]["prices"][dispatch]) if dispatch else None,
     )
+
+
+# Octopus product-code prefixes → the built-in product whose snapshot rates stand in for them
+# (first match wins, so longer prefixes come first).
+FAMILIES: tuple[tuple[str, str], ...] = (
+    ("AGILE-OUTGOING-", "agile"),
+    ("AGILE-", "agile"),
+    ("INTELLI-FLUX-", "intelligent-flux"),
+    ("FLUX-", "flux"),
+    ("INTELLI-", "intelligent-go"),
+    ("IOG-", "intelligent-go"),
+    ("GO-", "go"),
+    ("COSY-", "cosy"),
+    ("SILVER-", "tracker"),
+    ("OUTGOING-", "outgoing"),
+    ("VAR-", "flexible"),
+)
+
+
+def family_of(product_code: str) -> str | None:
+    """The built-in product an Octopus product code belongs to (``AGILE-24-10-01`` → ``agile``)."""
+    return next((key for prefix, key in FAMILIES if product_code.startswith(prefix)), None)
+
+
+def stand_in(product_code: str, region: str) -> Tariff | None:
+    """The snapshot tariff whose rates estimate ``product_code``'s, or None when none fits."""
+    key = family_of(product_code)
+    return None if key is None else builtin_tariff(key, region)

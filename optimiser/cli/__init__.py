@@ -24,6 +24,7 @@ COMMANDS = (
     "trust_cmd",
     "emulator_cmd",
     "tariffs_cmd",
+    "octopus_cmd",
     "record_cmd",
     "simulate_cmd",
     "run_cmd",

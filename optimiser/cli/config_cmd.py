@@ -17,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _check(args: argparse.Namespace) -> int:
     from optimiser.config import find_config, load_config
-    from optimiser.control.translate import config_warnings
+    from optimiser.control.policy import config_warnings
 
     config = load_config(args.config)
     path = find_config(args.config)

@@ -2,10 +2,11 @@
 failure. Changes nothing (no settings are sent; the recorder's database is not created).
 
 Checks, in order (✗ on an essential one makes the exit code 1): config, gateway reachable,
-certificate pin, login, tariff (snapshot date or estimate; Octopus reachable when online),
-recorder database writable, backend permissions (local: installer login and a read of the
-operation; fleet: token present, site_info reachable, commands left today), the MQTT broker
-(when an mqtt section is set; not essential: the service runs without it), solver.
+certificate pin, login, tariff (snapshot date or estimate; Octopus reachable when online; the
+last calls to Octopus), recorder database writable, backend permissions (local: installer
+login and a read of the operation; fleet: token present, site_info reachable, commands left
+today), the MQTT broker (when an mqtt section is set; not essential: the service runs without
+it), solver.
 """
 
 from __future__ import annotations
@@ -109,8 +110,9 @@ def diagnose(config_path: Path | None, *, backend: str | None = None) -> list[Ch
     checks.append(Check("config", True, f"{where} ({who}, backend {config.control.backend})"))
     checks += _gateway_checks(config)
     checks.append(_tariff_check(config))
-    if not config.tariff.offline and config.tariff.custom_file is None:
+    if config.tariff.live and config.tariff.custom_file is None:
         checks.append(_octopus_check(config))
+    checks.append(_octopus_calls_check(config))
     checks.append(_recorder_check(config))
     checks += _backend_checks(config)
     if config.mqtt is not None:
@@ -223,24 +225,51 @@ def _tariff_check(config: Any) -> Check:
     )
 
 
+def _octopus_access(config: Any):
+    from tariffs import OctopusAccess
+
+    return OctopusAccess(config.tariff.octopus_base_url, config.state_path())
+
+
 def _octopus_check(config: Any) -> Check:
-    import requests
-
-    url = config.tariff.octopus_base_url.rstrip("/") + "/v1/products/?page_size=1"
-
     def check() -> str:
-        try:
-            response = requests.get(url, timeout=10)
-        except requests.RequestException as exc:
-            raise ConnectionError(f"cannot reach {config.tariff.octopus_base_url}") from exc
-        if response.status_code != 200:
-            raise ConnectionError(f"{url} answered {response.status_code}")
-        return f"{config.tariff.octopus_base_url} answers"
+        endpoint = _octopus_access(config).command_client(retries=0).ping()
+        return f"{endpoint} answers"
 
     return _attempt(
         "octopus",
         check,
         _hint_of("no internet? set tariff.offline: true to price from the bundled snapshot"),
+    )
+
+
+def _octopus_calls_check(config: Any) -> Check:
+    """The last calls to Octopus from the call journal, and any hold in force (not essential)."""
+    from datetime import UTC, datetime
+
+    journal = _octopus_access(config).journal
+    calls = journal.calls()
+    if not calls:
+        return Check("octopus calls", None, "none recorded", essential=False)
+
+    def line(call: Any) -> str:
+        status = call.status if call.status is not None else "no answer"
+        when = call.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return f"{when} {call.endpoint} {status} {call.outcome} ({call.elapsed_ms:.0f} ms)"
+
+    failed = sum(c.outcome != "ok" for c in calls)
+    detail = f"last: {line(calls[-1])}; {failed} of the last {len(calls)} failed"
+    now = datetime.now(UTC)
+    hold = max((h for h in journal.holds() if h.until > now), key=lambda h: h.until, default=None)
+    if hold is None:
+        return Check("octopus calls", True, detail, essential=False)
+    until = hold.until.astimezone(UTC).strftime("%H:%M:%S UTC")
+    return Check(
+        "octopus calls",
+        False,
+        f"{detail}; no call before {until} ({hold.reason})",
+        "wattplan keeps quiet after a 429 or a failure; cached or estimated prices meanwhile",
+        essential=False,
     )
 
 

@@ -73,8 +73,9 @@ def run(args: argparse.Namespace) -> int:
             if config.mqtt is not None:
                 _publish(config, backend, tariff, rules, state, result, applied, now)
     document = result.to_json_dict()
+    document["prices"] = _prices_note(tariff, request.grid)
     if result.outcome.plan is not None:
-        _annotate_device(document, config, result, backend.capabilities)
+        _annotate_why(document, config, result, backend.capabilities, tariff, applied)
     if applied is not None:
         document["applied"] = applied.to_json_dict()
     tz = ZoneInfo(config.site.timezone)
@@ -82,7 +83,14 @@ def run(args: argparse.Namespace) -> int:
         json.dump(document, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        extra = [f"tariff: {tariff.name}", f"control: {backend.capabilities.name}"]
+        prices = document["prices"]
+        extra = [f"tariff: {tariff.name}", f"prices: {prices['source']}"]
+        if prices["estimated_slots"]:
+            extra.append(
+                f"ESTIMATED: {prices['estimated_slots']} of {request.grid.count} slots are "
+                "priced with estimates, not published rates"
+            )
+        extra.append(f"control: {backend.capabilities.name}")
         if config.uses_emulator:
             extra.append("gateway: embedded emulator (no gateway configured; see the README)")
         extra += _rules_lines(document, tz)
@@ -131,23 +139,30 @@ def _publish(config, backend, tariff, rules, state, result, applied, now) -> Non
         )
 
 
-def _annotate_device(document: dict, config, result, capabilities) -> None:
-    """Add each slot's ``device`` intent: what the control layer will ask of the Powerwall.
+def _prices_note(tariff, grid) -> dict:
+    """Where the plan's prices came from (live / cache and its age / snapshot) and how many
+    slots are priced with estimates."""
+    prices = tariff.prices(grid)
+    return {"source": prices.source, "estimated_slots": int(prices.estimated_slots.sum())}
 
-    It can differ from the plan's ``action`` at the margins (a short flip not worth its
-    commands, a hold at the floor that is plain self-power).
-    """
+
+def _annotate_why(document: dict, config, result, capabilities, tariff, applied) -> None:
+    """Add each slot's ``why``: None where control follows the plan's ``action``, else why it
+    deviates on purpose (a flip not worth its commands, an export the backend cannot make, a
+    hold at the floor; with ``--apply``, a change the command budget refused now)."""
     from datetime import datetime
 
-    from optimiser.control.apply_now import device_spans
-    from optimiser.control.translate import ControlPolicy
+    from optimiser.control.deviations import plan_deviations
 
-    policy = ControlPolicy.from_config(config, capabilities)
-    spans = device_spans(result.outcome.plan, result.inputs.battery.capacity_kwh, policy)
-    for slot in document["slots"]:
-        start = datetime.fromisoformat(slot["start"])
-        span = next((s for s in spans if s.covers(start)), None)
-        slot["device"] = span.intent.value if span is not None else None
+    whys = plan_deviations(result, config, capabilities, tariff)
+    for slot, why in zip(document["slots"], whys, strict=True):
+        slot["why"] = why
+    if applied is not None and applied.why is not None:
+        for slot in document["slots"]:
+            start = datetime.fromisoformat(slot["start"])
+            end = datetime.fromisoformat(slot["end"])
+            if start <= applied.time < end:
+                slot["why"] = applied.why
 
 
 def _slot_length(document: dict):

@@ -181,18 +181,19 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _tariff(key: str, region: str, config, data):
-    from tariffs import get_tariff, load_custom_tariff
+    from datetime import timedelta
+
+    from tariffs import OctopusAccess, get_tariff, load_custom_tariff
 
     if key.endswith((".yaml", ".yml")):
         return load_custom_tariff(Path(key).expanduser())
-    from datetime import timedelta
-
+    access = OctopusAccess(
+        config.tariff.octopus_base_url, config.state_path(), live=config.tariff.live
+    )
     return get_tariff(
         key,
         region,
-        cache_dir=config.state_path() / "octopus-cache",
-        offline=config.tariff.offline,
-        base_url=config.tariff.octopus_base_url,
+        access=access,
         period_from=data.start,
         period_to=data.end + timedelta(days=2),
     )

@@ -1,4 +1,9 @@
-"""``wattplan tariffs list|show|fetch|region|tesla``: built-in tariffs, prices per slot, Octopus."""
+"""``wattplan tariffs list|show|fetch|region|tesla``: built-in tariffs, prices per slot, Octopus.
+
+``show`` prices a day as planning would (the config's tariff and rate source by default) and
+says where the prices came from (live / cache and its age / snapshot estimates) and, for an
+account, which agreement priced each slot.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +21,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.set_defaults(func=_list)
 
     def product_args(p: argparse.ArgumentParser, with_date: bool = True) -> None:
-        p.add_argument("product", help="built-in product (see `tariffs list`) or a YAML file")
+        p.add_argument(
+            "product",
+            nargs="?",
+            default=None,
+            help="built-in product (see `tariffs list`), `account` (the Octopus account's "
+            "agreements) or a YAML file (default: the config's tariff)",
+        )
         p.add_argument("--region", default=None, help="region letter A…P (default: config)")
         if with_date:
             p.add_argument(
@@ -27,10 +38,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     product_args(show)
     show.add_argument("--slot-minutes", type=int, choices=(5, 15, 30, 60), default=30)
     show.add_argument("--json", action="store_true", help="print JSON")
-    show.add_argument("--online", action="store_true", help="fetch from Octopus (default: config)")
+    show.add_argument(
+        "--online", action="store_true", help="rates from Octopus (default: as the config says)"
+    )
     show.set_defaults(func=_show)
 
-    fetch = sub.add_parser("fetch", help="refresh a product's rates from Octopus into the cache")
+    fetch = sub.add_parser(
+        "fetch", help="fetch a tariff's rates from Octopus now, into the cache (today, tomorrow)"
+    )
     product_args(fetch, with_date=False)
     fetch.set_defaults(func=_fetch)
 
@@ -53,23 +68,39 @@ def _config(args: argparse.Namespace):
     return load_config(args.config)
 
 
-def _cache_dir(config) -> Path:
-    return config.state_path() / "octopus-cache"
+def _access(config, live: bool):
+    from tariffs import OctopusAccess
+
+    return OctopusAccess(config.tariff.octopus_base_url, config.state_path(), live=live)
 
 
-def _tariff(args: argparse.Namespace, online: bool = False):
-    from tariffs import get_tariff, load_custom_tariff
+def _tariff(args: argparse.Namespace, *, strict: bool = False, day: date | None = None):
+    """The tariff named on the command line (default: the config's), priced around ``day``
+    (default: today and tomorrow, as planning does)."""
+    from datetime import datetime, time, timedelta
+
+    from optimiser.domain.slots import LONDON
+    from tariffs import get_account_tariff, get_tariff, load_custom_tariff
 
     config = _config(args)
-    if args.product.endswith((".yaml", ".yml")):
-        return load_custom_tariff(Path(args.product))
-    return get_tariff(
-        args.product,
-        args.region or config.tariff.region,
-        cache_dir=_cache_dir(config),
-        offline=not (online or getattr(args, "online", False)) and config.tariff.offline,
-        base_url=config.tariff.octopus_base_url,
-    )
+    product = args.product
+    if product is None:
+        if config.tariff.custom_file is not None:
+            return load_custom_tariff(config.tariff.custom_file.expanduser())
+        product = "account" if config.tariff.source == "account" else config.tariff.product
+    if product.endswith((".yaml", ".yml")):
+        return load_custom_tariff(Path(product))
+    access = _access(config, strict or getattr(args, "online", False) or config.tariff.live)
+    period: dict[str, datetime] = {}
+    today = datetime.now(LONDON).date()
+    if day is not None and day not in (today, today + timedelta(days=1)):
+        start = datetime.combine(day, time(0), LONDON)
+        end = datetime.combine(day + timedelta(days=1), time(0), LONDON)
+        period = {"period_from": start, "period_to": end}
+    if product == "account":
+        return get_account_tariff(access, strict=strict, refresh=strict, **period)
+    region = args.region or config.tariff.region
+    return get_tariff(product, region, access=access, strict=strict, **period)
 
 
 def _day(args: argparse.Namespace) -> date:
@@ -99,29 +130,30 @@ def _list(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     from optimiser.domain.slots import SlotGrid
+    from tariffs.model import Direction
 
-    tariff = _tariff(args)
     day = _day(args)
+    tariff = _tariff(args, day=day)
     grid = SlotGrid.local_days(day, 1, args.slot_minutes, tariff.tz)
     prices = tariff.prices(grid)
     standing = tariff.standing_charge_p_per_day(day)
-    standing_estimated = bool(getattr(tariff.standing, "estimated", False))
-    rows = [
-        {
+    standing_estimated = tariff.standing.estimated
+    rows = []
+    for start, imp, exp, est in zip(
+        grid.starts, prices.import_price, prices.export_price, prices.estimated_slots, strict=True
+    ):
+        row = {
             "start_utc": start.isoformat().replace("+00:00", "Z"),
             "start_local": start.astimezone(tariff.tz).isoformat(),
             "import_price": round(float(imp), 4),
             "export_price": round(float(exp), 4),
             "estimated": bool(est),
         }
-        for start, imp, exp, est in zip(
-            grid.starts,
-            prices.import_price,
-            prices.export_price,
-            prices.estimated_slots,
-            strict=True,
-        )
-    ]
+        if tariff.agreements:
+            for direction in Direction:
+                agreement = tariff.agreement_at(direction, start)
+                row[f"{direction}_agreement"] = agreement.tariff_code if agreement else None
+        rows.append(row)
     if args.json:
         doc = {
             "tariff": tariff.name,
@@ -144,7 +176,14 @@ def _show(args: argparse.Namespace) -> int:
         print("ESTIMATED: prices marked * are estimates, not published rates")
     print(f"standing charge: {standing:.2f} p/day{' (estimated)' if standing_estimated else ''}")
     print(f"{'local':<12}{'UTC':<8}{'import p/kWh':>13}{'export p/kWh':>13}")
+    priced_by = None
     for start, row in zip(grid.starts, rows, strict=True):
+        if tariff.agreements:
+            agreements = (row["import_agreement"], row["export_agreement"])
+            if agreements != priced_by:
+                priced_by = agreements
+                export = agreements[1] or "no export agreement"
+                print(f"-- priced by {agreements[0] or 'no import agreement'} + {export}")
         local = start.astimezone(tariff.tz)
         mark = " *" if row["estimated"] else ""
         print(
@@ -155,20 +194,23 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    tariff = _tariff(args, online=True)
+    tariff = _tariff(args, strict=True)
     until = tariff.known_until
     print(f"{tariff.name}: fetched {', '.join(c for c in tariff.codes or () if c)}")
     print(f"source: {tariff.source}")
-    print(f"known until: {until.isoformat() if until else 'open-ended'}")
+    if until is None:
+        print("known until: open-ended")
+    elif until.timestamp() <= 0:
+        print("known until: nothing published for this period")
+    else:
+        print(f"known until: {until.isoformat()}")
     return 0
 
 
 def _region(args: argparse.Namespace) -> int:
-    from tariffs.octopus import OctopusClient
     from tariffs.regions import REGIONS
 
-    config = _config(args)
-    client = OctopusClient(config.tariff.octopus_base_url, cache_dir=_cache_dir(config))
+    client = _access(_config(args), True).command_client(url_cache=True)
     letter = client.get_region(args.postcode)
     print(f"{args.postcode.upper()}: region {letter} ({REGIONS[letter]})")
     return 0
@@ -177,7 +219,8 @@ def _region(args: argparse.Namespace) -> int:
 def _tesla(args: argparse.Namespace) -> int:
     from tariffs.tesla import to_tesla_tariff
 
-    tariff = _tariff(args)
-    result = to_tesla_tariff(tariff, _day(args), doctor_for_export=args.doctor)
+    day = _day(args)
+    tariff = _tariff(args, day=day)
+    result = to_tesla_tariff(tariff, day, doctor_for_export=args.doctor)
     print(json.dumps({"tariff_content_v2": result.content, "report": result.report}, indent=2))
     return 0

@@ -1,27 +1,43 @@
 """Control: turn a plan into the few settings a Powerwall accepts, apply them, verify them.
 
-- :mod:`~optimiser.control.intents` (pure): plan arrays → merged :class:`IntentSpan` s.
-- :mod:`~optimiser.control.translate` (pure): intent → :class:`DeviceSettings` per backend
-  :class:`Capabilities`; :func:`planner_limits` for control-aware planning.
-- :mod:`~optimiser.control.safety` (pure): :class:`Lease`, :func:`safe_settings`,
-  :func:`decide` (fallbacks).
-- :mod:`~optimiser.control.backends`: :class:`DryRunBackend`, :class:`LocalBackend`,
-  :class:`FleetBackend` behind the :class:`Backend` protocol.
-- :mod:`~optimiser.control.fleet`: the Tesla Fleet API client; :mod:`~optimiser.control.budget`:
-  the daily command budget.
+The data flow, one module per step:
+
+- :mod:`~optimiser.control.spans` (pure): the plan's per-slot actions
+  (:class:`~optimiser.domain.actions.Action`) → merged :class:`ActionSpan` s, flip hysteresis.
+- :mod:`~optimiser.control.translate` (pure): the span due →
+  :class:`~optimiser.domain.device.Settings` for the backend's :class:`Capabilities`
+  (:mod:`~optimiser.control.capabilities`, with the Fleet API's reserve rule) and the user's
+  :class:`ControlPolicy` (:mod:`~optimiser.control.policy`);
+  :mod:`~optimiser.control.limits` tells the planner what the backend can follow.
+- :mod:`~optimiser.control.decision` (pure but for the tariff,
+  :mod:`~optimiser.control.tariff_upload`): what the plan asks for now;
+  :mod:`~optimiser.control.plan_check`: whether a plan can be followed at all.
+- :mod:`~optimiser.control.safety` (pure): :class:`Lease`, :func:`safe_settings`, :func:`decide`
+  (fallbacks); :mod:`~optimiser.control.lease_file`: the lease on disk.
+- :mod:`~optimiser.control.commands`, :mod:`~optimiser.control.budget`,
+  :mod:`~optimiser.control.value`, :mod:`~optimiser.control.budget_decision`: what a change
+  costs, the daily command budget, what each span is worth, whether to pay for it.
+- :mod:`~optimiser.control.apply_now`: the whole chain for now → :class:`AppliedReport`
+  (:mod:`~optimiser.control.report`); :mod:`~optimiser.control.deviations`: where control
+  will not follow the plan, for ``wattplan plan``.
+- :mod:`~optimiser.control.backends`: one module per backend behind the :class:`Backend`
+  protocol; :mod:`~optimiser.control.fleet_client`: the Tesla Fleet API client;
+  :mod:`~optimiser.control.factory`: the configured backend.
 - :mod:`~optimiser.control.errors`: the exception tree.
 """
 
+from optimiser.control.apply_now import apply_current_slot
 from optimiser.control.backends import (
     ApplyReport,
     Backend,
-    Command,
     DryRunBackend,
     FleetBackend,
     LocalBackend,
-    differences,
+    MemoryBackend,
 )
 from optimiser.control.budget import CommandBudget, prioritise
+from optimiser.control.capabilities import BackendName, Capabilities, ReservePurpose
+from optimiser.control.commands import Command, differences
 from optimiser.control.errors import (
     BudgetExhausted,
     ControlError,
@@ -34,27 +50,19 @@ from optimiser.control.errors import (
     FleetRateLimited,
     FleetUnavailable,
 )
-from optimiser.control.fleet import FleetClient, TokenSource
-from optimiser.control.intents import (
-    Intent,
-    IntentSpan,
-    intents_from_arrays,
-    intents_from_plan,
-    span_at,
-    span_due,
-)
+from optimiser.control.fleet_client import FleetClient, TokenSource
+from optimiser.control.policy import ControlPolicy
+from optimiser.control.report import AppliedReport
 from optimiser.control.safety import Failure, Lease, decide, is_forced, safe_settings
-from optimiser.control.translate import (
-    Capabilities,
-    ControlPolicy,
-    DeviceSettings,
-    planner_limits,
-    settings_for,
-)
+from optimiser.control.spans import ActionSpan, span_at, span_due, spans_from_plan
+from optimiser.control.translate import settings_for
 
 __all__ = [
+    "ActionSpan",
+    "AppliedReport",
     "ApplyReport",
     "Backend",
+    "BackendName",
     "BudgetExhausted",
     "Capabilities",
     "Command",
@@ -64,7 +72,6 @@ __all__ = [
     "ControlPolicy",
     "ControlProtocolError",
     "ControlUnavailable",
-    "DeviceSettings",
     "DryRunBackend",
     "Failure",
     "FleetAuthError",
@@ -74,20 +81,19 @@ __all__ = [
     "FleetProtocolError",
     "FleetRateLimited",
     "FleetUnavailable",
-    "Intent",
-    "IntentSpan",
     "Lease",
     "LocalBackend",
+    "MemoryBackend",
+    "ReservePurpose",
     "TokenSource",
+    "apply_current_slot",
     "decide",
     "differences",
-    "intents_from_arrays",
-    "intents_from_plan",
     "is_forced",
-    "planner_limits",
     "prioritise",
     "safe_settings",
     "settings_for",
     "span_at",
     "span_due",
+    "spans_from_plan",
 ]

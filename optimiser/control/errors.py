@@ -10,7 +10,7 @@
     ├── BudgetExhausted                the day's command budget is spent    gap and retry
     ├── ControlProtocolError           the device's settings make no sense, stop and tell
     │                                  or a command was rejected
-    └── FleetError                     Tesla Fleet API (optimiser.control.fleet)
+    └── FleetError                     Tesla Fleet API (optimiser.control.fleet_client)
         ├── FleetUnavailable           network error, timeout, 5xx          gap and retry
         │                              (also a ControlUnavailable)
         ├── FleetRateLimited           429; wait ``retry_after_s``          gap and retry

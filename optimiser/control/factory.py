@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from optimiser.config import Config, ConfigError
-from optimiser.control.backends import Backend, DryRunBackend, FleetBackend, LocalBackend
+from optimiser.control.backends.base import Backend
+from optimiser.control.backends.dry_run import DryRunBackend
+from optimiser.control.backends.fleet import FleetBackend
+from optimiser.control.backends.local import LocalBackend, OperationGateway
 from optimiser.control.budget import CommandBudget
-from optimiser.control.fleet import FleetClient, TokenSource
+from optimiser.control.capabilities import BackendName
+from optimiser.control.fleet_client import FleetClient, TokenSource
 
 
 def fleet_client_from_config(config: Config) -> FleetClient:
@@ -34,7 +37,7 @@ def fleet_client_from_config(config: Config) -> FleetClient:
 def backend_from_config(
     config: Config,
     *,
-    gateway: Any = None,
+    gateway: OperationGateway | None = None,
     units: int = 1,
     state_dir: Path | None = None,
     dry_run_source: Backend | None = None,
@@ -47,7 +50,8 @@ def backend_from_config(
     time) says which day's budget is spent.
     """
     control = config.control
-    if control.backend == "dry-run":
+    name = BackendName(control.backend)
+    if name is BackendName.DRY_RUN:
         return DryRunBackend(dry_run_source)
     folder = state_dir if state_dir is not None else config.state_path()
     budget = CommandBudget(
@@ -55,7 +59,7 @@ def backend_from_config(
         folder / "command-budget.json",
         safety_reserve=min(control.safety_commands, control.commands_per_day - 1),
     )
-    if control.backend == "local":
+    if name is BackendName.LOCAL:
         if gateway is None:
             raise ConfigError("control.backend: local needs a gateway connection")
         return LocalBackend(

@@ -14,11 +14,14 @@ import os
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from optimiser.control.safety import Lease
-from optimiser.control.translate import DeviceSettings
-from optimiser.domain.device import ExportRule, OperationMode
+from optimiser.control.backends.base import ApplyReport
+from optimiser.control.capabilities import Capabilities
+from optimiser.control.commands import differences
+from optimiser.control.policy import ControlPolicy
+from optimiser.control.safety import Lease, is_forced
+from optimiser.control.settings_json import settings_from_json, settings_to_json
+from optimiser.domain.device import Settings
 
 log = logging.getLogger(__name__)
 
@@ -28,28 +31,6 @@ LEASE_FILE = "lease.json"
 def lease_path(state_dir: Path) -> Path:
     """Where the lease lives in ``state_dir``."""
     return Path(state_dir) / LEASE_FILE
-
-
-def settings_to_json(settings: DeviceSettings) -> dict[str, Any]:
-    """JSON form of :class:`DeviceSettings` (the tariff is summarised, not copied)."""
-    return {
-        "mode": settings.mode.value,
-        "backup_reserve_app_percent": settings.backup_reserve_app_percent,
-        "grid_charging": settings.grid_charging,
-        "export_rule": settings.export_rule.value,
-        "tariff_uploaded": settings.tariff_content is not None,
-        "notes": list(settings.notes),
-    }
-
-
-def settings_from_json(data: dict[str, Any]) -> DeviceSettings:
-    """Inverse of :func:`settings_to_json` (without the tariff content)."""
-    return DeviceSettings(
-        OperationMode(data["mode"]),
-        float(data["backup_reserve_app_percent"]),
-        grid_charging=bool(data["grid_charging"]),
-        export_rule=ExportRule(data["export_rule"]),
-    )
 
 
 def save_lease(state_dir: Path, lease: Lease | None) -> None:
@@ -91,4 +72,37 @@ def load_lease(state_dir: Path) -> Lease | None:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("lease file %s is unreadable (%s): treating it as expired", path, exc)
         epoch = datetime.fromtimestamp(0, UTC)
-        return Lease(DeviceSettings(), epoch, epoch, f"unreadable lease file: {exc}")
+        return Lease(Settings(), epoch, epoch, f"unreadable lease file: {exc}")
+
+
+def settle_lease(
+    state_dir: Path,
+    lease: Lease | None,
+    target: Settings,
+    report: ApplyReport,
+    capabilities: Capabilities,
+    now: datetime,
+    policy: ControlPolicy,
+) -> None:
+    """Keep the lease file true after an ``apply`` that sent ``target``.
+
+    A forced target keeps the lease written before sending (even if part of it failed: the
+    device may be half forced, and the lease makes the next run revert it). A safe target
+    removes the lease only when the read-back confirms it; otherwise the old lease stays, and
+    if there is none while the device still reads as forced (or cannot be read), an already
+    lapsed one is written so the next run reverts.
+    """
+    if lease is not None:
+        return
+    after = report.after
+    confirmed = (
+        after is not None and not report.errors and not differences(after, target, capabilities)[0]
+    )
+    if confirmed:
+        save_lease(state_dir, None)
+        return
+    if load_lease(state_dir) is not None:
+        return
+    if after is None or is_forced(after, policy):
+        held = after if after is not None else (report.before or target)
+        save_lease(state_dir, Lease(held, now, now, reason="revert to safe settings unconfirmed"))

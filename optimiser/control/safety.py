@@ -26,8 +26,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from optimiser.control.translate import Capabilities, ControlPolicy, DeviceSettings
-from optimiser.domain.device import ExportRule, OperationMode
+from optimiser.control.capabilities import Capabilities
+from optimiser.control.commands import differences
+from optimiser.control.policy import ControlPolicy
+from optimiser.domain.device import ExportRule, OperationMode, Settings
 from optimiser.domain.slots import require_aware
 
 
@@ -41,9 +43,7 @@ class Failure(StrEnum):
     GRID_OUTAGE = "grid_outage"
 
 
-def safe_settings(
-    policy: ControlPolicy, capabilities: Capabilities | None = None
-) -> DeviceSettings:
+def safe_settings(policy: ControlPolicy, capabilities: Capabilities | None = None) -> Settings:
     """Self-powered with the configured reserve, solar-only export, grid charging allowed.
 
     The reserve is the policy's floor made legal for ``capabilities``
@@ -51,7 +51,7 @@ def safe_settings(
     """
     if capabilities is not None:
         policy = policy.for_backend(capabilities)
-    return DeviceSettings(
+    return Settings(
         OperationMode.SELF_CONSUMPTION,
         policy.reserve_floor_app_percent,
         grid_charging=True,
@@ -69,8 +69,6 @@ def worst_case_revert_commands(
     on and off, each export rule) with the backend's own difference rule, so the command budget
     can keep enough for it. (Fleet: 3 — backup, operation, grid_import_export.)
     """
-    from optimiser.control.backends import differences
-
     policy = (policy or ControlPolicy()).for_backend(capabilities)
     safe = safe_settings(policy, capabilities)
     worst = 0
@@ -78,15 +76,13 @@ def worst_case_revert_commands(
         for reserve in (policy.reserve_floor_app_percent, 100.0):
             for grid_charging in (True, False):
                 for rule in ExportRule:
-                    device = DeviceSettings(
-                        mode, reserve, grid_charging=grid_charging, export_rule=rule
-                    )
+                    device = Settings(mode, reserve, grid_charging=grid_charging, export_rule=rule)
                     changes, _ = differences(device, safe, capabilities)
                     worst = max(worst, len(changes))
     return worst
 
 
-def is_forced(settings: DeviceSettings, policy: ControlPolicy) -> bool:
+def is_forced(settings: Settings, policy: ControlPolicy) -> bool:
     """Whether ``settings`` is a forced state that needs a lease."""
     return (
         settings.mode is not OperationMode.SELF_CONSUMPTION
@@ -101,7 +97,7 @@ class Lease:
 
     Attributes
     ----------
-    settings : DeviceSettings
+    settings : Settings
         The forced settings.
     granted_at, expires_at : datetime
         UTC.
@@ -109,7 +105,7 @@ class Lease:
         Why it was granted (plan span, rule name).
     """
 
-    settings: DeviceSettings
+    settings: Settings
     granted_at: datetime
     expires_at: datetime
     reason: str = ""
@@ -117,7 +113,7 @@ class Lease:
     @classmethod
     def grant(
         cls,
-        settings: DeviceSettings,
+        settings: Settings,
         now: datetime,
         policy: ControlPolicy,
         *,
@@ -139,25 +135,25 @@ class Lease:
 def decide(
     now: datetime,
     plan_valid_until: datetime | None,
-    last_good: DeviceSettings | None,
+    last_good: Settings | None,
     failure: Failure | None,
     *,
     policy: ControlPolicy,
-    current: DeviceSettings | None = None,
+    current: Settings | None = None,
     lease: Lease | None = None,
     capabilities: Capabilities | None = None,
-) -> DeviceSettings:
+) -> Settings:
     """The settings to hold now (see the module docstring's table); ``notes`` say why.
 
     Parameters
     ----------
     plan_valid_until : datetime or None
         End of the plan's horizon (or its freshness limit).
-    last_good : DeviceSettings or None
+    last_good : Settings or None
         What the current plan asks for now.
     failure : Failure or None
         What went wrong, if anything.
-    current : DeviceSettings, optional
+    current : Settings, optional
         What the device holds now (for a grid outage).
     lease : Lease, optional
         The lease of ``last_good`` if it is a forced state.

@@ -4,7 +4,10 @@
   :mod:`~optimiser.domain.localtime` — vectorised local-time fields for tariff bands.
 - :mod:`~optimiser.domain.units` — the one app % ↔ raw % ↔ kWh converter.
 - :mod:`~optimiser.domain.device` — what a Powerwall accepts: ``OperationMode``,
-  ``ExportRule``, an uploaded ``TouSchedule``, ``Settings``.
+  ``ExportRule``, a ``TouSchedule`` and the ``UploadedTariff`` it comes from, ``Settings``
+  (the one settings type, reserve on the app scale).
+- :mod:`~optimiser.domain.actions` — what the battery does in a slot: ``Action`` and the one
+  classifier ``classify_slots`` (the plan, control, the replay and ``wattplan plan`` use it).
 - :mod:`~optimiser.domain.powerwall` — the Powerwall model (``PowerwallSpec``,
   ``PowerwallState``, ``Flows``, ``step``) shared by the emulator, the replay and the
   planner's baselines.

@@ -6,10 +6,13 @@ the planner's baselines, control, the emulator and the replay — speaks them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
+
+from optimiser.domain.units import app_to_raw
 
 
 class OperationMode(StrEnum):
@@ -87,23 +90,89 @@ class TouSchedule:
         return max(p.buy for p in self.periods)
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """What a Powerwall accepts.
+@dataclass(frozen=True)
+class UploadedTariff:
+    """A tariff uploaded for time-based control (``autonomous`` mode).
 
-    ``backup_reserve_percent`` is on the gateway's raw scale (see DESIGN.md glossary).
-    ``dispatch_kw`` is direct dispatch (> 0 discharge, < 0 charge) or None.
+    Attributes
+    ----------
+    content : mapping
+        The ``tariff_content_v2`` document sent to (or read back from) the device.
+    schedule : TouSchedule or None
+        How the device reads ``content`` (None: not parsed, e.g. a tariff read back from the
+        Fleet API). Not compared: two uploads are the same when their documents are.
+    """
+
+    content: Mapping[str, object]
+    schedule: TouSchedule | None = field(default=None, compare=False)
+
+    def cheapest_at(self, when: datetime) -> bool:
+        """Whether ``when`` falls in the cheapest buy period (where autonomous charges)."""
+        sched = self.schedule
+        if sched is None or not sched.min_buy < sched.max_buy - 1e-9:
+            return False  # unread, or one flat price: autonomous does not charge from the grid
+        return sched.period_at(when).buy <= sched.min_buy + 1e-9
+
+    def cheapest_throughout(self, start: datetime, end: datetime) -> bool:
+        """Whether ``[start, end)`` lies in the cheapest period (checked every 15 minutes)."""
+        t = start
+        while t < end:
+            if not self.cheapest_at(t):
+                return False
+            t += timedelta(minutes=15)
+        return self.cheapest_at(end - timedelta(minutes=1))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a Powerwall holds: the five settings it accepts (and a simulator's dispatch).
+
+    Attributes
+    ----------
+    mode : OperationMode
+        ``default_real_mode`` / ``real_mode``.
+    backup_reserve_app_percent : float
+        Backup reserve on the Tesla app's scale, as the app and the Fleet API speak it; the
+        gateway's raw scale converts through :mod:`optimiser.domain.units`. [app %]
+    grid_charging : bool
+        Whether the battery may charge from the grid.
+    export_rule : ExportRule
+        ``customer_preferred_export_rule``.
+    tariff : UploadedTariff or None
+        The tariff uploaded for time-based control (in a target: None leaves the device's
+        uploaded tariff alone).
+    dispatch_kw : float or None
+        Direct dispatch, simulators only (> 0 discharge, < 0 charge; overrides the mode and
+        ignores the reserve). [kW]
+    notes : tuple of str
+        Why these settings (not compared).
     """
 
     mode: OperationMode = OperationMode.SELF_CONSUMPTION
-    backup_reserve_percent: float = 20.0
+    backup_reserve_app_percent: float = 20.0
     grid_charging: bool = True
     export_rule: ExportRule = ExportRule.PV_ONLY
-    tariff: TouSchedule | None = None
+    tariff: UploadedTariff | None = None
     dispatch_kw: float | None = None
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
-        if not 0 <= self.backup_reserve_percent <= 100:
+        if not 0 <= self.backup_reserve_app_percent <= 100:
             raise ValueError(
-                f"backup_reserve_percent must be within [0, 100], got {self.backup_reserve_percent}"
+                f"backup_reserve_app_percent must be within [0, 100], "
+                f"got {self.backup_reserve_app_percent}"
             )
+
+    @property
+    def backup_reserve_raw_percent(self) -> float:
+        """The reserve on the gateway's raw scale. [raw %]"""
+        return app_to_raw(self.backup_reserve_app_percent)
+
+    def describe(self) -> str:
+        """One line for logs."""
+        tariff = "" if self.tariff is None else " +tariff"
+        grid = "grid-charge" if self.grid_charging else "no-grid-charge"
+        return (
+            f"{self.mode.value} reserve {self.backup_reserve_app_percent:g}% "
+            f"{grid} export {self.export_rule.value}{tariff}"
+        )

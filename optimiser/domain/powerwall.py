@@ -22,7 +22,8 @@ Behaviour (DOMAIN.md §2):
 - Islanded (grid down): battery and solar carry the home down to 0% regardless of the reserve;
   surplus solar charges the battery, the rest is curtailed; load that cannot be met is unserved.
 - Direct dispatch (``Settings.dispatch_kw``) overrides the mode while set: positive discharges,
-  negative charges, within the power limits and above the reserve.
+  negative charges, within the power limits; it ignores the reserve (the replay's ideal
+  dispatch follows a plan down to empty).
 
 Simplifications, stated: no standby losses; no temperature derating; one daily tariff pattern
 (no weekday/weekend split); power is constant within a step.
@@ -37,6 +38,7 @@ from datetime import datetime
 from math import sqrt
 
 from optimiser.domain.device import ExportRule, OperationMode, Settings
+from optimiser.domain.units import app_percent_to_kwh
 
 _EPS = 1e-9
 
@@ -175,8 +177,7 @@ def step(
     if not grid_up:
         return _islanded(spec, state, soe, load, solar, dt_h, charge_cap)
 
-    floor_pct = 100.0 if settings.mode is OperationMode.BACKUP else settings.backup_reserve_percent
-    floor_kwh = cap * floor_pct / 100.0
+    floor_kwh = _floor_kwh(settings, cap)
     above_floor_kw = max(soe - floor_kwh, 0.0) * spec.discharge_efficiency / dt_h
     discharge_cap = min(spec.max_discharge_kw, above_floor_kw)
     surplus = max(solar - load, 0.0)
@@ -221,6 +222,16 @@ def step(
     )
 
 
+def _floor_kwh(settings: Settings, capacity_kwh: float) -> float:
+    """Stored energy the battery keeps: the reserve (app %, converted once), all of it in
+    backup mode, none under direct dispatch. [kWh]"""
+    if settings.dispatch_kw is not None:
+        return 0.0
+    if settings.mode is OperationMode.BACKUP:
+        return capacity_kwh
+    return app_percent_to_kwh(settings.backup_reserve_app_percent, capacity_kwh)
+
+
 def _target_battery_kw(
     spec: PowerwallSpec,
     settings: Settings,
@@ -236,7 +247,7 @@ def _target_battery_kw(
         return settings.dispatch_kw
     if soe < floor_kwh - _EPS:
         return -(surplus + (spec.reserve_charge_kw if settings.grid_charging else 0.0))
-    tariff = settings.tariff
+    tariff = settings.tariff.schedule if settings.tariff is not None else None
     if settings.mode is OperationMode.AUTONOMOUS and tariff is not None and when is not None:
         period = tariff.period_at(when)
         spread = tariff.min_buy < tariff.max_buy - _EPS

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from optimiser.control.intents import Intent
+from optimiser.domain.actions import Action
 from optimiser.domain.device import OperationMode
 from optimiser.mqtt.payloads import ACTION_SAFE, EVENT_TYPES
 from optimiser.mqtt.topics import Command, Topics
@@ -94,7 +94,7 @@ def _binary(key: str, name: str, test: str, device_class: str | None) -> Entity:
     )
 
 
-ACTIONS = (*(i.value for i in Intent), ACTION_SAFE)
+ACTIONS = (*(a.value for a in Action), ACTION_SAFE)
 
 ENTITIES: tuple[Entity, ...] = (
     _power("grid_power", "Grid power", "grid_power_w"),

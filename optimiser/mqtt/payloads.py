@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from optimiser.control.lease_file import settings_to_json
+from optimiser.control.settings_json import settings_to_json
 from optimiser.gateway.models import SiteState
 from optimiser.planning import PlanResult
 from optimiser.service.home import HomeInputs
@@ -68,10 +68,10 @@ def prices_now(result: PlanResult | None, at: datetime) -> tuple[float | None, f
 
 
 def decision_action(record: DecisionRecord | None) -> str:
-    """The intent being followed (``safe`` without a plan span)."""
+    """The action being followed (``safe`` without a plan span)."""
     if record is None or record.applied is None or record.applied.span is None:
         return ACTION_SAFE
-    return record.applied.span.intent.value
+    return record.applied.span.action.value
 
 
 def state_payload(

@@ -2,18 +2,18 @@
 
 Public names: :class:`Battery`, :class:`SoeTarget`, :class:`PlanInputs`,
 :class:`Problem`, :func:`build_problem`, :func:`plan`,
-:class:`PlanOutcome`, :class:`SolveStatus`, :class:`Plan`, :class:`Action`, and the errors
+:class:`PlanOutcome`, :class:`SolveStatus`, :class:`Plan` (its per-slot actions are
+:class:`optimiser.domain.actions.Action`), and the errors
 :class:`PlannerError`, :class:`PlanInputError`, :class:`PlanFailed`.
 """
 
 from optimiser.planner.errors import PlanFailed, PlanInputError, PlannerError
 from optimiser.planner.inputs import Battery, PlanInputs, SoeTarget
 from optimiser.planner.problem import Problem, build_problem
-from optimiser.planner.result import Action, Plan
+from optimiser.planner.result import Plan
 from optimiser.planner.solve import PlanOutcome, SolveStatus, plan
 
 __all__ = [
-    "Action",
     "Battery",
     "Plan",
     "PlanFailed",

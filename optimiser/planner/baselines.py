@@ -12,6 +12,7 @@ import numpy as np
 
 from optimiser.domain.device import ExportRule, OperationMode, Settings
 from optimiser.domain.powerwall import PowerwallSpec, PowerwallState, step
+from optimiser.domain.units import kwh_to_app_percent
 from optimiser.planner.inputs import PlanInputs
 
 
@@ -46,10 +47,10 @@ def self_powered_flows(inputs: PlanInputs) -> tuple[np.ndarray, np.ndarray, np.n
             export_limit_kw=float(inputs.export_limit_kw[t]),
             import_limit_kw=float(inputs.import_limit_kw[t]),
         )
-        reserve = min(100.0 * inputs.reserve_floor_kwh[t] / bat.capacity_kwh, 100.0)
+        reserve = kwh_to_app_percent(float(inputs.reserve_floor_kwh[t]), bat.capacity_kwh)
         settings = Settings(
             mode=OperationMode.SELF_CONSUMPTION,
-            backup_reserve_percent=reserve,
+            backup_reserve_app_percent=reserve,
             grid_charging=bool(inputs.grid_charge_allowed[t]),
             export_rule=ExportRule.PV_ONLY,
         )

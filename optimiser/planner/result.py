@@ -1,79 +1,16 @@
-"""The frozen plan a solve produces, its per-slot action labels and its JSON form."""
+"""The frozen plan a solve produces (with its per-slot actions) and its JSON form."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
-from enum import StrEnum
 from typing import Any
 
 import numpy as np
 
+from optimiser.domain.actions import Action
 from optimiser.domain.slots import SlotGrid
-
-#: Flows below this are treated as zero when labelling. [kWh]
-ACTION_TOLERANCE_KWH = 1e-4
-
-
-class Action(StrEnum):
-    """What the battery does in a slot, in order of precedence.
-
-    ``charge_from_grid``
-        Grid energy flows into the battery (``charge_from_grid_kwh`` > 0).
-    ``charge_from_solar``
-        The battery charges, only from solar surplus.
-    ``export``
-        The battery discharges more than the home needs after solar, so battery energy leaves
-        through the meter (``discharge_kwh`` > ``max(load − solar + curtailed, 0)``).
-    ``self_power``
-        The battery discharges to cover (part of) the home's deficit, nothing more.
-    ``hold``
-        The battery is still although the home imports to cover a deficit and the battery has
-        energy above the reserve floor: it is kept back on purpose.
-    ``idle``
-        The battery is still and there is nothing it is holding back for: no deficit (solar
-        covers the home), or no energy above the floor.
-    """
-
-    CHARGE_FROM_GRID = "charge_from_grid"
-    CHARGE_FROM_SOLAR = "charge_from_solar"
-    HOLD = "hold"
-    SELF_POWER = "self_power"
-    EXPORT = "export"
-    IDLE = "idle"
-
-
-def label_actions(
-    *,
-    charge_kwh: np.ndarray,
-    charge_from_grid_kwh: np.ndarray,
-    discharge_kwh: np.ndarray,
-    import_kwh: np.ndarray,
-    load_kwh: np.ndarray,
-    solar_kwh: np.ndarray,
-    curtailed_kwh: np.ndarray,
-    soe_start_kwh: np.ndarray,
-    floor_kwh: np.ndarray,
-) -> tuple[Action, ...]:
-    """One :class:`Action` per slot from the plan's flows (see :class:`Action`)."""
-    eps = ACTION_TOLERANCE_KWH
-    deficit = np.maximum(load_kwh - solar_kwh + curtailed_kwh, 0.0)
-    actions = []
-    for t in range(charge_kwh.size):
-        if charge_from_grid_kwh[t] > eps:
-            actions.append(Action.CHARGE_FROM_GRID)
-        elif charge_kwh[t] > eps:
-            actions.append(Action.CHARGE_FROM_SOLAR)
-        elif discharge_kwh[t] > deficit[t] + eps:
-            actions.append(Action.EXPORT)
-        elif discharge_kwh[t] > eps:
-            actions.append(Action.SELF_POWER)
-        elif import_kwh[t] > eps and deficit[t] > eps and soe_start_kwh[t] > floor_kwh[t] + eps:
-            actions.append(Action.HOLD)
-        else:
-            actions.append(Action.IDLE)
-    return tuple(actions)
 
 
 @dataclass(frozen=True)
@@ -103,7 +40,7 @@ class Plan:
     start_soe_kwh : float
         Stored energy at the first slot's start. [kWh]
     actions : tuple of Action
-        Label per slot.
+        What the battery does in each slot (:func:`optimiser.domain.actions.classify_slots`).
     cost_gbp : float
         Money out minus money in over the plan (energy only). [£]
     objective_p : float

@@ -20,6 +20,7 @@ from typing import Literal
 
 import numpy as np
 
+from optimiser.domain.actions import classify_slots
 from optimiser.planner.errors import PlanFailed
 from optimiser.planner.inputs import PlanInputs
 from optimiser.planner.problem import (
@@ -28,7 +29,7 @@ from optimiser.planner.problem import (
     define_battery_exclusivity,
     define_grid_exclusivity,
 )
-from optimiser.planner.result import Plan, label_actions
+from optimiser.planner.result import Plan
 
 log = logging.getLogger(__name__)
 
@@ -307,14 +308,12 @@ def extract_plan(problem: Problem, result: SolverResult, timings: dict[str, floa
     from_grid = np.maximum(charge - from_solar, 0.0)
     from_grid[from_grid < FLOW_TOLERANCE_KWH] = 0.0
     soe_start = np.concatenate([[inp.battery.soe_kwh], soe[:-1]])
-    actions = label_actions(
-        charge_kwh=charge,
+    actions = classify_slots(
         charge_from_grid_kwh=from_grid,
+        charge_kwh=charge,
         discharge_kwh=dis,
+        export_kwh=exp,
         import_kwh=imp,
-        load_kwh=load,
-        solar_kwh=solar,
-        curtailed_kwh=cur,
         soe_start_kwh=soe_start,
         floor_kwh=inp.reserve_floor_kwh,
     )

@@ -18,11 +18,12 @@ from zoneinfo import ZoneInfo
 
 from optimiser.config import Config
 from optimiser.control import Backend
-from optimiser.control.apply_now import AppliedReport, apply_current_slot
+from optimiser.control.apply_now import apply_current_slot
 from optimiser.control.backends import DryRunBackend
 from optimiser.control.lease_file import load_lease
+from optimiser.control.policy import ControlPolicy
+from optimiser.control.report import AppliedReport
 from optimiser.control.safety import Failure, Lease, is_forced
-from optimiser.control.translate import ControlPolicy
 from optimiser.domain.clock import Clock
 from optimiser.domain.slots import require_aware
 from optimiser.forecast import Forecaster, History

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from optimiser.control.apply_now import AppliedReport
+from optimiser.control.report import AppliedReport
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from urllib.parse import parse_qs
 
 from optimiser.domain.device import OperationMode, Settings
 from optimiser.domain.slots import LONDON
+from optimiser.domain.units import raw_to_app
 from simulations.emulator import payloads
 from simulations.emulator.auth import BadCredentials, LockedOut, Role, Sessions
 from simulations.emulator.site import EmulatedSite, SiteSnapshot
@@ -220,13 +221,15 @@ class LocalApi:
             data = json.loads(request.body or b"{}")
             mode = OperationMode(data.get("real_mode", data.get("mode")))
             reserve = float(
-                data.get("backup_reserve_percent", self.site.settings.backup_reserve_percent)
+                data.get("backup_reserve_percent", self.site.settings.backup_reserve_raw_percent)
             )
         except (ValueError, TypeError, AttributeError) as exc:
             return Reply(400, payloads.error(400, "Bad Request", f"invalid operation: {exc}"))
         with self._lock:
             current = self._pending or self.site.settings
-            self._pending = replace(current, mode=mode, backup_reserve_percent=reserve)
+            self._pending = replace(
+                current, mode=mode, backup_reserve_app_percent=raw_to_app(reserve)
+            )
         return Reply(200, {"real_mode": mode.value, "backup_reserve_percent": reserve})
 
     def _islanding(self, body: bytes) -> Reply:

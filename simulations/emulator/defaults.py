@@ -15,7 +15,6 @@ import numpy as np
 from optimiser.domain.device import Settings
 from optimiser.domain.powerwall import PowerwallSpec, PowerwallState
 from optimiser.domain.traces import Trace
-from optimiser.domain.units import app_to_raw
 
 STEP_MINUTES = 5
 _ANCHOR = datetime(2026, 4, 20, tzinfo=UTC)  # a Monday in spring; the trace wraps daily
@@ -62,4 +61,4 @@ def default_state(spec: PowerwallSpec) -> PowerwallState:
 
 def default_settings() -> Settings:
     """Self-powered with a 20% reserve as the Tesla app shows it (24% raw), as most homes run."""
-    return Settings(backup_reserve_percent=app_to_raw(20.0))
+    return Settings(backup_reserve_app_percent=20.0)

@@ -184,7 +184,7 @@ def operation(snap: SiteSnapshot) -> dict[str, Any]:
     """``GET /api/operation``: mode and reserve (raw scale)."""
     return {
         "real_mode": snap.settings.mode.value,
-        "backup_reserve_percent": snap.settings.backup_reserve_percent,
+        "backup_reserve_percent": snap.settings.backup_reserve_raw_percent,
         "freq_shift_load_shed_soe": 75,
         "freq_shift_load_shed_delta_f": -0.32,
     }

@@ -2,7 +2,7 @@
 
 :class:`EmulatedSite` owns the battery state and the lifetime meters. One instance can be
 served by the gateway emulator (local API) and the Fleet API emulator at once, so one
-emulated house is seen through both APIs (``storm_mode`` and ``tariff_content`` are the
+emulated house is seen through both APIs (``storm_mode`` and the uploaded tariff are the
 Fleet API's view of the same device; ``authorized_clients``, the v1r keys, are registered
 through the Fleet API and checked by the gateway). Every request to either emulator first calls
 :meth:`EmulatedSite.advance`, which steps
@@ -17,7 +17,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from optimiser.domain.clock import Clock, RealClock
 from optimiser.domain.device import Settings
@@ -91,7 +90,6 @@ class EmulatedSite:
         self._island_requested = False
         self.outage: Callable[[datetime], bool] = lambda _when: False
         self.storm_mode = False
-        self.tariff_content: dict[str, Any] | None = None  # the Fleet API's uploaded tariff
         self.authorized_clients = AuthorizedClients(self.clock)  # v1r keys, both APIs see them
         (
             self._site_imported,

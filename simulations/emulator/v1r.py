@@ -31,7 +31,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from optimiser.domain.device import Settings
-from optimiser.domain.units import app_to_raw
 from optimiser.gateway.errors import ProtocolError
 from optimiser.gateway.v1r.config_file import CONFIG_JSON, decode, encode, parse_settings
 from optimiser.gateway.v1r.keys import public_key_from_der
@@ -206,7 +205,7 @@ class V1rEndpoint:
             settings = replace(
                 self._stored or self.site.settings,
                 mode=wanted.mode,
-                backup_reserve_percent=app_to_raw(wanted.backup_reserve_app_percent),
+                backup_reserve_app_percent=wanted.backup_reserve_app_percent,
                 grid_charging=wanted.grid_charging,
                 export_rule=wanted.export_rule,
             )
@@ -237,7 +236,7 @@ class V1rEndpoint:
         document = dict(self._base)
         site_info = dict(document.get("site_info") or {})
         document["default_real_mode"] = settings.mode.value
-        site_info["backup_reserve_percent"] = settings.backup_reserve_percent
+        site_info["backup_reserve_percent"] = settings.backup_reserve_raw_percent
         site_info["disallow_charge_from_grid_with_solar_installed"] = not settings.grid_charging
         site_info["customer_preferred_export_rule"] = settings.export_rule.value
         document["site_info"] = site_info

@@ -21,8 +21,8 @@ from http import HTTPMethod
 from typing import Any
 from urllib.parse import parse_qs
 
-from optimiser.domain.device import ExportRule, OperationMode, Settings, TouSchedule
-from optimiser.domain.units import app_to_raw, raw_to_app
+from optimiser.domain.device import ExportRule, OperationMode, Settings, UploadedTariff
+from optimiser.domain.units import raw_to_app
 from simulations.emulator.site import EmulatedSite
 from simulations.fleet_emulator.auth import OAuthTokens
 from simulations.fleet_emulator.authorization import CommandError, grpc_command
@@ -97,16 +97,15 @@ class Reply:
 class Command:
     """What one valid command changes; None leaves a field as it is.
 
-    ``backup_reserve_percent`` is on the gateway's raw scale [%]; ``tariff_content`` is the
-    uploaded ``tariff_content_v2``, kept for ``site_info`` to echo.
+    ``backup_reserve_app_percent`` is on the Tesla app's scale, as the Fleet API speaks it
+    [app %]; ``tariff`` is the uploaded ``tariff_content_v2`` with its schedule.
     """
 
     mode: OperationMode | None = None
-    backup_reserve_percent: float | None = None
+    backup_reserve_app_percent: float | None = None
     grid_charging: bool | None = None
     export_rule: ExportRule | None = None
-    tariff: TouSchedule | None = None
-    tariff_content: dict[str, Any] | None = None
+    tariff: UploadedTariff | None = None
     storm_mode: bool | None = None
 
     def settings(self, current: Settings) -> Settings | None:
@@ -114,8 +113,8 @@ class Command:
         changes: dict[str, object] = {}
         if self.mode is not None:
             changes["mode"] = self.mode
-        if self.backup_reserve_percent is not None:
-            changes["backup_reserve_percent"] = self.backup_reserve_percent
+        if self.backup_reserve_app_percent is not None:
+            changes["backup_reserve_app_percent"] = self.backup_reserve_app_percent
         if self.grid_charging is not None:
             changes["grid_charging"] = self.grid_charging
         if self.export_rule is not None:
@@ -136,7 +135,7 @@ def parse_command(endpoint: FleetEndpoint, body: dict[str, Any]) -> Command:
             raise TypeError(f"backup_reserve_percent must be a number, got {value!r}")
         if not (0 <= value <= 80 or value == 100):
             raise ValueError(f"backup_reserve_percent must be <= 80 or exactly 100, got {value}")
-        return Command(backup_reserve_percent=app_to_raw(float(value)))
+        return Command(backup_reserve_app_percent=float(value))
     if endpoint is FleetEndpoint.GRID_IMPORT_EXPORT:
         grid_charging = export_rule = None
         if "disallow_charge_from_grid_with_solar_installed" in body:
@@ -153,7 +152,7 @@ def parse_command(endpoint: FleetEndpoint, body: dict[str, Any]) -> Command:
         content = body["tou_settings"]["tariff_content_v2"]
         if not isinstance(content, dict):
             raise TypeError("tariff_content_v2 must be an object")
-        return Command(tariff=tou_schedule(content), tariff_content=content)
+        return Command(tariff=UploadedTariff(content, tou_schedule(content)))
     if endpoint is FleetEndpoint.STORM_MODE:
         enabled = body["enabled"]
         if not isinstance(enabled, bool):
@@ -271,8 +270,6 @@ class FleetApi:
             settings = command.settings(site.settings)
             if settings is not None:
                 site.apply(settings)
-            if command.tariff_content is not None:
-                site.tariff_content = command.tariff_content
             if command.storm_mode is not None:
                 site.storm_mode = command.storm_mode
         return Reply(201, UPDATED)
@@ -308,7 +305,7 @@ class FleetApi:
             return {
                 "id": self.site_id,
                 "site_name": "Emulated Powerwall",
-                "backup_reserve_percent": round(raw_to_app(s.backup_reserve_percent), 3),
+                "backup_reserve_percent": round(s.backup_reserve_app_percent, 3),
                 "default_real_mode": s.mode.value,
                 "installation_time_zone": "Europe/London",
                 "nameplate_power": int(site.spec.max_discharge_kw * 1000),
@@ -321,5 +318,5 @@ class FleetApi:
                     "customer_preferred_export_rule": s.export_rule.value,
                     "disallow_charge_from_grid_with_solar_installed": not s.grid_charging,
                 },
-                "tariff_content_v2": site.tariff_content,
+                "tariff_content_v2": None if s.tariff is None else dict(s.tariff.content),
             }

@@ -11,7 +11,6 @@ from optimiser.domain.clock import Clock
 from optimiser.domain.device import Settings
 from optimiser.domain.powerwall import PowerwallSpec, PowerwallState
 from optimiser.domain.traces import Trace
-from optimiser.domain.units import app_to_raw
 from simulations.emulator.site import EmulatedSite
 
 
@@ -24,7 +23,7 @@ def demo_site(clock: Clock, *, soe_kwh: float = 6.75) -> EmulatedSite:
     solar = np.clip(3.0 * np.cos((hours - 13.0) / 6.0 * np.pi / 2), 0.0, None)
     solar[(hours < 7) | (hours > 19)] = 0.0
     trace = Trace(start.timestamp() + hours * 3600.0, load, solar, wrap=True)
-    settings = Settings(backup_reserve_percent=app_to_raw(20.0))
+    settings = Settings(backup_reserve_app_percent=20.0)
     return EmulatedSite(
         PowerwallSpec.powerwall2(1), PowerwallState(soe_kwh=soe_kwh), settings, trace, clock
     )

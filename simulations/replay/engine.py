@@ -8,7 +8,7 @@ At every decision time ``now`` (each slot by default):
    (:class:`optimiser.forecast.PerfectForecaster`);
 2. **plan** with :func:`optimiser.planning.plan_cycle` — the one planning path production uses —
    with the user's rules and the control backend's limits (:func:`planner_limits`);
-3. **control**: production's :func:`optimiser.control.apply_now.decide_plan_settings` (the
+3. **control**: production's :func:`optimiser.control.decision.decide_plan_settings` (the
    span due ``control.settle_minutes`` ahead, its device settings with a doctored tariff for
    exports and fast charging, a rule's forced mode on top) and the safety rule
    (:func:`optimiser.control.safety.decide`: a failed or invalid plan gives safe settings),
@@ -22,7 +22,7 @@ At every decision time ``now`` (each slot by default):
 differences are sent; when the daily :class:`~optimiser.control.budget.CommandBudget`
 (``control.commands_per_day``, ``control.safety_commands`` kept for reverts) is short, the
 changes worth most are kept and the rest skipped) — after production's all-or-nothing rule for
-forced states (:func:`optimiser.control.apply_now.afford_forced`: a forced state the budget
+forced states (:func:`optimiser.control.budget_decision.afford_forced`: a forced state the budget
 cannot pay for becomes the safe settings, sent as a safety revert). The battery then steps
 under what the device really holds, so a skipped change keeps the previous settings. Sent and
 skipped commands and refused forced states are counted in ``stats["commands"]``.
@@ -38,28 +38,30 @@ from __future__ import annotations
 
 import time as _time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from optimiser.control.apply_now import afford_forced, budget_shortfall, decide_plan_settings
 from optimiser.control.backends import MemoryBackend
 from optimiser.control.budget import CommandBudget
+from optimiser.control.budget_decision import afford_forced, budget_shortfall
+from optimiser.control.decision import decide_plan_settings
+from optimiser.control.limits import fast_charge_slots, planner_limits
 from optimiser.control.safety import decide
-from optimiser.control.translate import (
-    DeviceSettings,
-    UploadedTariff,
-    fast_charge_slots,
-    planner_limits,
-)
 from optimiser.control.value import BudgetOutlook
-from optimiser.domain.device import ExportRule, OperationMode, Settings, TouSchedule
+from optimiser.domain.device import (
+    ExportRule,
+    OperationMode,
+    Settings,
+    TouSchedule,
+    UploadedTariff,
+)
 from optimiser.domain.powerwall import PowerwallState, step
 from optimiser.domain.slots import SlotGrid
-from optimiser.domain.units import app_to_raw
+from optimiser.domain.units import app_percent_to_kwh
 from optimiser.forecast import History, HistoryForecaster, PerfectForecaster
 from optimiser.planning import PlanRequest, plan_cycle
 from simulations.replay.data import ReplayData
@@ -208,23 +210,9 @@ class _ExportTariffs:
     def at(self, now: datetime) -> tuple[dict, TouSchedule]:
         return self.for_day(now.astimezone(self._tz).date())
 
-    def schedule_of(self, content: Any) -> TouSchedule:
-        """How the device reads an uploaded ``tariff_content_v2`` (one conversion each)."""
-        for cached in self._cache.values():
-            if isinstance(cached, tuple) and cached[0] is content:
-                return cached[1]
-        for cached in self._cache.values():
-            if isinstance(cached, tuple) and cached[0] == content:
-                return cached[1]
-        from tariffs.tesla import tou_schedule_from_content
-
-        schedule = tou_schedule_from_content(content, str(self._tz))
-        self._cache[("content", len(self._cache))] = (content, schedule)  # type: ignore[index]
-        return schedule
-
     def uploaded_for(self, day: date) -> tuple[UploadedTariff | None, str | None]:
         """(The tariff kept uploaded on local ``day``, or None and why not), as
-        :func:`optimiser.control.apply_now.uploaded_tariff_for` says it, converted once."""
+        :func:`optimiser.control.tariff_upload.uploaded_tariff_for` says it, converted once."""
         if self._tariff is None:
             return None, "no tariff given to doctor for export"
         key = ("uploaded_for", day)
@@ -360,20 +348,18 @@ class ClosedLoop:
             )
         self.backend = MemoryBackend(
             site.capabilities,
-            initial=DeviceSettings(
-                backup_reserve_app_percent=site.policy.reserve_floor_app_percent
-            ),
+            initial=Settings(backup_reserve_app_percent=site.policy.reserve_floor_app_percent),
             budget=budget,
         )
         self.last_control = CommandRecord()
 
     @property
-    def device(self) -> DeviceSettings:
+    def device(self) -> Settings:
         """What the simulated device holds."""
         return self.backend.device
 
     @device.setter
-    def device(self, settings: DeviceSettings) -> None:
+    def device(self, settings: Settings) -> None:
         self.backend.device = settings
 
     @property
@@ -488,18 +474,20 @@ class ClosedLoop:
             net_kwh = float(plan.discharge_kwh[0] - plan.charge_kwh[0])
             settings = Settings(
                 mode=OperationMode.SELF_CONSUMPTION,
-                backup_reserve_percent=0.0,
+                backup_reserve_app_percent=0.0,
                 export_rule=ExportRule.BATTERY_OK,
                 dispatch_kw=net_kwh / grid.hours,
             )
             intent = "dispatch"
         else:
             held, intent = self._control(result, now)
-            settings = _physics_settings(held, result if intent != FALLBACK else None, self.exports)
+            settings = _physics_settings(held, result if intent != FALLBACK else None)
         if self.ideal:
             self.last_control = CommandRecord()
-        reserve_kwh = settings.backup_reserve_percent / 100.0 * cap
-        if settings.mode is OperationMode.BACKUP:
+        reserve_kwh = app_percent_to_kwh(settings.backup_reserve_app_percent, cap)
+        if settings.dispatch_kw is not None:
+            reserve_kwh = 0.0
+        elif settings.mode is OperationMode.BACKUP:
             reserve_kwh = cap
         t3 = _time.perf_counter()
         dt_h = self.dt_h
@@ -524,7 +512,7 @@ class ClosedLoop:
         seconds["physics"] += t4 - t3
         return state, plan, intent
 
-    def _control(self, result: Any, now: datetime) -> tuple[DeviceSettings, str]:
+    def _control(self, result: Any, now: datetime) -> tuple[Settings, str]:
         """Production control for ``result`` at ``now``: the span due after the settle margin
         with a rule's forced mode on top (:func:`decide_plan_settings`), the safety rule
         (:func:`decide`: a failed or invalid plan gives safe settings), then :meth:`_apply`.
@@ -552,19 +540,19 @@ class ClosedLoop:
             intent = FALLBACK
             reason = f"safety: {failure.value if failure else 'no plan'}"
         else:
-            intent = decision.span.intent.value
+            intent = decision.span.action.value
             reason = f"plan: {intent}"
         outlook = decision.outlook if failure is None else None
         return self._apply(target, now, reason=reason, outlook=outlook), intent
 
     def _apply(
         self,
-        target: DeviceSettings,
+        target: Settings,
         now: datetime,
         *,
         reason: str,
         outlook: BudgetOutlook | None = None,
-    ) -> DeviceSettings:
+    ) -> Settings:
         """Apply ``target`` to the simulated device as production does (all or nothing for a
         forced state, keeping commands for the day's more valuable later spans (``outlook``),
         then the backend's budgeted ``apply``); returns what the device holds."""
@@ -573,7 +561,7 @@ class ClosedLoop:
         budget = backend.budget
         caps = self.site.capabilities
 
-        def short(t: DeviceSettings) -> str | None:
+        def short(t: Settings) -> str | None:
             if budget is None:
                 return None
             return budget_shortfall(backend.device, t, caps, budget.remaining(now), outlook)
@@ -673,22 +661,10 @@ class ClosedLoop:
         )
 
 
-def _physics_settings(device: DeviceSettings, result: Any, exports: _ExportTariffs) -> Settings:
-    """What the shared model steps under while the device holds ``device`` (its mode, reserve,
-    export rule and, in autonomous mode, the tariff it holds; a rule's forced mode is already
-    in it). A rule's ``no_export`` in a followed plan (``result``; None after a plan failure)
-    becomes the export rule ``never``."""
-    mode = device.mode
-    export_rule = device.export_rule
+def _physics_settings(device: Settings, result: Any) -> Settings:
+    """What the shared model steps under while the device holds ``device`` (a rule's forced
+    mode is already in it). A rule's ``no_export`` in a followed plan (``result``; None after a
+    plan failure) becomes the export rule ``never``."""
     if result is not None and float(result.inputs.export_limit_kw[0]) <= 0.0:
-        export_rule = ExportRule.NEVER
-    tariff = None
-    if mode is OperationMode.AUTONOMOUS and device.tariff_content is not None:
-        tariff = exports.schedule_of(device.tariff_content)
-    return Settings(
-        mode=mode,
-        backup_reserve_percent=min(app_to_raw(device.backup_reserve_app_percent), 100.0),
-        grid_charging=device.grid_charging,
-        export_rule=export_rule,
-        tariff=tariff,
-    )
+        return replace(device, export_rule=ExportRule.NEVER, notes=())
+    return replace(device, notes=())

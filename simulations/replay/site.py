@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from math import sqrt
 
 from optimiser.config import Config
-from optimiser.control.translate import Capabilities, ControlPolicy
+from optimiser.control.capabilities import Capabilities
+from optimiser.control.policy import ControlPolicy
 from optimiser.domain.powerwall import PowerwallSpec
 from optimiser.domain.units import app_to_raw
 from optimiser.planning import DEFAULT_EFFICIENCY

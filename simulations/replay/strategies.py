@@ -27,9 +27,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from optimiser.domain.device import ExportRule, OperationMode, Settings
+from optimiser.domain.device import ExportRule, OperationMode, Settings, UploadedTariff
 from optimiser.domain.powerwall import PowerwallState, step
 from optimiser.domain.slots import SlotGrid
+from optimiser.domain.units import app_percent_to_kwh
 from optimiser.forecast import PerfectForecaster
 from optimiser.planning import PlanRequest, plan_cycle
 from simulations.replay.data import ReplayData
@@ -121,7 +122,7 @@ def _step_through(
         if days[k] != current:
             current = days[k]
             settings = settings_for_day(current)
-            reserve = settings.backup_reserve_percent / 100.0 * spec.capacity_kwh
+            reserve = app_percent_to_kwh(settings.backup_reserve_app_percent, spec.capacity_kwh)
             if progress is not None:
                 progress(k, len(epoch))
         when = None
@@ -155,7 +156,7 @@ def self_powered(
     """Tesla self-powered: ``self_consumption``, reserve at the floor, solar-only export."""
     settings = Settings(
         mode=OperationMode.SELF_CONSUMPTION,
-        backup_reserve_percent=site.floor_raw_percent,
+        backup_reserve_app_percent=site.policy.reserve_floor_app_percent,
         grid_charging=True,
         export_rule=ExportRule.PV_ONLY,
     )
@@ -171,10 +172,10 @@ def time_based(
     def settings_for_day(day: date) -> Settings:
         return Settings(
             mode=OperationMode.AUTONOMOUS,
-            backup_reserve_percent=site.floor_raw_percent,
+            backup_reserve_app_percent=site.policy.reserve_floor_app_percent,
             grid_charging=True,
             export_rule=ExportRule.BATTERY_OK,
-            tariff=tariffs.for_day(day)[1],
+            tariff=UploadedTariff(*tariffs.for_day(day)),
         )
 
     return _step_through(data, prices, site, settings_for_day, "time-based", progress)
@@ -232,7 +233,7 @@ def perfect_foresight(
             last = s
             settings = Settings(
                 mode=OperationMode.SELF_CONSUMPTION,
-                backup_reserve_percent=0.0,
+                backup_reserve_app_percent=0.0,
                 export_rule=ExportRule.BATTERY_OK,
                 dispatch_kw=float(net_kw[s]),
             )

@@ -143,3 +143,18 @@ def test_the_example_mqtt_section_is_valid_once_uncommented(tmp_path):
     lines = [line[2:] if line.startswith("# ") else line[1:] for line in block.splitlines()]
     config = load_config(write(tmp_path, head + "mqtt:" + "\n".join(lines) + "\n"))
     assert config.mqtt.host == "192.168.1.20" and config.mqtt.username == "wattplan"
+
+
+def test_rates_are_live_once_the_config_names_a_tariff(tmp_path):
+    from pathlib import Path
+
+    assert Config().tariff.live is False  # the no-config demo: the bundled snapshot
+    assert load_config(write(tmp_path, "tariff: {region: E}\n")).tariff.live is True
+    assert load_config(write(tmp_path, "tariff: {offline: true}\n")).tariff.live is False
+    assert load_config(write(tmp_path, "tariff: {source: account}\n")).tariff.live is True
+    example = Path(__file__).parents[2] / "examples" / "config.yaml"
+    assert load_config(example).tariff.live is True
+    with pytest.raises(ConfigError, match="choose one"):
+        load_config(write(tmp_path, "tariff: {source: account, custom_file: t.yaml}\n"))
+    with pytest.raises(ConfigError, match=r"tariff\.source"):
+        load_config(write(tmp_path, "tariff: {source: acount}\n"))

@@ -8,8 +8,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from optimiser.domain.device import ExportRule, OperationMode, Settings, TouPeriod, TouSchedule
+from optimiser.domain.device import (
+    ExportRule,
+    OperationMode,
+    Settings,
+    TouPeriod,
+    TouSchedule,
+    UploadedTariff,
+)
 from optimiser.domain.powerwall import PowerwallSpec, PowerwallState, step
+from optimiser.domain.units import app_percent_to_kwh, raw_to_app
 
 SPEC = PowerwallSpec.powerwall2()
 FLUX_TOU = TouSchedule(
@@ -37,31 +45,33 @@ def test_self_consumption_covers_load_from_battery():
 
 def test_self_consumption_stops_at_reserve():
     # reserve 40% of 13.5 = 5.4 kWh; 5.5 stored leaves 0.1 kWh to give.
-    state, flows = run(Settings(backup_reserve_percent=40), 5.5, 2.0, 0.0)
+    state, flows = run(Settings(backup_reserve_app_percent=raw_to_app(40)), 5.5, 2.0, 0.0)
     assert state.soe_kwh == pytest.approx(5.4)
     assert flows.grid_kw > 0
 
 
 def test_raised_reserve_charges_slowly_from_grid():
-    _, flows = run(Settings(backup_reserve_percent=100), 5.0, 0.5, 0.0)
+    _, flows = run(Settings(backup_reserve_app_percent=100), 5.0, 0.5, 0.0)
     assert flows.battery_kw == pytest.approx(-1.8)
     assert flows.grid_kw == pytest.approx(2.3)
 
 
 def test_raised_reserve_without_grid_charging_only_holds():
-    _, flows = run(Settings(backup_reserve_percent=100, grid_charging=False), 5.0, 0.5, 0.0)
+    _, flows = run(Settings(backup_reserve_app_percent=100, grid_charging=False), 5.0, 0.5, 0.0)
     assert flows.battery_kw == pytest.approx(0.0)
 
 
 def test_autonomous_charges_fast_in_cheapest_period():
-    settings = Settings(mode=OperationMode.AUTONOMOUS, tariff=FLUX_TOU)
+    settings = Settings(mode=OperationMode.AUTONOMOUS, tariff=UploadedTariff({}, FLUX_TOU))
     _, flows = run(settings, 5.0, 0.5, 0.0, when=WINTER_3AM)
     assert flows.battery_kw == pytest.approx(-5.0)
 
 
 def test_autonomous_does_not_export_at_true_flux_peak():
     settings = Settings(
-        mode=OperationMode.AUTONOMOUS, tariff=FLUX_TOU, export_rule=ExportRule.BATTERY_OK
+        mode=OperationMode.AUTONOMOUS,
+        tariff=UploadedTariff({}, FLUX_TOU),
+        export_rule=ExportRule.BATTERY_OK,
     )
     _, flows = run(settings, 10.0, 0.5, 0.0, when=WINTER_5PM)
     assert flows.battery_kw == pytest.approx(0.5)
@@ -75,7 +85,9 @@ def test_autonomous_exports_at_doctored_peak():
         )
     )
     settings = Settings(
-        mode=OperationMode.AUTONOMOUS, tariff=doctored, export_rule=ExportRule.BATTERY_OK
+        mode=OperationMode.AUTONOMOUS,
+        tariff=UploadedTariff({}, doctored),
+        export_rule=ExportRule.BATTERY_OK,
     )
     _, flows = run(settings, 10.0, 0.5, 0.0, when=WINTER_5PM)
     assert flows.battery_kw == pytest.approx(0.5 + SPEC.export_limit_kw)
@@ -88,7 +100,7 @@ def test_backup_mode_keeps_battery_full():
 
 
 def test_islanded_battery_carries_home_below_reserve():
-    state, flows = run(Settings(backup_reserve_percent=80), 2.0, 1.0, 0.0, grid_up=False)
+    state, flows = run(Settings(backup_reserve_app_percent=80), 2.0, 1.0, 0.0, grid_up=False)
     assert flows.grid_kw == 0
     assert flows.battery_kw == pytest.approx(1.0)
     assert state.soe_kwh < 2.0
@@ -114,10 +126,10 @@ def test_tariff_periods_must_tile_the_day():
 settings_st = st.builds(
     Settings,
     mode=st.sampled_from(OperationMode),
-    backup_reserve_percent=st.floats(0, 100),
+    backup_reserve_app_percent=st.floats(0, 100),
     grid_charging=st.booleans(),
     export_rule=st.sampled_from(ExportRule),
-    tariff=st.sampled_from([None, FLUX_TOU]),
+    tariff=st.sampled_from([None, UploadedTariff({}, FLUX_TOU)]),
     dispatch_kw=st.one_of(st.none(), st.floats(-6, 6)),
 )
 step_st = st.tuples(
@@ -162,16 +174,12 @@ def test_invariants_over_random_traces(soe0, steps):
         if grid_up:
             assert flows.unserved_kw == 0
             assert -flows.grid_kw <= SPEC.export_limit_kw + 1e-9
-            # never discharges below the reserve while on grid
-            floor = (
-                SPEC.capacity_kwh
-                * (
-                    100
-                    if settings.mode is OperationMode.BACKUP
-                    else settings.backup_reserve_percent
-                )
-                / 100
-            )
+            # never discharges below the reserve while on grid (direct dispatch ignores it)
+            floor = app_percent_to_kwh(settings.backup_reserve_app_percent, SPEC.capacity_kwh)
+            if settings.mode is OperationMode.BACKUP:
+                floor = SPEC.capacity_kwh
+            if settings.dispatch_kw is not None:
+                floor = 0.0
             if discharge > 0:
                 assert state.soe_kwh >= floor - 1e-9
             if settings.export_rule is ExportRule.NEVER:

@@ -5,21 +5,34 @@ Data has the recorded shape of real responses (field names, newest-first order, 
 for unpublished periods, ``next`` page URLs). Rows are literal UTC periods, written out by hand
 for Flux region E around the 2023-03-26 clock change, using the real 2023-03-27 values.
 
-Faults: ``fail_next`` (a list of HTTP statuses to answer before behaving), ``page_cap`` (rows
-per page, to force pagination), ``requests`` (every path+query received).
+Accounts: ``GET /v1/accounts/{number}/`` answers ``accounts[number]["payload"]`` to basic auth
+with ``accounts[number]["key"]`` as the user (401 with no or another key, 404 for an unknown
+number), in the recorded shape (properties with addresses, meter points, agreements with
+``+01:00`` offsets in summer). :func:`switching_account` has an agreement change at a date.
+
+Publication: ``published_until[tariff_code]`` hides rows starting at or after that time, as
+Octopus does before the day-ahead prices come out (~16:00 UK).
+
+Faults: ``fail_next`` (HTTP statuses, or ``(status, headers)`` such as
+``(429, {"Retry-After": "2"})``, to answer before behaving), ``bodies`` (path → raw body, e.g.
+malformed JSON), ``page_cap`` (rows per page, to force pagination), ``delay_s``; ``requests``
+(every path+query received) and ``auth_headers`` (every Authorization header) for assertions.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
+from zoneinfo import ZoneInfo
 
 Z = "%Y-%m-%dT%H:%M:%SZ"
+LONDON = ZoneInfo("Europe/London")
 NIGHT, DAY, PEAK = 20.23602, 33.726735, 47.21745  # real region E, 2023-03-27, inc VAT
 
 # (valid_from, valid_to, price) written out by hand, UTC. GMT until 2023-03-26T01:00Z.
@@ -44,13 +57,44 @@ FLUX_E_PERIODS = [
 
 
 def _agile_rows() -> list[dict[str, Any]]:
-    start = datetime(2025, 1, 15, 23, tzinfo=UTC)
+    return agile_rows(datetime(2025, 1, 15, 23, tzinfo=UTC), 48)
+
+
+def agile_price(i: int) -> float:
+    """The ``i``-th half hour's Agile price of a day: rising, one negative midday price."""
+    return -2.5 if i % 48 == 26 else round(10 + 0.5 * (i % 48), 2)
+
+
+def agile_rows(start: datetime, count: int) -> list[dict[str, Any]]:
+    """``count`` half-hourly Agile rows from ``start`` (UTC) priced by :func:`agile_price`."""
     out = []
-    for i in range(48):
+    for i in range(count):
         a, b = start + timedelta(minutes=30 * i), start + timedelta(minutes=30 * (i + 1))
-        price = -2.5 if i == 26 else round(10 + 0.5 * i, 2)  # one negative midday price
-        out.append(row(a.strftime(Z), b.strftime(Z), price))
+        out.append(row(a.strftime(Z), b.strftime(Z), agile_price(i)))
     return out
+
+
+FLUX_BANDS = ((2, 5, "night"), (5, 16, "day"), (16, 19, "peak"), (19, 26, "day"))
+
+
+def flux_rows(first: date, days: int, prices: dict[str, float]) -> list[dict[str, Any]]:
+    """Flux band rows for ``days`` local days from ``first`` (02:00 → 02:00 UK time, so the
+    UTC times move with the clocks), priced from ``prices`` by band name."""
+
+    def wall(day: date, hours: int) -> str:
+        local = (datetime.combine(day, datetime.min.time()) + timedelta(hours=hours)).replace(
+            tzinfo=LONDON
+        )
+        return local.astimezone(UTC).strftime(Z)
+
+    return [
+        row(wall(first + timedelta(days=n), a), wall(first + timedelta(days=n), b), prices[band])
+        for n in range(days)
+        for a, b, band in FLUX_BANDS
+    ]
+
+
+FLUX_2025 = {"night": 16.47, "day": 27.45, "peak": 38.43}  # recorded-shaped, region E
 
 
 def row(valid_from: str, valid_to: str | None, inc_vat: float, payment: str | None = None):
@@ -133,8 +177,105 @@ def default_data() -> dict[str, Any]:
         "AGILE-24-10-01": product("AGILE-24-10-01", "Agile Octopus", "ABCE"),
         "AGILE-OUTGOING-19-05-13": product("AGILE-OUTGOING-19-05-13", "Agile Outgoing"),
     }
+    flux_2025 = flux_rows(date(2025, 1, 10), 14, FLUX_2025)
+    rates["E-1R-FLUX-IMPORT-23-02-14-E"]["standard-unit-rates"] += flux_2025
+    rates["E-1R-FLUX-EXPORT-23-02-14-E"]["standard-unit-rates"] += [
+        dict(r, value_inc_vat=round(r["value_inc_vat"] - 11, 6)) for r in flux_2025
+    ]
     postcodes = {"CF10 1AA": "_K", "B1 1AA": "_E", "SW1A 1AA": "_C"}
     return {"rates": rates, "products": products, "postcodes": postcodes}
+
+
+ACCOUNT = "A-1234ABCD"
+API_KEY = "sk_live_TestKeyNeverPrintedAnywhere42"
+
+
+def switching_account(
+    switch_at: str, number: str = ACCOUNT, since: str = "2024-11-01T00:00:00Z"
+) -> dict[str, Any]:
+    """An account payload (recorded shape) whose import and export agreements switch from
+    Agile + Agile Outgoing to Flux (region E) at ``switch_at``; an old property moved out of."""
+
+    def agreement(code: str, start: str, end: str | None) -> dict[str, Any]:
+        return {"tariff_code": code, "valid_from": start, "valid_to": end}
+
+    return {
+        "number": number,
+        "properties": [
+            {
+                "id": 1000001,
+                "moved_in_at": "2016-03-01T00:00:00Z",
+                "moved_out_at": "2021-06-30T00:00:00+01:00",
+                "address_line_1": "1 Old Road",
+                "address_line_2": "",
+                "address_line_3": "",
+                "town": "BIRMINGHAM",
+                "county": "",
+                "postcode": "B1 1AA",
+                "electricity_meter_points": [
+                    {
+                        "mpan": "1100000000001",
+                        "profile_class": 1,
+                        "consumption_standard": 2700,
+                        "meters": [{"serial_number": "19L0000001", "registers": []}],
+                        "agreements": [
+                            agreement("E-1R-VAR-19-04-12-E", "2019-05-01T00:00:00+01:00", None)
+                        ],
+                        "is_export": False,
+                    }
+                ],
+                "gas_meter_points": [],
+            },
+            {
+                "id": 1000002,
+                "moved_in_at": "2021-07-01T00:00:00+01:00",
+                "moved_out_at": None,
+                "address_line_1": "42 Solar Close",
+                "address_line_2": "",
+                "address_line_3": "",
+                "town": "WOLVERHAMPTON",
+                "county": "",
+                "postcode": "WV1 1AA",
+                "electricity_meter_points": [
+                    {
+                        "mpan": "1200000000002",
+                        "profile_class": 1,
+                        "consumption_standard": 3100,
+                        "meters": [
+                            {
+                                "serial_number": "21E0000002",
+                                "registers": [
+                                    {
+                                        "identifier": "1",
+                                        "rate": "STANDARD",
+                                        "is_settlement_register": True,
+                                    }
+                                ],
+                            }
+                        ],
+                        "agreements": [
+                            agreement("E-1R-VAR-22-11-01-E", "2021-07-01T00:00:00+01:00", since),
+                            agreement("E-1R-AGILE-24-10-01-E", since, switch_at),
+                            agreement("E-1R-FLUX-IMPORT-23-02-14-E", switch_at, None),
+                        ],
+                        "is_export": False,
+                    },
+                    {
+                        "mpan": "1200000000003",
+                        "profile_class": 8,
+                        "consumption_standard": 0,
+                        "meters": [{"serial_number": "21E0000002", "registers": []}],
+                        "agreements": [
+                            agreement("E-1R-AGILE-OUTGOING-19-05-13-E", since, switch_at),
+                            agreement("E-1R-FLUX-EXPORT-23-02-14-E", switch_at, None),
+                        ],
+                        "is_export": True,
+                    },
+                ],
+                "gas_meter_points": [],
+            },
+        ],
+    }
 
 
 class OctopusServer:
@@ -143,10 +284,13 @@ class OctopusServer:
     def __init__(self, data: dict[str, Any] | None = None, page_cap: int = 1500):
         self.data = data or default_data()
         self.page_cap = page_cap
-        self.fail_next: list[int] = []
+        self.fail_next: list[int | tuple[int, dict[str, str]]] = []
         self.delay_s = 0.0  # answer slowly (timeouts)
         self.requests: list[str] = []
+        self.auth_headers: list[str | None] = []
         self.bodies: dict[str, str] = {}  # path → raw body override (protocol faults)
+        self.accounts: dict[str, dict[str, Any]] = {}  # number → {"key", "payload"}
+        self.published_until: dict[str, str] = {}  # tariff code → first unpublished time
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(
@@ -176,32 +320,55 @@ class OctopusServer:
             def do_GET(self) -> None:
                 with server._lock:
                     server.requests.append(self.path)
+                    server.auth_headers.append(self.headers.get("Authorization"))
                     fail = server.fail_next.pop(0) if server.fail_next else None
                 if server.delay_s:
                     time.sleep(server.delay_s)
                 if fail is not None:
-                    self._send(fail, {"detail": "Server Error"} if fail != 502 else None)
+                    status, headers = fail if isinstance(fail, tuple) else (fail, {})
+                    body = None if status == 502 else {"detail": "Server Error"}
+                    if status == 429:
+                        body = {"detail": "Request was throttled."}
+                    self._send(status, body, headers)
                     return
                 parsed = urlparse(self.path)
                 if parsed.path in server.bodies:
                     self._raw(200, server.bodies[parsed.path])
                     return
                 query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
-                status, body = server.route(parsed.path, query)
+                parts = [p for p in parsed.path.split("/") if p]
+                if parts[:2] == ["v1", "accounts"] and len(parts) == 3:
+                    status, body = server.account(parts[2], self.headers.get("Authorization"))
+                else:
+                    status, body = server.route(parsed.path, query)
                 self._send(status, body)
 
-            def _send(self, status: int, body: Any) -> None:
-                self._raw(status, "" if body is None else json.dumps(body))
+            def _send(self, status: int, body: Any, headers: dict[str, str] | None = None):
+                self._raw(status, "" if body is None else json.dumps(body), headers)
 
-            def _raw(self, status: int, text: str) -> None:
+            def _raw(self, status: int, text: str, headers: dict[str, str] | None = None):
                 data = text.encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 
         return Handler
+
+    def account(self, number: str, authorization: str | None) -> tuple[int, Any]:
+        """``/v1/accounts/{number}/`` behind basic auth with the key as the user."""
+        if not authorization or not authorization.startswith("Basic "):
+            return 401, {"detail": "Authentication credentials were not provided."}
+        user = base64.b64decode(authorization[6:]).decode().split(":", 1)[0]
+        entry = self.accounts.get(number)
+        if user not in {a["key"] for a in self.accounts.values()}:
+            return 401, {"detail": "Invalid API key."}
+        if entry is None or entry["key"] != user:
+            return 404, {"detail": "Not found."}
+        return 200, entry["payload"]
 
     def route(self, path: str, query: dict[str, str]) -> tuple[int, Any]:
         parts = [p for p in path.split("/") if p]
@@ -232,6 +399,9 @@ class OctopusServer:
             if code not in self.data["products"] or series is None or kind not in series:
                 return 404, {"detail": "Not found."}
             rows = self._window(series[kind], query)
+            cutoff = self.published_until.get(tariff)
+            if cutoff is not None:
+                rows = [r for r in rows if r["valid_from"] < cutoff]
             return 200, self._paginate(path, query, rows)
         return 404, {"detail": "Not found."}
 

@@ -11,6 +11,7 @@ import pytest
 
 from optimiser.domain.slots import SlotGrid
 from tariffs import (
+    OctopusAccess,
     OctopusProtocolError,
     OctopusUnavailable,
     PricesUnknown,
@@ -22,7 +23,6 @@ from tariffs import (
 )
 from tariffs.octopus import OctopusClient
 from tariffs.octopus_parse import parse_rates, read_saved_rates
-from tariffs.online import fetch_tariff
 from tests.tariffs.octopus_server import DAY, NIGHT, PEAK, OctopusServer
 
 IMPORT = ("FLUX-IMPORT-23-02-14", "E-1R-FLUX-IMPORT-23-02-14-E")
@@ -52,6 +52,12 @@ def client_for(server, tmp_path=None, **kwargs) -> OctopusClient:
     return client
 
 
+def fetch_tariff(product: str, region: str, server, start: datetime, end: datetime):
+    """Published rates only, fetched now (as `wattplan tariffs fetch`), nothing kept on disk."""
+    access = OctopusAccess(server.url, state_dir=None, sleep=lambda _: None)
+    return get_tariff(product, region, access=access, period_from=start, period_to=end, strict=True)
+
+
 def test_pagination_follows_next_and_returns_oldest_first(server):
     server.page_cap = 3
     rates = client_for(server).get_unit_rates(*IMPORT, T0, T1)
@@ -68,7 +74,7 @@ def test_period_to_is_exclusive(server):
 
 
 def test_fetched_flux_lands_in_the_right_utc_slots_across_the_clock_change(server):
-    tariff = fetch_tariff("flux", "E", client_for(server), T0, T1)
+    tariff = fetch_tariff("flux", "E", server, T0, T1)
     day = tariff.prices(SlotGrid.local_days(date(2023, 3, 27)))
     assert not day.estimated and "Octopus API" in day.source
     by_hour = {
@@ -93,7 +99,7 @@ def test_duplicate_payment_method_rows_keep_direct_debit_and_open_ended_record(s
         "VAR-22-11-01", "E-1R-VAR-22-11-01-E", utc(2023, 6, 1), utc(2030, 1, 1)
     )
     assert [(r.value, r.valid_to) for r in flexible] == [(30.0, utc(2024, 1, 1)), (24.5, None)]
-    tariff = fetch_tariff("outgoing", "E", client, utc(2023, 6, 1), utc(2030, 1, 1))
+    tariff = fetch_tariff("outgoing", "E", server, utc(2023, 6, 1), utc(2030, 1, 1))
     assert tariff.known_until is None
     far = tariff.prices(SlotGrid(utc(2029, 6, 1), 30, 2))
     assert list(far.import_price) == [24.5, 24.5] and list(far.export_price) == [15.0, 15.0]
@@ -104,7 +110,7 @@ def test_unpublished_day_is_count_zero_and_prices_unknown(server):
     client = client_for(server)
     code = ("AGILE-24-10-01", "E-1R-AGILE-24-10-01-E")
     assert client.get_unit_rates(*code, utc(2025, 1, 17), utc(2025, 1, 18)) == ()
-    tariff = fetch_tariff("agile", "E", client, utc(2025, 1, 15, 23), utc(2025, 1, 18))
+    tariff = fetch_tariff("agile", "E", server, utc(2025, 1, 15, 23), utc(2025, 1, 18))
     assert tariff.known_until == utc(2025, 1, 16, 23)
     day = tariff.prices(SlotGrid(utc(2025, 1, 15, 23), 30, 48))
     assert day.import_price.min() == -2.5 and len(day.import_price) == 48
@@ -144,7 +150,7 @@ def test_unknown_product_tariff_code_and_region(server):
     with pytest.raises(UnknownRegion, match="one letter of"):
         client.get_tariff_code("AGILE-24-10-01", "O")
     with pytest.raises(UnknownProduct, match="unknown product 'nope'"):
-        fetch_tariff("nope", "E", client, T0, T1)
+        fetch_tariff("nope", "E", server, T0, T1)
 
 
 def test_region_from_postcode(server):
@@ -185,15 +191,8 @@ def test_protocol_errors_name_the_endpoint_and_field(server):
 
 
 def test_get_tariff_online_uses_the_configured_base_url(server, tmp_path):
-    tariff = get_tariff(
-        "flux",
-        "E",
-        offline=False,
-        base_url=server.url,
-        cache_dir=tmp_path,
-        period_from=T0,
-        period_to=T1,
-    )
+    access = OctopusAccess(server.url, state_dir=tmp_path)
+    tariff = get_tariff("flux", "E", access=access, period_from=T0, period_to=T1)
     assert tariff.codes == ("E-1R-FLUX-IMPORT-23-02-14-E", "E-1R-FLUX-EXPORT-23-02-14-E")
     assert tariff.prices(SlotGrid(utc(2023, 3, 27, 15), 60, 1)).import_price[0] == PEAK
 

@@ -78,3 +78,24 @@ def test_token_scopes_are_read_from_a_jwt():
     }
     assert token_scopes("opaque-token") is None
     assert token_scopes("a.!!!.c") is None
+
+
+def test_doctor_shows_the_last_octopus_calls_and_a_hold(tmp_path, monkeypatch):
+    from datetime import UTC, datetime, timedelta
+
+    from optimiser.cli.doctor_cmd import _octopus_calls_check
+    from optimiser.config import Config
+    from tariffs.journal import Call, CallJournal, HoldKind
+
+    monkeypatch.delenv("WATTPLAN_STATE_DIR", raising=False)
+    config = Config(state_dir=tmp_path)
+    assert _octopus_calls_check(config).detail == "none recorded"
+    journal = CallJournal(tmp_path / "octopus-calls.json")
+    now = datetime.now(UTC)
+    journal.record(Call(now, "/v1/products/AGILE-24-10-01/", 200, "ok", 12.0))
+    journal.record(Call(now, "/v1/products/AGILE-24-10-01/", 429, "HTTP 429 (Retry-After 600)", 9))
+    journal.hold(HoldKind.RATE_LIMITED, now + timedelta(minutes=10), "HTTP 429 (asked to wait)")
+    check = _octopus_calls_check(config)
+    assert check.ok is False and not check.essential
+    assert "/v1/products/AGILE-24-10-01/ 429 HTTP 429 (Retry-After 600)" in check.detail
+    assert "1 of the last 2 failed" in check.detail and "no call before" in check.detail

@@ -1,42 +1,30 @@
-"""The pure budget decisions shared by production's apply path and the replay."""
+"""Whether the budget pays for a forced state: pure decisions production and the replay share."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from optimiser.control.apply_now import afford_forced, budget_shortfall
-from optimiser.control.backends import Command, MemoryBackend, select_commands
-from optimiser.control.budget import CommandBudget
+from optimiser.control.budget_decision import afford_forced, budget_shortfall
+from optimiser.control.capabilities import Capabilities
+from optimiser.control.policy import ControlPolicy
 from optimiser.control.safety import Failure, safe_settings
-from optimiser.control.translate import Capabilities, ControlPolicy, DeviceSettings
-from optimiser.domain.device import ExportRule, OperationMode
+from optimiser.control.value import BudgetOutlook, SpanDemand
+from optimiser.domain.actions import Action
+from optimiser.domain.device import ExportRule, OperationMode, Settings, UploadedTariff
 
 NOW = datetime(2025, 1, 6, 12, 0, tzinfo=UTC)
 FLEET = Capabilities.fleet()
 POLICY = ControlPolicy(reserve_floor_app_percent=20.0)
 SAFE = safe_settings(POLICY)
-EXPORT = DeviceSettings(
+EXPORT = Settings(
     OperationMode.AUTONOMOUS,
     40.0,
     grid_charging=True,
     export_rule=ExportRule.BATTERY_OK,
-    tariff_content={"name": "doctored"},
+    tariff=UploadedTariff({"name": "doctored"}),
 )
 
-
-def test_select_commands_keeps_the_safety_order_when_short():
-    kept, skipped, unsupported = select_commands(SAFE, EXPORT, FLEET, 2)
-    assert kept == [Command.BACKUP, Command.OPERATION]
-    assert skipped == [Command.GRID_IMPORT_EXPORT, Command.TARIFF]
-    assert unsupported == []
-    kept, skipped, _ = select_commands(SAFE, EXPORT, FLEET, None)
-    assert len(kept) == 4 and skipped == []
-
-
-def test_select_commands_prefers_the_changes_worth_most():
-    kept, skipped, _ = select_commands(SAFE, EXPORT, FLEET, 1, {Command.TARIFF: 0.5})
-    assert kept == [Command.TARIFF]
-    assert Command.BACKUP in skipped
+T0 = NOW
 
 
 def test_a_forced_state_the_budget_cannot_pay_for_becomes_safe_settings():
@@ -60,28 +48,48 @@ def test_an_unforced_target_is_never_refused():
     assert (target, forced, failure, asked) == (SAFE, False, None, [])
 
 
-def test_memory_backend_spends_its_budget_and_skips_the_rest():
-    budget = CommandBudget(3, None, safety_reserve=1)
-    backend = MemoryBackend(FLEET, initial=SAFE, budget=budget, now=NOW)
-    report = backend.apply(EXPORT, reason="test")
-    assert report.sent == (Command.BACKUP, Command.OPERATION)
-    assert report.skipped == (Command.GRID_IMPORT_EXPORT, Command.TARIFF)
-    assert backend.read().mode is OperationMode.AUTONOMOUS
-    assert backend.read().export_rule is ExportRule.PV_ONLY  # the skipped change did not happen
-    assert budget.used(NOW) == 2
-    # A safety revert may use the reserved command, and only that one.
-    report = backend.apply(SAFE, reason="revert", safety=True)
-    assert report.sent == (Command.BACKUP,) and report.skipped == (Command.OPERATION,)
-    assert budget.remaining(NOW, safety=True) == 0
-    # The next UTC day brings a fresh budget.
-    backend.now = datetime(2025, 1, 7, 0, 1, tzinfo=UTC)
-    report = backend.apply(SAFE, reason="revert", safety=True)
-    assert report.sent == (Command.OPERATION,) and backend.read() == SAFE
+def test_a_low_value_forced_state_leaves_the_commands_for_a_worthier_later_span():
+    hold = Settings(OperationMode.SELF_CONSUMPTION, 60.0)
+    outlook = BudgetOutlook(0.05, (SpanDemand(T0, Action.EXPORT, 1.0, 3),))
+    assert budget_shortfall(SAFE, hold, FLEET, 3) is None
+    why = budget_shortfall(SAFE, hold, FLEET, 3, outlook)
+    assert why is not None and "kept for later" in why
+    target, forced, failure = afford_forced(
+        hold, T0, policy=POLICY, short=lambda t: budget_shortfall(SAFE, t, FLEET, 3, outlook)
+    )
+    assert failure is Failure.BUDGET_EXHAUSTED and not forced
+    assert target.backup_reserve_app_percent == SAFE.backup_reserve_app_percent
+    # With commands for both, both go ahead.
+    assert budget_shortfall(SAFE, hold, FLEET, 4, outlook) is None
 
 
-def test_budget_state_round_trips():
-    budget = CommandBudget(5)
-    budget.spend(NOW)
-    other = CommandBudget(5)
-    other.restore(budget.counted())
-    assert other.used(NOW) == 1 and other.remaining(NOW) == 4
+def test_a_refused_hold_or_charge_keeps_the_devices_hold_instead_of_spending_it():
+    held = Settings(OperationMode.SELF_CONSUMPTION, 100.0, grid_charging=False)
+    hold_lower = Settings(OperationMode.SELF_CONSUMPTION, 70.0)
+    target, forced, failure = afford_forced(
+        hold_lower, T0, policy=POLICY, short=lambda t: "no commands", current=held
+    )
+    assert failure is Failure.BUDGET_EXHAUSTED and forced
+    assert (target.mode, target.backup_reserve_app_percent, target.grid_charging) == (
+        OperationMode.SELF_CONSUMPTION,
+        100.0,
+        False,
+    )
+    assert "keeping the device's hold" in target.notes[-1]
+
+
+def test_a_refused_export_or_a_self_powered_device_falls_back_to_safe_settings():
+    held = Settings(OperationMode.SELF_CONSUMPTION, 60.0)
+    export = Settings(
+        OperationMode.AUTONOMOUS, 40.0, export_rule=ExportRule.BATTERY_OK, tariff=UploadedTariff({})
+    )
+    target, forced, failure = afford_forced(
+        export, T0, policy=POLICY, short=lambda t: "no commands", current=held
+    )
+    assert failure is Failure.BUDGET_EXHAUSTED and not forced
+    assert target.backup_reserve_app_percent == SAFE.backup_reserve_app_percent
+    hold = Settings(OperationMode.SELF_CONSUMPTION, 60.0)
+    target, forced, _ = afford_forced(
+        hold, T0, policy=POLICY, short=lambda t: "no commands", current=SAFE
+    )
+    assert not forced and target.backup_reserve_app_percent == SAFE.backup_reserve_app_percent

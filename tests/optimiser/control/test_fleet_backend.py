@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from optimiser.control import (
     Command,
     CommandBudget,
-    DeviceSettings,
     DryRunBackend,
     FleetAuthError,
     FleetBackend,
@@ -21,18 +20,30 @@ from optimiser.control import (
     FleetUnavailable,
     TokenSource,
 )
-from optimiser.domain.device import ExportRule, OperationMode
+from optimiser.control.policy import ControlPolicy
+from optimiser.control.safety import safe_settings
+from optimiser.control.spans import ActionSpan
+from optimiser.control.translate import settings_for
+from optimiser.domain.actions import Action
+from optimiser.domain.clock import SteppedClock
+from optimiser.domain.device import ExportRule, OperationMode, Settings, UploadedTariff
+from optimiser.domain.units import app_percent_to_kwh
+from simulations.fleet_emulator import FleetEmulator, demo_site
 from tests.optimiser.control.tariff_fixture import flux_like_content
 
-SAFE = DeviceSettings(OperationMode.SELF_CONSUMPTION, 20.0, True, ExportRule.PV_ONLY)
-EXPORT = DeviceSettings(
-    OperationMode.AUTONOMOUS, 30.0, True, ExportRule.BATTERY_OK, flux_like_content()
+SAFE = Settings(OperationMode.SELF_CONSUMPTION, 20.0, True, ExportRule.PV_ONLY)
+EXPORT = Settings(
+    OperationMode.AUTONOMOUS,
+    30.0,
+    True,
+    ExportRule.BATTERY_OK,
+    UploadedTariff(flux_like_content()),
 )
 
 
 def test_read_matches_the_emulated_site(make_backend, emulator):
     assert make_backend().read() == SAFE
-    assert emulator.site.settings.backup_reserve_percent == pytest.approx(24.0)
+    assert emulator.site.settings.backup_reserve_app_percent == pytest.approx(20.0)
 
 
 def test_apply_sends_only_what_differs(make_backend, emulator):
@@ -40,7 +51,7 @@ def test_apply_sends_only_what_differs(make_backend, emulator):
     report = backend.apply(replace(SAFE, backup_reserve_app_percent=55), reason="hold")
     assert report.ok and report.sent == (Command.BACKUP,)
     assert emulator.post_count() == 1 and emulator.post_count("backup") == 1
-    assert emulator.site.settings.backup_reserve_percent == pytest.approx(0.95 * 55 + 5)
+    assert emulator.site.settings.backup_reserve_app_percent == pytest.approx(55)
     again = backend.apply(replace(SAFE, backup_reserve_app_percent=55), reason="hold again")
     assert again.sent == () and again.ok
     assert emulator.post_count() == 1
@@ -58,7 +69,8 @@ def test_export_settings_reach_the_device(make_backend, emulator):
     settings = emulator.site.settings
     assert settings.mode is OperationMode.AUTONOMOUS
     assert settings.export_rule is ExportRule.BATTERY_OK
-    assert settings.tariff is not None and settings.tariff.max_buy == pytest.approx(40.0)  # p/kWh
+    assert settings.tariff is not None
+    assert settings.tariff.schedule.max_buy == pytest.approx(40.0)  # p/kWh
     assert report.after == EXPORT
 
 
@@ -199,3 +211,39 @@ def test_backend_refuses_nothing_without_a_budget_file(client, clock):
     backend = FleetBackend(client, CommandBudget(1), clock=clock.now)
     assert backend.capabilities.commands_per_day == 1
     assert backend.apply(replace(SAFE, backup_reserve_app_percent=40), reason="x").ok
+
+
+def test_fleet_emulator_accepts_the_safe_fallback_for_a_floor_of_90(make_backend, emulator):
+    backend = make_backend()
+    policy = ControlPolicy(reserve_floor_app_percent=90.0)
+    report = backend.apply(safe_settings(policy, backend.capabilities), reason="safe", safety=True)
+    assert report.ok, report.describe()
+    assert emulator.site_info()["backup_reserve_percent"] == pytest.approx(80.0)
+
+
+def test_fleet_hold_above_80_on_the_emulator_holds_through_the_evening(tmp_path):
+    clock = SteppedClock(datetime(2025, 1, 10, 19, 30, tzinfo=UTC))  # after the demo sun
+    soe = app_percent_to_kwh(88.0, 13.5)
+    with FleetEmulator(demo_site(clock, soe_kwh=soe), clock=clock) as emulator:
+        token = tmp_path / "token"
+        token.write_text(emulator.access_token)
+        client = FleetClient(emulator.url, emulator.site_id, TokenSource(token_file=token))
+        backend = FleetBackend(client, CommandBudget(20), clock=clock.now)
+        start = clock.now()
+        hold = ActionSpan(start, start + timedelta(hours=3), Action.HOLD, None, 13.5)
+        target = settings_for(
+            hold,
+            soe_now_kwh=soe,
+            policy=ControlPolicy(reserve_floor_app_percent=20.0),
+            capabilities=backend.capabilities,
+        )
+        report = backend.apply(target, reason="hold")
+        assert report.ok, report.describe()
+        info = emulator.site_info()
+        assert info["backup_reserve_percent"] == 100
+        assert info["components"]["disallow_charge_from_grid_with_solar_installed"] is True
+        clock.advance(timedelta(hours=3))  # 19:30–22:30: load, no sun
+        live = emulator.live_status()
+        client.close()
+    assert live["percentage_charged"] == pytest.approx(88.0, abs=1e-6)  # never discharged
+    assert live["load_power"] > 0 and live["battery_power"] == 0.0

@@ -1,4 +1,4 @@
-"""Plan arrays → intents → settings → Fleet backend → emulated Powerwall follows."""
+"""Plan → spans → settings → Fleet backend → the emulated Powerwall follows."""
 
 from __future__ import annotations
 
@@ -14,17 +14,18 @@ from optimiser.control import (
     ControlPolicy,
     FleetBackend,
     FleetClient,
-    Intent,
     TokenSource,
-    intents_from_arrays,
     settings_for,
+    spans_from_plan,
 )
+from optimiser.domain.actions import Action
 from optimiser.domain.clock import SteppedClock
-from optimiser.domain.device import Settings
+from optimiser.domain.device import Settings, UploadedTariff
 from optimiser.domain.powerwall import PowerwallSpec, PowerwallState
 from optimiser.domain.traces import Trace
 from simulations.emulator import EmulatedSite
 from simulations.fleet_emulator import FleetEmulator
+from tests.optimiser.control.plans import make_plan
 from tests.optimiser.control.tariff_fixture import flux_like_content
 
 START = datetime(2025, 3, 10, 14, 0, tzinfo=UTC)  # GMT; the Flux peak is 16:00–19:00
@@ -38,7 +39,7 @@ def test_the_emulated_powerwall_follows_charge_hold_export(tmp_path):
     site = EmulatedSite(
         PowerwallSpec.powerwall2(1),
         PowerwallState(soe_kwh=6.75),
-        Settings(backup_reserve_percent=24.0),
+        Settings(backup_reserve_app_percent=20.0),
         trace,
         clock,
     )
@@ -52,19 +53,9 @@ def test_the_emulated_powerwall_follows_charge_hold_export(tmp_path):
             (0, 0, 1.9, 1.65, 0, 4.5),
         ]
     )
-    spans = intents_from_arrays(
-        [START + i * SLOT for i in range(6)],
-        SLOT,
-        charge_from_grid_kwh=rows[:, 0],
-        charge_kwh=rows[:, 1],
-        discharge_kwh=rows[:, 2],
-        export_kwh=rows[:, 3],
-        import_kwh=rows[:, 4],
-        soe_kwh=rows[:, 5],
-        capacity_kwh=13.5,
-        initial_soe_kwh=6.75,
-    )
-    assert [s.intent for s in spans] == [Intent.CHARGE_FROM_GRID, Intent.HOLD, Intent.EXPORT]
+    plan = make_plan(rows, start=START, initial_soe_kwh=6.75)
+    spans = spans_from_plan(plan, capacity_kwh=13.5)
+    assert [s.action for s in spans] == [Action.CHARGE_FROM_GRID, Action.HOLD, Action.EXPORT]
     policy = ControlPolicy(reserve_floor_app_percent=20)
     with FleetEmulator(site, clock=clock, commands_per_day=20) as emu:
         token = tmp_path / "t.json"
@@ -78,9 +69,9 @@ def test_the_emulated_powerwall_follows_charge_hold_export(tmp_path):
                 soe_now_kwh=site.state.soe_kwh,
                 policy=policy,
                 capabilities=Capabilities.fleet(),
-                export_tariff=flux_like_content(),
+                uploaded=UploadedTariff(flux_like_content()),
             )
-            assert backend.apply(wanted, reason=span.intent.value).ok
+            assert backend.apply(wanted, reason=span.action.value).ok
             clock.advance(span.end - span.start)
             site.advance()
             soe_after.append(site.state.soe_kwh)

@@ -5,19 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from optimiser.control.lease_file import lease_path, load_lease, save_lease
+from optimiser.control.policy import ControlPolicy
 from optimiser.control.safety import Lease
-from optimiser.control.translate import ControlPolicy, DeviceSettings
-from optimiser.domain.device import ExportRule, OperationMode
+from optimiser.domain.device import ExportRule, OperationMode, Settings, UploadedTariff
 
 NOW = datetime(2025, 1, 16, 2, 0, tzinfo=UTC)
 
 
 def test_round_trip_and_removal(tmp_path):
-    forced = DeviceSettings(
+    forced = Settings(
         OperationMode.AUTONOMOUS,
         35.0,
         export_rule=ExportRule.BATTERY_OK,
-        tariff_content={"doctored_tariff_marker": 1},
+        tariff=UploadedTariff({"doctored_tariff_marker": 1}),
     )
     lease = Lease.grant(
         forced, NOW, ControlPolicy(lease_minutes=90), until=NOW + timedelta(minutes=30)

@@ -7,7 +7,7 @@ HTTPS emulator.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import pytest
 
@@ -15,23 +15,20 @@ from optimiser.control import (
     Command,
     ControlNotPermitted,
     ControlUnavailable,
-    DeviceSettings,
     LocalBackend,
 )
-from optimiser.domain.device import ExportRule, OperationMode, Settings
-from optimiser.gateway import AccessDenied, GatewayUnavailable
-
-
-@dataclass
-class Operation:
-    mode: OperationMode
-    backup_reserve_percent: float
+from optimiser.domain.device import ExportRule, OperationMode, Settings, UploadedTariff
+from optimiser.domain.units import app_to_raw
+from optimiser.gateway import AccessDenied, GatewayUnavailable, Operation
 
 
 class GatewayDouble:
+    """The gateway client's control surface: raw-scale reserve, the gateway's own errors."""
+
     def __init__(self, role: str = "installer", ignore: bool = False) -> None:
         self.role = role
-        self.settings = Settings(backup_reserve_percent=24.0)
+        self.mode = OperationMode.SELF_CONSUMPTION
+        self.raw_reserve = app_to_raw(20.0)
         self.calls: list[tuple[OperationMode, float]] = []
         self.ignore = ignore
         self.down = False
@@ -39,26 +36,24 @@ class GatewayDouble:
     def operation(self) -> Operation:
         if self.down:
             raise GatewayUnavailable("connection refused")
-        return Operation(self.settings.mode, self.settings.backup_reserve_percent)
+        return Operation(real_mode=self.mode, backup_reserve_percent=self.raw_reserve)
 
     def set_operation(self, mode: OperationMode, backup_reserve_percent: float) -> None:
         if self.role != "installer":
             raise AccessDenied("403 User does not have adequate access rights")
         self.calls.append((mode, backup_reserve_percent))
         if not self.ignore:
-            self.settings = replace(
-                self.settings, mode=mode, backup_reserve_percent=backup_reserve_percent
-            )
+            self.mode, self.raw_reserve = mode, backup_reserve_percent
 
 
-SAFE = DeviceSettings(OperationMode.SELF_CONSUMPTION, 20.0)
+SAFE = Settings(OperationMode.SELF_CONSUMPTION, 20.0)
 
 
 def test_mode_and_reserve_go_in_one_installer_sequence():
     gateway = GatewayDouble()
     backend = LocalBackend(gateway)
     assert backend.read() == SAFE
-    target = DeviceSettings(OperationMode.BACKUP, 60.0)
+    target = Settings(OperationMode.BACKUP, 60.0)
     report = backend.apply(target, reason="storm")
     assert report.ok
     assert gateway.calls == [(OperationMode.BACKUP, pytest.approx(62.0))]
@@ -70,7 +65,7 @@ def test_mode_and_reserve_go_in_one_installer_sequence():
 def test_customer_login_gets_the_firmware_lock_explained():
     backend = LocalBackend(GatewayDouble(role="customer"))
     with pytest.raises(ControlNotPermitted, match=r"1\.50\.1.*installer.*switch") as info:
-        backend.apply(DeviceSettings(OperationMode.SELF_CONSUMPTION, 50.0), reason="hold")
+        backend.apply(Settings(OperationMode.SELF_CONSUMPTION, 50.0), reason="hold")
     assert "control.backend: fleet" in info.value.hint
     assert isinstance(info.value.__cause__, AccessDenied)
 
@@ -79,7 +74,9 @@ def test_grid_charging_and_export_rule_are_unsupported_locally():
     backend = LocalBackend(GatewayDouble())
     assert not backend.capabilities.can_export
     report = backend.apply(
-        DeviceSettings(OperationMode.SELF_CONSUMPTION, 20.0, False, ExportRule.NEVER, {"t": 1}),
+        Settings(
+            OperationMode.SELF_CONSUMPTION, 20.0, False, ExportRule.NEVER, UploadedTariff({"t": 1})
+        ),
         reason="no export",
     )
     assert report.sent == ()

@@ -5,14 +5,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from optimiser.control.policy import ControlPolicy
 from optimiser.control.safety import Failure, Lease, decide, is_forced, safe_settings
-from optimiser.control.translate import ControlPolicy, DeviceSettings
-from optimiser.domain.device import ExportRule, OperationMode
+from optimiser.domain.device import ExportRule, OperationMode, Settings, UploadedTariff
 
 NOW = datetime(2025, 3, 10, 17, 0, tzinfo=UTC)
 POLICY = ControlPolicy(reserve_floor_app_percent=20.0, lease_minutes=60)
-SAFE = DeviceSettings(OperationMode.SELF_CONSUMPTION, 20.0, True, ExportRule.PV_ONLY)
-EXPORT = DeviceSettings(OperationMode.AUTONOMOUS, 30.0, True, ExportRule.BATTERY_OK, {"t": 1})
+SAFE = Settings(OperationMode.SELF_CONSUMPTION, 20.0, True, ExportRule.PV_ONLY)
+EXPORT = Settings(
+    OperationMode.AUTONOMOUS, 30.0, True, ExportRule.BATTERY_OK, UploadedTariff({"t": 1})
+)
 
 
 def test_safe_settings_are_self_powered_at_the_floor():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
@@ -10,19 +9,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from optimiser.control.apply_now import afford_forced, budget_shortfall
-from optimiser.control.intents import Intent, intents_from_plan
-from optimiser.control.safety import Failure, safe_settings
-from optimiser.control.translate import Capabilities, ControlPolicy, DeviceSettings
+from optimiser.control.capabilities import Capabilities
+from optimiser.control.policy import ControlPolicy
+from optimiser.control.safety import safe_settings
+from optimiser.control.spans import spans_from_plan
 from optimiser.control.value import (
-    BudgetOutlook,
     SpanDemand,
     budget_outlook,
     commands_to_keep,
     span_value_gbp,
 )
-from optimiser.domain.device import ExportRule, OperationMode
-from optimiser.domain.slots import SlotGrid
+from optimiser.domain.actions import Action
+from optimiser.domain.device import UploadedTariff
+from optimiser.planner.result import Plan
+from tests.optimiser.control.plans import make_plan
 
 FLEET = Capabilities.fleet()
 POLICY = ControlPolicy(reserve_floor_app_percent=20.0)
@@ -30,7 +30,7 @@ SAFE = safe_settings(POLICY)
 T0 = datetime(2025, 1, 6, 0, 0, tzinfo=UTC)
 
 
-def _value(intent, first, end, **arrays):
+def _value(action, first, end, **arrays):
     n = len(arrays["import_price"])
     zeros = np.zeros(n)
     base = {
@@ -40,14 +40,14 @@ def _value(intent, first, end, **arrays):
         "import_kwh": zeros,
         "export_price": zeros,
     }
-    return span_value_gbp(intent, first, end, **{**base, **arrays})
+    return span_value_gbp(action, first, end, **{**base, **arrays})
 
 
 def test_charge_is_worth_its_energy_times_the_later_import_spread():
     prices = np.array([10.0, 10.0, 30.0, 30.0])
     charge = np.array([2.0, 3.0, 0.0, 0.0])
     assert _value(
-        Intent.CHARGE_FROM_GRID, 0, 2, import_price=prices, charge_from_grid_kwh=charge
+        Action.CHARGE_FROM_GRID, 0, 2, import_price=prices, charge_from_grid_kwh=charge
     ) == pytest.approx(5 * 20 / 100)
 
 
@@ -56,7 +56,7 @@ def test_export_is_worth_the_sell_price_over_the_refill_price():
     exp = np.array([30.0, 30.0, 13.0, 7.0])
     flows = np.array([2.0, 2.0, 0.0, 0.0])
     value = _value(
-        Intent.EXPORT,
+        Action.EXPORT,
         0,
         2,
         import_price=imp,
@@ -69,19 +69,19 @@ def test_export_is_worth_the_sell_price_over_the_refill_price():
 
 def test_hold_is_worth_the_imports_it_shifts_to_the_later_peak():
     imp = np.array([20.0, 20.0, 36.0, 28.0])
-    value = _value(Intent.HOLD, 0, 2, import_price=imp, import_kwh=np.array([1.0, 1.0, 0, 0]))
+    value = _value(Action.HOLD, 0, 2, import_price=imp, import_kwh=np.array([1.0, 1.0, 0, 0]))
     assert value == pytest.approx(2 * 16 / 100)
 
 
 def test_self_power_before_cheaper_prices_is_worth_nothing_negative():
     imp = np.array([10.0, 30.0])
-    assert _value(Intent.SELF_POWER, 0, 1, import_price=imp, discharge_kwh=np.ones(2)) == 0.0
+    assert _value(Action.SELF_POWER, 0, 1, import_price=imp, discharge_kwh=np.ones(2)) == 0.0
 
 
 def test_commands_to_keep_keeps_only_for_better_value_per_command():
     later = [
-        SpanDemand(T0, Intent.EXPORT, 1.2, 3),  # 0.40 per command
-        SpanDemand(T0, Intent.HOLD, 0.05, 1),  # 0.05 per command
+        SpanDemand(T0, Action.EXPORT, 1.2, 3),  # 0.40 per command
+        SpanDemand(T0, Action.HOLD, 0.05, 1),  # 0.05 per command
     ]
     assert commands_to_keep(0.1, 1, later, 10) == 3
     assert commands_to_keep(0.5, 1, later, 10) == 0
@@ -97,28 +97,14 @@ def test_commands_to_keep_keeps_only_for_better_value_per_command():
     st.integers(0, 20),
 )
 def test_commands_to_keep_never_keeps_more_than_left(value, commands, claims, left):
-    later = [SpanDemand(T0, Intent.HOLD, v, c) for v, c in claims]
+    later = [SpanDemand(T0, Action.HOLD, v, c) for v, c in claims]
     keep = commands_to_keep(value, commands, later, left)
     assert 0 <= keep <= left
     if all(v / c <= value / commands for v, c in claims):
         assert keep == 0
 
 
-@dataclass
-class _Plan:
-    grid: SlotGrid
-    start_soe_kwh: float
-    charge_from_grid_kwh: np.ndarray
-    charge_kwh: np.ndarray
-    discharge_kwh: np.ndarray
-    export_kwh: np.ndarray
-    import_kwh: np.ndarray
-    soe_kwh: np.ndarray
-    import_price: np.ndarray
-    export_price: np.ndarray
-
-
-def _day_plan() -> _Plan:
+def _day_plan() -> Plan:
     """From 12:00 UTC, 48 half-hour slots: a cheap midday hold, a 16–19 export at peak, then
     self-power, and a 02–05 night charge the next UTC day."""
     start = datetime(2025, 1, 6, 12, 0, tzinfo=UTC)
@@ -134,78 +120,27 @@ def _day_plan() -> _Plan:
     export = np.where(peak, 1.3, 0.0)
     imports = np.where(hold, 0.4, 0.0) + charge
     soe = np.clip(10.0 - np.cumsum(discharge) + np.cumsum(charge) * 0.95, 0.0, 13.5)
-    return _Plan(
-        SlotGrid(start, 30, n),
-        10.0,
-        charge,
-        np.where(night, 1.5, 0.0),
-        discharge,
-        export,
-        imports,
-        soe,
-        imp,
-        exp,
-    )
+    rows = np.stack([charge, charge, discharge, export, imports, soe], axis=1)
+    return make_plan(rows, start=start, initial_soe_kwh=10.0, import_price=imp, export_price=exp)
 
 
 def test_outlook_claims_the_evening_export_and_not_the_next_days_charge():
     plan = _day_plan()
-    spans = intents_from_plan(plan, capacity_kwh=13.5, initial_soe_kwh=10.0)
-    assert [s.intent for s in spans][:2] == [Intent.HOLD, Intent.EXPORT]
+    spans = spans_from_plan(plan, capacity_kwh=13.5)
+    assert [s.action for s in spans][:2] == [Action.HOLD, Action.EXPORT]
     outlook = budget_outlook(
-        plan, spans, spans[0], plan.grid.start, floor_app_percent=20.0, capabilities=FLEET
+        plan,
+        spans,
+        spans[0],
+        plan.grid.start,
+        policy=POLICY,
+        capabilities=FLEET,
+        uploaded_for=lambda _when: UploadedTariff({"name": "doctored"}),
     )
     assert outlook.value_gbp == pytest.approx(8 * 0.4 * (36 - 28) / 100)
-    intents = [d.intent for d in outlook.later]
-    assert Intent.EXPORT in intents
-    assert Intent.CHARGE_FROM_GRID not in intents  # after UTC midnight: tomorrow's budget
-    export = next(d for d in outlook.later if d.intent is Intent.EXPORT)
+    actions = [d.action for d in outlook.later]
+    assert Action.EXPORT in actions
+    assert Action.CHARGE_FROM_GRID not in actions  # after UTC midnight: tomorrow's budget
+    export = next(d for d in outlook.later if d.action is Action.EXPORT)
     assert export.value_gbp == pytest.approx(6 * 1.3 * (30 - 17) / 100)
     assert export.commands >= 2
-
-
-def test_a_low_value_forced_state_leaves_the_commands_for_a_worthier_later_span():
-    hold = DeviceSettings(OperationMode.SELF_CONSUMPTION, 60.0)
-    outlook = BudgetOutlook(0.05, (SpanDemand(T0, Intent.EXPORT, 1.0, 3),))
-    assert budget_shortfall(SAFE, hold, FLEET, 3) is None
-    why = budget_shortfall(SAFE, hold, FLEET, 3, outlook)
-    assert why is not None and "kept for later" in why
-    target, forced, failure = afford_forced(
-        hold, T0, policy=POLICY, short=lambda t: budget_shortfall(SAFE, t, FLEET, 3, outlook)
-    )
-    assert failure is Failure.BUDGET_EXHAUSTED and not forced
-    assert target.backup_reserve_app_percent == SAFE.backup_reserve_app_percent
-    # With commands for both, both go ahead.
-    assert budget_shortfall(SAFE, hold, FLEET, 4, outlook) is None
-
-
-def test_a_refused_hold_or_charge_keeps_the_devices_hold_instead_of_spending_it():
-    held = DeviceSettings(OperationMode.SELF_CONSUMPTION, 100.0, grid_charging=False)
-    hold_lower = DeviceSettings(OperationMode.SELF_CONSUMPTION, 70.0)
-    target, forced, failure = afford_forced(
-        hold_lower, T0, policy=POLICY, short=lambda t: "no commands", current=held
-    )
-    assert failure is Failure.BUDGET_EXHAUSTED and forced
-    assert (target.mode, target.backup_reserve_app_percent, target.grid_charging) == (
-        OperationMode.SELF_CONSUMPTION,
-        100.0,
-        False,
-    )
-    assert "keeping the device's hold" in target.notes[-1]
-
-
-def test_a_refused_export_or_a_self_powered_device_falls_back_to_safe_settings():
-    held = DeviceSettings(OperationMode.SELF_CONSUMPTION, 60.0)
-    export = DeviceSettings(
-        OperationMode.AUTONOMOUS, 40.0, export_rule=ExportRule.BATTERY_OK, tariff_content={}
-    )
-    target, forced, failure = afford_forced(
-        export, T0, policy=POLICY, short=lambda t: "no commands", current=held
-    )
-    assert failure is Failure.BUDGET_EXHAUSTED and not forced
-    assert target.backup_reserve_app_percent == SAFE.backup_reserve_app_percent
-    hold = DeviceSettings(OperationMode.SELF_CONSUMPTION, 60.0)
-    target, forced, _ = afford_forced(
-        hold, T0, policy=POLICY, short=lambda t: "no commands", current=SAFE
-    )
-    assert not forced and target.backup_reserve_app_percent == SAFE.backup_reserve_app_percent

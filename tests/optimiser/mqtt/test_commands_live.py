@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from optimiser.control.intents import Intent
+from optimiser.domain.actions import Action
 from optimiser.mqtt import Command
 from optimiser.mqtt.commands import MAX_PAYLOAD_BYTES
 from optimiser.service import EventKind, ManualMode
@@ -39,9 +39,9 @@ def arrived(w: Wired, count: int = 1) -> None:
         time.sleep(0.01)
 
 
-def span(record) -> Intent | None:
+def span(record) -> Action | None:
     a = record.applied
-    return a.span.intent if a is not None and a.span is not None else None
+    return a.span.action if a is not None and a.span is not None else None
 
 
 def test_a_context_fact_changes_the_next_plan(wired, ha):
@@ -79,8 +79,8 @@ def test_a_manual_hold_is_applied_reported_and_lapses(wired, ha, house):
     house.clock.advance(timedelta(hours=5))  # 17:00, dark: the plan discharges for the house
     w = wired()
     w.run_for(10)
-    assert span(w.service.decisions[-1]) is Intent.SELF_POWER
-    assert house.site.settings.backup_reserve_percent == pytest.approx(FLOOR_RAW, abs=0.01)
+    assert span(w.service.decisions[-1]) is Action.SELF_POWER
+    assert house.site.settings.backup_reserve_raw_percent == pytest.approx(FLOOR_RAW, abs=0.01)
 
     ha.send(w.topics.set(Command.MODE), '{"mode": "hold", "ttl_minutes": 2}')
     arrived(w)
@@ -88,8 +88,8 @@ def test_a_manual_hold_is_applied_reported_and_lapses(wired, ha, house):
     w.run_for(1)
     held = w.service.decisions[-1]
     assert held.why.startswith("home: manual hold until")
-    assert span(held) is Intent.HOLD
-    assert house.site.settings.backup_reserve_percent > FLOOR_RAW + 5  # the device holds
+    assert span(held) is Action.HOLD
+    assert house.site.settings.backup_reserve_raw_percent > FLOOR_RAW + 5  # the device holds
     assert w.service.home.override.mode is ManualMode.HOLD
     state = ha.wait_for(lambda m: m.topic == w.topics.state and m.json()["held"], after=mark)
     assert state.json()["override"]["mode"] == "hold"
@@ -99,8 +99,8 @@ def test_a_manual_hold_is_applied_reported_and_lapses(wired, ha, house):
     lapsed = w.service.decisions[-1]
     assert lapsed.why == "home: manual hold lapsed: back to the plan"
     assert lapsed.time == held.time + timedelta(minutes=2)
-    assert span(lapsed) is Intent.SELF_POWER
-    assert house.site.settings.backup_reserve_percent == pytest.approx(FLOOR_RAW, abs=0.01)
+    assert span(lapsed) is Action.SELF_POWER
+    assert house.site.settings.backup_reserve_raw_percent == pytest.approx(FLOOR_RAW, abs=0.01)
     assert w.service.home.override is None
     assert w.service.current_plan.rules is None  # no user rules, and the override's is gone
     ha.wait_for(lambda m: m.topic == w.topics.home and m.json()["override"] is None, after=mark)
@@ -164,8 +164,8 @@ def test_control_off_is_a_dry_run_and_on_controls_again(wired, ha, house):
     ha.send(w.topics.set(Command.MODE), '"charge"')
     arrived(w)
     w.run_for(1)
-    assert span(w.service.decisions[-1]) is Intent.CHARGE_FROM_GRID
-    assert house.site.settings.backup_reserve_percent > FLOOR_RAW + 5
+    assert span(w.service.decisions[-1]) is Action.CHARGE_FROM_GRID
+    assert house.site.settings.backup_reserve_raw_percent > FLOOR_RAW + 5
 
     ha.send(f"{w.topics.prefix}/control/set", "false")
     arrived(w)
@@ -173,14 +173,14 @@ def test_control_off_is_a_dry_run_and_on_controls_again(wired, ha, house):
     off = w.service.decisions[-1]
     assert off.why == "home: control off (dry run)" and off.applied.dry_run
     # Switching off left safe settings behind, and the charge still planned is not sent.
-    assert house.site.settings.backup_reserve_percent == pytest.approx(FLOOR_RAW, abs=0.01)
+    assert house.site.settings.backup_reserve_raw_percent == pytest.approx(FLOOR_RAW, abs=0.01)
 
     ha.send(f"{w.topics.prefix}/control/set", '{"on": true}')
     arrived(w)
     w.run_for(1)
     on = w.service.decisions[-1]
     assert on.why == "home: control on" and not on.applied.dry_run
-    assert house.site.settings.backup_reserve_percent > FLOOR_RAW + 5
+    assert house.site.settings.backup_reserve_raw_percent > FLOOR_RAW + 5
 
 
 def test_a_reserve_floor_and_replan_now(wired, ha):

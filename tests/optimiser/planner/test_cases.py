@@ -9,10 +9,10 @@ import numpy as np
 import pulp
 import pytest
 
+from optimiser.domain.actions import Action
 from optimiser.domain.slots import SlotGrid
 from optimiser.domain.units import app_percent_to_kwh
 from optimiser.planner import (
-    Action,
     Battery,
     PlanFailed,
     PlanInputError,

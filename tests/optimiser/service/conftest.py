@@ -29,10 +29,10 @@ from optimiser.control import CommandBudget, FleetBackend, FleetClient, TokenSou
 from optimiser.control.factory import backend_from_config
 from optimiser.control.lease_file import load_lease
 from optimiser.control.safety import Failure
-from optimiser.control.translate import app_to_raw
 from optimiser.domain.clock import SteppedClock
 from optimiser.domain.device import ExportRule, OperationMode, Settings
 from optimiser.domain.powerwall import PowerwallSpec, PowerwallState
+from optimiser.domain.units import app_to_raw
 from optimiser.forecast import PerfectForecaster
 from optimiser.gateway import Gateway, GatewayApi, TlsPolicy
 from optimiser.recorder import RecordingStore
@@ -77,7 +77,7 @@ def house(tmp_path):
     site = EmulatedSite(
         spec,
         PowerwallState(soe_kwh=0.4 * spec.capacity_kwh),
-        Settings(backup_reserve_percent=app_to_raw(20.0)),
+        Settings(backup_reserve_app_percent=20.0),
         trace,
         clock,
     )
@@ -197,13 +197,14 @@ def at_night(house, hour: int, minute: int = 0) -> None:
 
 
 def charging(house) -> bool:
-    return house.site.settings.backup_reserve_percent > FLOOR_RAW + 5
+    return house.site.settings.backup_reserve_raw_percent > FLOOR_RAW + 5
 
 
 def safe(house) -> bool:
     s = house.site.settings
-    return s.mode is OperationMode.SELF_CONSUMPTION and s.backup_reserve_percent == pytest.approx(
-        FLOOR_RAW, abs=0.01
+    return (
+        s.mode is OperationMode.SELF_CONSUMPTION
+        and s.backup_reserve_raw_percent == pytest.approx(FLOOR_RAW, abs=0.01)
     )
 
 

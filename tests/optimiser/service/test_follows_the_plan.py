@@ -117,7 +117,7 @@ def test_a_short_budget_buys_no_half_forced_state(house, fleet):
     short = [a for a in applied if a.failure]
     assert short and all(a.failure.value == "budget_exhausted" for a in short)
     assert any("kept for later spans" in note for a in short for note in a.notes)
-    exports = [a for a in applied if a.span is not None and a.span.intent.value == "export"]
+    exports = [a for a in applied if a.span is not None and a.span.action.value == "export"]
     for a in exports:  # an export bought is bought whole
         assert a.report.after is not None and a.report.after.mode.value == "autonomous"
         assert a.report.after.export_rule.value == "battery_ok"
@@ -160,5 +160,5 @@ def test_dry_run_sends_nothing(house):
     assert "would send backup" in would[0].line()
     assert house.emulator.post_count() == 0
     assert service.stats.commands_sent == 0
-    assert house.site.settings.backup_reserve_percent == pytest.approx(FLOOR_RAW, abs=0.01)
+    assert house.site.settings.backup_reserve_raw_percent == pytest.approx(FLOOR_RAW, abs=0.01)
     assert load_lease(house.tmp / "state") is None

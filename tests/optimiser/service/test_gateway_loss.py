@@ -42,7 +42,7 @@ def test_gateway_loss_records_a_gap_and_returns_to_safe_settings_once_it_is_back
     assert revert.applied.report.sent and revert.applied.report.ok
     assert revert.applied.report.after.backup_reserve_app_percent == 20
     # …then, at the next decision, the plan is followed again.
-    assert replanned.applied.failure is None and replanned.applied.span.intent == "charge_from_grid"
+    assert replanned.applied.failure is None and replanned.applied.span.action == "charge_from_grid"
     assert charging(house)
     assert any(d.error and "gateway lost" in d.error for d in service.decisions)
 

@@ -9,8 +9,9 @@ from datetime import timedelta
 
 import numpy as np
 
-from optimiser.control.apply_now import apply_current_slot, plan_problems
+from optimiser.control.apply_now import apply_current_slot
 from optimiser.control.lease_file import load_lease
+from optimiser.control.plan_check import plan_problems
 from optimiser.control.safety import Failure
 from tests.optimiser.service.conftest import (
     at_night,

@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 
 from optimiser.config import FLEET_REVERT_COMMANDS, Config
+from optimiser.control.capabilities import Capabilities
 from optimiser.control.errors import FleetProtocolError
 from optimiser.control.lease_file import lease_path, load_lease
 from optimiser.control.safety import worst_case_revert_commands
-from optimiser.control.translate import Capabilities
 from optimiser.domain.device import ExportRule, OperationMode
 from tests.optimiser.service.conftest import (
     FLOOR_RAW,
@@ -33,7 +33,7 @@ def test_stop_reverts_the_forced_charge_to_safe_settings(house):
     house.clock.advance(timedelta(hours=14, minutes=10))  # 02:10: charging off-peak
     service = make_service(house)
     service.run(until=house.clock.now() + timedelta(minutes=20))
-    assert house.site.settings.backup_reserve_percent > FLOOR_RAW + 20
+    assert house.site.settings.backup_reserve_raw_percent > FLOOR_RAW + 20
     lease_file = house.tmp / "state" / "lease.json"
     assert lease_file.exists()
 
@@ -41,7 +41,7 @@ def test_stop_reverts_the_forced_charge_to_safe_settings(house):
     stats = service.run()
 
     assert stats.reverted_on_stop
-    assert house.site.settings.backup_reserve_percent == pytest.approx(FLOOR_RAW, abs=0.01)
+    assert house.site.settings.backup_reserve_raw_percent == pytest.approx(FLOOR_RAW, abs=0.01)
     assert house.site.settings.mode is OperationMode.SELF_CONSUMPTION
     assert not lease_file.exists()
     assert service.decisions[-1].why.startswith("stopping")

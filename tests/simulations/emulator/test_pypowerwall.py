@@ -20,7 +20,7 @@ from tests.optimiser.gateway.conftest import CUSTOMER
 @pytest.mark.parametrize("authmode", ["cookie", "token"])
 def test_pypowerwall_reads_flows_soe_grid_mode_reserve(emulator, tmp_path, authmode):
     emulator.site.clock.advance(timedelta(hours=1))
-    emulator.site.apply(replace(emulator.site.settings, backup_reserve_percent=24.0))
+    emulator.site.apply(replace(emulator.site.settings, backup_reserve_app_percent=20.0))
     pw = pypowerwall.Powerwall(
         host=f"127.0.0.1:{emulator.port}",
         password=CUSTOMER,

@@ -30,7 +30,7 @@ def flat_house_now() -> EmulatedSite:
     return EmulatedSite(
         PowerwallSpec.powerwall2(1),
         PowerwallState(soe_kwh=8.1),  # 60 % raw
-        Settings(backup_reserve_percent=24.0),
+        Settings(backup_reserve_app_percent=20.0),
         trace,
         RealClock(),
     )
@@ -74,7 +74,7 @@ def test_pypowerwall_reads_config_sets_reserve_and_mode_and_the_powerwall_follow
     assert battery_kw(emulator) == pytest.approx(0.5, abs=0.01)  # covering the house
 
     assert pw.set_reserve(100) is not None
-    assert emulator.site.settings.backup_reserve_percent == pytest.approx(100.0)
+    assert emulator.site.settings.backup_reserve_raw_percent == pytest.approx(100.0)
     assert battery_kw(emulator) < -0.5  # below the reserve: charging from the grid
 
     pw.set_reserve(0)
@@ -110,6 +110,6 @@ def test_pypowerwall_with_an_unconfirmed_key_writes_nothing(emulator, tmp_path, 
             timeout=5,
         )
     pw.set_reserve(100)
-    assert emulator.site.settings.backup_reserve_percent == pytest.approx(24.0)
+    assert emulator.site.settings.backup_reserve_raw_percent == pytest.approx(24.0)
     assert emulator.v1r.writes == 0
     assert emulator.v1r.refusals["not verified"] >= 1

@@ -13,6 +13,7 @@ from optimiser.domain.clock import SteppedClock
 from optimiser.domain.device import ExportRule, OperationMode, Settings
 from optimiser.domain.powerwall import PowerwallSpec, PowerwallState
 from optimiser.domain.traces import Trace
+from optimiser.domain.units import app_percent_to_kwh
 from simulations.emulator import EmulatedSite
 from simulations.emulator.defaults import (
     default_settings,
@@ -29,7 +30,7 @@ EPS = 1e-6
 settings_st = st.builds(
     Settings,
     mode=st.sampled_from([OperationMode.SELF_CONSUMPTION, OperationMode.BACKUP]),
-    backup_reserve_percent=st.floats(0, 100),
+    backup_reserve_app_percent=st.floats(0, 100),
     grid_charging=st.booleans(),
     export_rule=st.sampled_from(list(ExportRule)),
 )
@@ -103,15 +104,9 @@ def test_site_invariants(units, soe_fraction, load, solar, chunks):
             assert f.grid_kw == 0 and not after.grid_up
             continue
         # On grid, the reserve is respected unless the battery was already below it.
-        floor = (
-            spec.capacity_kwh
-            * (
-                100.0
-                if after.settings.mode is OperationMode.BACKUP
-                else after.settings.backup_reserve_percent
-            )
-            / 100.0
-        )
+        floor = app_percent_to_kwh(after.settings.backup_reserve_app_percent, spec.capacity_kwh)
+        if after.settings.mode is OperationMode.BACKUP:
+            floor = spec.capacity_kwh
         if s0.soe_kwh >= floor:
             assert s1.soe_kwh >= floor - EPS
         else:

@@ -77,7 +77,7 @@ def test_din_needs_a_login_and_answers_the_din_as_text(raw, emulator):
 def test_config_read_shows_the_site_settings_on_the_raw_scale_with_the_hash_of_its_bytes(
     raw, paired
 ):
-    paired.site.apply(replace(paired.site.settings, backup_reserve_percent=24.0))
+    paired.site.apply(replace(paired.site.settings, backup_reserve_app_percent=20.0))
     document, hash_ = read_config(raw, paired)
     assert document["default_real_mode"] == "self_consumption"
     assert document["site_info"]["backup_reserve_percent"] == 24.0
@@ -97,7 +97,7 @@ def test_a_locked_update_changes_what_the_powerwall_does_and_keeps_unknown_keys(
     assert answer_of(body).filestore.WhichOneof("message") == "updateFileResponse"
     settings = paired.site.settings
     assert settings.mode is OperationMode.AUTONOMOUS
-    assert settings.backup_reserve_percent == 100.0
+    assert settings.backup_reserve_raw_percent == 100.0
     assert settings.grid_charging is False
     assert settings.export_rule is ExportRule.BATTERY_OK
     again, _ = read_config(raw, paired)
@@ -105,14 +105,14 @@ def test_a_locked_update_changes_what_the_powerwall_does_and_keeps_unknown_keys(
 
 
 def test_a_stale_hash_is_refused_and_changes_nothing(raw, paired):
-    reserve = paired.site.settings.backup_reserve_percent
+    reserve = paired.site.settings.backup_reserve_raw_percent
     document, hash_ = read_config(raw, paired)
     paired.site.apply(replace(paired.site.settings, export_rule=ExportRule.NEVER))  # the app
     document["site_info"]["backup_reserve_percent"] = 80.0
     status, body = post(raw, paired, frames.update_config_request(DIN, encode(document), hash_))
     error = answer_of(body).common.error_response.status
     assert status == 200 and error.code == 9 and "hash" in error.message
-    assert paired.site.settings.backup_reserve_percent == reserve
+    assert paired.site.settings.backup_reserve_raw_percent == reserve
     assert paired.site.settings.export_rule is ExportRule.NEVER
 
 

@@ -25,7 +25,7 @@ def flat_site(clock: SteppedClock) -> EmulatedSite:
     return EmulatedSite(
         PowerwallSpec.powerwall2(1),
         PowerwallState(soe_kwh=6.75),
-        Settings(backup_reserve_percent=24.0),
+        Settings(backup_reserve_app_percent=20.0),
         trace,
         clock,
     )

@@ -8,7 +8,6 @@ from math import sqrt
 import pytest
 
 from optimiser.domain.device import ExportRule, OperationMode
-from optimiser.domain.units import app_to_raw
 from simulations.emulator.site import NIGHT_SOLAR_KW
 from simulations.fleet_emulator import FleetEndpoint
 from simulations.fleet_emulator.api import Command, parse_command
@@ -22,7 +21,7 @@ STANDBY_W = NIGHT_SOLAR_KW * 1000  # the solar meter reads -10 W with no sun; th
 def test_reserve_outside_the_fleet_rule_is_a_400(emulator, value):
     answer = call(emulator, "POST", "backup", {"backup_reserve_percent": value})
     assert answer.status_code == 400
-    assert emulator.site.settings.backup_reserve_percent == 24.0
+    assert emulator.site.settings.backup_reserve_raw_percent == 24.0
 
 
 def test_reserve_100_charges_from_the_grid_at_the_slow_rate(emulator, clock):
@@ -104,12 +103,12 @@ def test_reads_are_get_and_commands_are_post(emulator):
         (
             FleetEndpoint.BACKUP,
             {"backup_reserve_percent": 100},
-            Command(backup_reserve_percent=app_to_raw(100.0)),
+            Command(backup_reserve_app_percent=100.0),
         ),
         (
             FleetEndpoint.BACKUP,
             {"backup_reserve_percent": 0},
-            Command(backup_reserve_percent=app_to_raw(0.0)),
+            Command(backup_reserve_app_percent=0.0),
         ),
         (
             FleetEndpoint.GRID_IMPORT_EXPORT,

@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 
-from optimiser.control.translate import Capabilities, planner_limits
+from optimiser.control.capabilities import Capabilities
+from optimiser.control.limits import planner_limits
 from simulations.replay import ClosedLoopOptions, run_closed_loop
 from simulations.replay.engine import ClosedLoop
 from tests.simulations.replay.conftest import LONDON, period

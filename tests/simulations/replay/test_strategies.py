@@ -26,10 +26,13 @@ def test_wattplan_beats_self_powered_and_time_based_under_flux(comparison):
     assert cost["wattplan"] < cost["self-powered"]
     assert cost["wattplan"] < cost["time-based"]
     # The bound counts the energy it leaves stored (the table does not, README): allow for
-    # the difference in stored energy at the dearest import price.
+    # the difference in stored energy at the dearest import price. It optimises the planner's
+    # objective (wear included), the table counts money only: allow 2 % of its savings, as the
+    # capture ratio does (test_capture_ratio_and_savings).
     left = rows["perfect-foresight"]["stored_change_kwh"] - rows["wattplan"]["stored_change_kwh"]
     dearest = float(comparison.prices["flux"].import_price.max()) / 100.0
-    assert cost["perfect-foresight"] < cost["wattplan"] + max(left, 0.0) * dearest
+    slack = 0.02 * (cost["no-battery"] - cost["perfect-foresight"])
+    assert cost["perfect-foresight"] < cost["wattplan"] + max(left, 0.0) * dearest + slack
     assert max(cost.values()) == cost["no-battery"]
 
 

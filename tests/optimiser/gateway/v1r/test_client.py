@@ -39,7 +39,7 @@ def paired(emulator):
 
 
 def test_reads_the_settings_on_the_app_scale(paired):
-    paired.site.apply(replace(paired.site.settings, backup_reserve_percent=24.0))
+    paired.site.apply(replace(paired.site.settings, backup_reserve_app_percent=20.0))
     settings = client(paired).settings()
     assert settings.mode is OperationMode.SELF_CONSUMPTION
     assert settings.backup_reserve_app_percent == pytest.approx(20.0)
@@ -57,7 +57,7 @@ def test_a_change_lands_on_the_powerwall_and_reserve_100_is_not_capped(paired):
     after = v1r.change(change)
     assert change.is_done_in(after)
     site = paired.site.settings
-    assert (site.mode, site.backup_reserve_percent, site.export_rule) == (
+    assert (site.mode, site.backup_reserve_raw_percent, site.export_rule) == (
         OperationMode.AUTONOMOUS,
         100.0,
         ExportRule.BATTERY_OK,
@@ -81,16 +81,16 @@ def test_a_stale_hash_is_re_read_and_the_change_made_on_top_of_the_apps(paired):
     v1r.change(SettingsChange(backup_reserve_app_percent=50.0))
     site = paired.site.settings
     assert site.export_rule is ExportRule.NEVER  # the app's change survives
-    assert site.backup_reserve_percent == pytest.approx(52.5)  # and ours is made
+    assert site.backup_reserve_raw_percent == pytest.approx(52.5)  # and ours is made
     assert v1r.conflicts == 1
 
 
 def test_a_hash_stale_twice_raises_config_changed_and_overwrites_nothing(paired):
     paired.v1r.edit_after_reads(lambda s: replace(s, grid_charging=not s.grid_charging), reads=3)
-    before = paired.site.settings.backup_reserve_percent
+    before = paired.site.settings.backup_reserve_raw_percent
     with pytest.raises(ConfigChanged, match="twice in a row"):
         client(paired).change(SettingsChange(backup_reserve_app_percent=50.0))
-    assert paired.site.settings.backup_reserve_percent == before
+    assert paired.site.settings.backup_reserve_raw_percent == before
     assert paired.v1r.refusals["stale hash"] == 2
 
 

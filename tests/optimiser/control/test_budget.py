@@ -1,4 +1,5 @@
-"""Over random intent sequences, the Fleet backend never exceeds its daily budget."""
+"""The daily command budget: never exceeded over random action sequences, survives restarts,
+keeps the most valuable changes."""
 
 from __future__ import annotations
 
@@ -9,18 +10,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from optimiser.control import (
+    ActionSpan,
     Capabilities,
     CommandBudget,
     ControlPolicy,
     FleetBackend,
     FleetClient,
-    Intent,
-    IntentSpan,
     TokenSource,
     prioritise,
     settings_for,
 )
+from optimiser.domain.actions import Action
 from optimiser.domain.clock import SteppedClock
+from optimiser.domain.device import UploadedTariff
 from simulations.fleet_emulator import FleetEmulator, demo_site
 from tests.optimiser.control.tariff_fixture import flux_like_content
 
@@ -28,8 +30,8 @@ CAP = 13.5
 CLOCK = SteppedClock(datetime(2025, 1, 1, tzinfo=UTC))
 POLICY = ControlPolicy(reserve_floor_app_percent=20)
 
-intent_steps = st.lists(
-    st.tuples(st.sampled_from(list(Intent)), st.floats(0, CAP), st.floats(0, CAP)),
+action_steps = st.lists(
+    st.tuples(st.sampled_from(list(Action)), st.floats(0, CAP), st.floats(0, CAP)),
     min_size=1,
     max_size=12,
 )
@@ -41,7 +43,7 @@ def shared_emulator():
         yield emulator
 
 
-@given(steps=intent_steps, per_day=st.integers(1, 6), safety=st.integers(0, 2))
+@given(steps=action_steps, per_day=st.integers(1, 6), safety=st.integers(0, 2))
 def test_budget_is_never_exceeded(steps, per_day, safety, shared_emulator, tmp_path_factory):
     emulator = shared_emulator
     safety = min(safety, per_day - 1)
@@ -53,15 +55,15 @@ def test_budget_is_never_exceeded(steps, per_day, safety, shared_emulator, tmp_p
     client.tokens.store(emulator.access_token, emulator.refresh_token)
     budget = CommandBudget(per_day, tmp_path_factory.mktemp("b") / "b.json", safety)
     backend = FleetBackend(client, budget, clock=CLOCK.now)
-    for i, (intent, target, soe_now) in enumerate(steps):
+    for i, (action, target, soe_now) in enumerate(steps):
         start = CLOCK.now()
-        span = IntentSpan(start, start + timedelta(minutes=30), intent, target, CAP)
+        span = ActionSpan(start, start + timedelta(minutes=30), action, target, CAP)
         wanted = settings_for(
             span,
             soe_now_kwh=soe_now,
             policy=POLICY,
             capabilities=Capabilities.fleet(),
-            export_tariff=flux_like_content(),
+            uploaded=UploadedTariff(flux_like_content()),
         )
         report = backend.apply(wanted, reason=f"step {i}", safety=i % 3 == 0)
         assert not report.errors  # the budget stops us before the API's quota does
@@ -85,3 +87,12 @@ def test_prioritise_keeps_at_most_available_and_the_most_valuable(n, available, 
     assert sorted(kept + dropped) == changes
     if kept and dropped:
         assert min(value[c] for c in kept) >= max(value[c] for c in dropped)
+
+
+def test_budget_state_round_trips():
+    now = datetime(2025, 1, 6, 12, 0, tzinfo=UTC)
+    budget = CommandBudget(5)
+    budget.spend(now)
+    other = CommandBudget(5)
+    other.restore(budget.counted())
+    assert other.used(now) == 1 and other.remaining(now) == 4

@@ -1,0 +1,241 @@
+"""What the plan asks the device to hold now, before the safety rule. Pure but for the tariff.
+
+1. the plan's spans as the device follows them (:func:`device_spans`: merged, flip
+   hysteresis against what the device follows now);
+2. the span due now: the one in force ``control.settle_minutes`` ahead, because a Powerwall
+   takes minutes to act on a change (:func:`~optimiser.control.spans.span_due`);
+3. its settings for the backend (:func:`~optimiser.control.translate.settings_for`), with the
+   tariff kept uploaded when the span exports or may fast-charge, and a rule's forced mode on
+   top;
+4. a :class:`~optimiser.control.safety.Lease` for a forced state, and the budget outlook (the
+   span's value and the later spans' claims on the day's commands).
+
+The production apply path (:mod:`optimiser.control.apply_now`) and the replay both call
+:func:`decide_plan_settings`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from optimiser.config import Config
+from optimiser.control.capabilities import Capabilities
+from optimiser.control.plan_check import plan_problems
+from optimiser.control.policy import ControlPolicy
+from optimiser.control.safety import Failure, Lease, is_forced
+from optimiser.control.spans import ActionSpan, span_due, spans_from_plan
+from optimiser.control.tariff_upload import uploaded_tariff_for
+from optimiser.control.translate import action_held, settings_for
+from optimiser.control.value import BudgetOutlook, budget_outlook
+from optimiser.domain.actions import Action
+from optimiser.domain.device import OperationMode, Settings, UploadedTariff
+from optimiser.domain.slots import require_aware
+from optimiser.planner.result import Plan
+from optimiser.planning import PlanResult
+from tariffs import Tariff
+
+UploadedFor = Callable[[date], tuple[UploadedTariff | None, str | None]]
+"""The tariff kept uploaded on a local day, or None and why not."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The settings the plan asks for now, before the safety rule (pure result).
+
+    Attributes
+    ----------
+    span : ActionSpan or None
+        The span due now (None: no usable plan, or now is outside it).
+    settings : Settings or None
+        What the span asks of the device.
+    lease : Lease or None
+        The lease of a forced ``settings``.
+    failure : Failure or None
+        Why the plan cannot be followed (solver failed, invalid plan, or the caller's).
+    valid_until : datetime or None
+        When the plan stops being trusted.
+    notes : tuple of str
+        Why.
+    outlook : BudgetOutlook or None
+        The span's value and the later spans' claims on the command budget.
+    """
+
+    span: ActionSpan | None
+    settings: Settings | None
+    lease: Lease | None
+    failure: Failure | None
+    valid_until: datetime | None
+    notes: tuple[str, ...] = ()
+    outlook: BudgetOutlook | None = None
+
+
+def device_spans(
+    plan: Plan, capacity_kwh: float, policy: ControlPolicy, current: Settings | None = None
+) -> list[ActionSpan]:
+    """The plan as the device will follow it: merged spans and the flip hysteresis against
+    what the device (``current``) follows now."""
+    return spans_from_plan(
+        plan,
+        capacity_kwh=capacity_kwh,
+        before=action_held(current, policy),
+        flip_value_gbp=policy.flip_value_gbp,
+    )
+
+
+def uploaded_for_tariff(tariff: Tariff | None, timezone: str) -> UploadedFor:
+    """:func:`~optimiser.control.tariff_upload.uploaded_tariff_for` for each day asked, once."""
+    cache: dict[date, tuple[UploadedTariff | None, str | None]] = {}
+
+    def uploaded_for(day: date) -> tuple[UploadedTariff | None, str | None]:
+        if day not in cache:
+            cache[day] = uploaded_tariff_for(tariff, day, timezone)
+        return cache[day]
+
+    return uploaded_for
+
+
+def plan_settings_now(
+    config: Config,
+    result: PlanResult | None,
+    now: datetime,
+    *,
+    capabilities: Capabilities,
+    tariff: Tariff | None = None,
+    failure: Failure | None = None,
+    valid_until: datetime | None = None,
+    current: Settings | None = None,
+    uploaded_for: UploadedFor | None = None,
+) -> Decision:
+    """What the plan in ``result`` asks the device to hold at ``now``.
+
+    ``valid_until`` caps the plan's validity (default: the end of its horizon). ``current``
+    (what the device holds) lets a hold keep a reserve within the hold tolerance, and tells
+    the flip hysteresis what the device follows now. ``uploaded_for(day)`` gives the tariff
+    kept uploaded on a local day (default: :func:`uploaded_for_tariff` of ``tariff``; the
+    replay passes its cache).
+    """
+    now = require_aware(now, "now")
+    policy = ControlPolicy.from_config(config, capabilities)
+    notes: list[str] = []
+    outcome = result.outcome if result is not None else None
+    plan = outcome.plan if outcome is not None else None
+    if failure is None and outcome is not None and (plan is None or not outcome.status.is_ok):
+        failure = Failure.SOLVER_FAILED
+        notes.append(f"planner: {outcome.status.value} {outcome.message or ''}".strip())
+    if failure is not None or plan is None or result is None:
+        return Decision(None, None, None, failure, None, tuple(notes))
+    battery = result.inputs.battery
+    problems = plan_problems(plan, battery.capacity_kwh)
+    if problems:
+        notes += [f"invalid plan: {p}" for p in problems[:3]]
+        return Decision(None, None, None, Failure.INVALID_PLAN, None, tuple(notes))
+    end = plan.grid.end if valid_until is None else min(plan.grid.end, valid_until)
+    settle = float(config.control.settle_minutes)
+    spans = device_spans(plan, battery.capacity_kwh, policy, current)
+    span = span_due(spans, now, settle)
+    if span is None:
+        return Decision(None, None, None, None, end, ("now is outside the plan's horizon",))
+    at = now + timedelta(minutes=settle)
+    when = at if span.covers(at) else now
+    tz = ZoneInfo(config.site.timezone)
+    if uploaded_for is None:
+        uploaded_for = uploaded_for_tariff(tariff, config.site.timezone)
+    uploaded = None
+    wants_tariff = (span.action is Action.EXPORT and capabilities.can_export) or (
+        span.action is Action.CHARGE_FROM_GRID
+        and capabilities.can_fast_charge
+        and tariff is not None
+    )
+    if wants_tariff:
+        uploaded, why = uploaded_for(when.astimezone(tz).date())
+        if why:
+            notes.append(why)
+    settings = settings_for(
+        span,
+        soe_now_kwh=battery.soe_kwh,
+        policy=policy,
+        capabilities=capabilities,
+        uploaded=uploaded,
+        now=when,
+        current=current,
+        charge_efficiency=battery.charge_efficiency,
+    )
+    notes += list(settings.notes)
+    slot = plan.grid.index_of(when)
+    forced_mode = result.force_mode[slot] if slot < len(result.force_mode) else None
+    if forced_mode is not None:
+        mode = OperationMode(forced_mode.value)
+        if mode is not settings.mode:
+            note = f"a rule forces {mode.value} mode at {when:%H:%M} UTC"
+            notes.append(note)
+            settings = replace(settings, mode=mode, notes=(*settings.notes, note))
+    lease = None
+    if is_forced(settings, policy):
+        lease = Lease.grant(
+            settings,
+            now,
+            policy,
+            until=span.end,
+            reason=f"{span.action.value} {span.start:%H:%M}–{span.end:%H:%M} UTC",
+        )
+    outlook = None
+    if capabilities.commands_per_day is not None:
+        outlook = budget_outlook(
+            plan,
+            spans,
+            span,
+            now,
+            policy=policy,
+            capabilities=capabilities,
+            uploaded_for=lambda t: uploaded_for(t.astimezone(tz).date())[0],
+            charge_efficiency=battery.charge_efficiency,
+        )
+    return Decision(span, settings, lease, None, end, tuple(notes), outlook)
+
+
+def decide_plan_settings(
+    config: Config,
+    result: PlanResult | None,
+    now: datetime,
+    *,
+    capabilities: Capabilities,
+    read: Callable[[], Settings],
+    tariff: Tariff | None = None,
+    failure: Failure | None = None,
+    valid_until: datetime | None = None,
+    uploaded_for: UploadedFor | None = None,
+) -> Decision:
+    """:func:`plan_settings_now` as the apply path and the replay use it.
+
+    A first decision without the device; when its span holds or self-powers, the hold
+    tolerance and the flip hysteresis compare with what the device holds, so ``read()`` it
+    (a read, no command) and decide again.
+    """
+    if uploaded_for is None:
+        uploaded_for = uploaded_for_tariff(tariff, config.site.timezone)
+    decision = plan_settings_now(
+        config,
+        result,
+        now,
+        capabilities=capabilities,
+        tariff=tariff,
+        failure=failure,
+        valid_until=valid_until,
+        uploaded_for=uploaded_for,
+    )
+    if decision.span is not None and decision.span.action in (Action.HOLD, Action.SELF_POWER):
+        decision = plan_settings_now(
+            config,
+            result,
+            now,
+            capabilities=capabilities,
+            tariff=tariff,
+            failure=failure,
+            valid_until=valid_until,
+            current=read(),
+            uploaded_for=uploaded_for,
+        )
+    return decision
