@@ -37,8 +37,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from optimiser.config import Config, ForecastConfig
+from optimiser.domain.history import History
 from optimiser.domain.slots import SlotGrid
-from optimiser.forecast import History, HistoryForecaster, PerfectForecaster
+from optimiser.forecast import HistoryForecaster, PerfectForecaster
 from simulations.datasets.realistic import HELD_BACK, TUNING, household, realistic_trace
 from simulations.replay import (
     ClosedLoopOptions,

@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from optimiser.config import ForecastConfig, SiteConfig
 from optimiser.domain.slots import SlotGrid
-from optimiser.forecast import History, HistoryForecaster
+from optimiser.forecast import HistoryForecaster
 from simulations.datasets import demo_year
 
 
@@ -35,7 +35,7 @@ def main() -> None:
         f"demo year at 5 min ({len(year.epoch_s)} samples): first {first:.3f} s, "
         f"median of 5 {median:.3f} s"
     )
-    history = History.from_trace(year)
+    history = year
     forecaster = HistoryForecaster(SiteConfig(), ForecastConfig())
     now = datetime(2025, 6, 15, 13, 7, tzinfo=UTC)
     for minutes, hours in ((30, 36), (30, 48), (5, 48)):

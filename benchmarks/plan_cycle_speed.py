@@ -1,11 +1,11 @@
 """How long one production planning cycle takes on a replay-like 48-slot request.
 
 Run: ``python benchmarks/plan_cycle_speed.py [--day 2025-06-01] [--rounds 5]`` from the
-repository root. Builds the 48 half-hourly requests of one demo day the way the replay does
-(24 h horizon, Flux prices, true load and solar as the forecast, the previous plan for the
-stability penalty, the Fleet backend's limits), then times ``optimiser.planning.plan_cycle``
-on them, and the HiGHS run alone, and prints the sum of the objectives so a change that
-moves results shows.
+repository root. Builds the 48 half-hourly requests of one demo day with the one request
+builder (a fixed 24 h horizon, Flux prices, true load and solar as the forecast, the previous
+plan for the stability penalty, the Fleet backend's limits), then times
+``optimiser.planning.plan_cycle`` on them, and the HiGHS run alone, and prints the sum of the
+objectives so a change that moves results shows.
 """
 
 from __future__ import annotations
@@ -14,21 +14,27 @@ import argparse
 import statistics
 import sys
 import time
-from datetime import UTC, date
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from optimiser.config import Config
-from optimiser.control.limits import planner_limits
-from optimiser.domain.slots import SlotGrid
+from optimiser.domain.powerwall import PowerwallState
 from optimiser.forecast import PerfectForecaster
 from optimiser.planner import build_problem
 from optimiser.planner.solve import solve_highs
-from optimiser.planning import PlanRequest, build_inputs, plan_cycle
+from optimiser.planning import (
+    Forecasting,
+    Horizon,
+    PlanRequest,
+    build_inputs,
+    build_request,
+    plan_cycle,
+)
 from simulations.replay import SiteModel, demo_data, period_prices
-from simulations.replay.engine import SimulatedSite
+from simulations.replay.closed_loop import SimulatedSite
 from tariffs import get_tariff
 
 SLOTS = 48
@@ -40,32 +46,23 @@ def requests(day: date) -> list[PlanRequest]:
     data = demo_data(day, 2, tz=tz)
     site = SiteModel.from_config(Config())
     prices = period_prices(get_tariff("flux", "C"), data.start, data.end, 30, 25)
-    truth = PerfectForecaster(data.trace)
-    spec = site.spec
-    soe, previous, out = site.initial_soe_kwh, None, []
-    first = round((data.start.timestamp() - prices.grid.start.timestamp()) / 1800)
+    forecasting = Forecasting(PerfectForecaster(data.trace))
+    state, previous, out = PowerwallState(site.initial_soe_kwh), None, []
     for k in range(SLOTS):
-        grid = SlotGrid(prices.grid.slot_start(first + k), 30, SLOTS)
-        forecast = truth.forecast(grid, None, grid.start)
-        request = PlanRequest(
-            now=grid.start.astimezone(UTC),
-            grid=grid,
-            state=SimulatedSite(
-                soe_kwh=soe,
-                capacity_kwh=spec.capacity_kwh,
-                max_charge_kw=spec.max_charge_kw,
-                max_discharge_kw=spec.max_discharge_kw,
-                round_trip_efficiency=spec.round_trip_efficiency,
-            ),
-            import_price=prices.import_price[first + k : first + k + SLOTS],
-            export_price=prices.export_price[first + k : first + k + SLOTS],
-            load_kw=forecast.load_kw,
-            solar_kw=forecast.solar_kw,
+        request = build_request(
+            site.config,
+            SimulatedSite.of(site.spec, state),
+            now=data.start + timedelta(minutes=30 * k),
+            tariff=prices.tariff,
+            history=None,
             previous=previous,
-            limits=planner_limits(site.capabilities, SLOTS),
+            capabilities=site.capabilities,
+            forecasting=forecasting,
+            horizon=Horizon(hours=SLOTS / 2),
+            prices=prices,
         )
         plan = plan_cycle(request, site.config, cost_rules=False, baselines=False).outcome.require()
-        soe, previous = float(plan.soe_kwh[0]), plan
+        state, previous = PowerwallState(float(plan.soe_kwh[0])), plan
         out.append(request)
     return out
 

@@ -39,8 +39,8 @@ def run(args: argparse.Namespace) -> int:
     from optimiser.cli.site import open_site, site_history
     from optimiser.config import load_config
     from optimiser.control.factory import backend_from_config
-    from optimiser.live import load_tariff, plan_request, read_context
-    from optimiser.planning import plan_cycle
+    from optimiser.live import load_tariff, read_context
+    from optimiser.planning import build_request, plan_cycle
     from rules import load_rules
 
     config = load_config(args.config)
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         backend = backend_from_config(config, gateway=gateway, units=_units(state))
         now = datetime.now(UTC)
         context = read_context(config, args.context_file, args.context, now)
-        request = plan_request(
+        request = build_request(
             config,
             state,
             now=now,

@@ -47,7 +47,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--capacity-kwh", type=float, metavar="X", help="battery capacity override")
     p.add_argument("--power-kw", type=float, metavar="Y", help="battery power override")
     p.add_argument(
-        "--horizon-hours", type=float, default=24.0, help="planning horizon per decision [h]"
+        "--horizon-hours",
+        type=float,
+        help="planning horizon per decision [h] (default: as `wattplan run`, to local "
+        "midnight at the end of tomorrow)",
     )
     p.add_argument(
         "--decision-minutes", type=int, help="minutes between decisions (default: every slot)"
@@ -55,8 +58,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--refit-minutes",
         type=float,
-        default=1440.0,
-        help="how often the forecaster is re-fitted on data before the decision [min]",
+        help="re-fit the forecaster only this often, slicing its forecast in between [min] "
+        "(faster; default: at every plan, as `wattplan run`)",
     )
     p.add_argument(
         "--forecasts",
@@ -85,28 +88,31 @@ def run(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo
 
     from optimiser.config import load_config
+    from optimiser.planning import Horizon, Refit
     from simulations.replay import (
-        STRATEGIES,
+        REFERENCES,
         ClosedLoopOptions,
+        ForecastMode,
+        Job,
         ReplayError,
         SiteModel,
+        Strategy,
         demo_data,
         load_data,
         period_prices,
+        run_jobs,
     )
-    from simulations.replay.parallel import Job, run_jobs
     from simulations.replay.report import Comparison, plot, write_csv
     from simulations.replay.validate import actual_run, compare_days
 
     config = load_config(args.config)
     tz = ZoneInfo(config.site.timezone)
-    strategies = list(dict.fromkeys(args.strategy or STRATEGIES))
-    unknown = [s for s in strategies if s not in STRATEGIES]
+    names = [s.value for s in Strategy]
+    unknown = [s for s in args.strategy if s not in names]
     if unknown:
-        raise ReplayError(f"expected strategies among {', '.join(STRATEGIES)}, got {unknown}")
-    for reference in ("no-battery", "perfect-foresight"):
-        if reference not in strategies:
-            strategies.append(reference)
+        raise ReplayError(f"expected strategies among {', '.join(names)}, got {unknown}")
+    strategies = [Strategy(s) for s in dict.fromkeys(args.strategy or names)]
+    strategies += [s for s in REFERENCES if s not in strategies]
     if args.days is not None and args.days < 1:
         raise ReplayError(f"--days must be at least 1, got {args.days}")
     rules = None
@@ -123,11 +129,12 @@ def run(args: argparse.Namespace) -> int:
         data = load_data(args.data, step_minutes=args.step_minutes)
         data = data.window(args.start, args.days, tz, minutes)
     options = ClosedLoopOptions(
-        forecasts=args.forecasts,
-        horizon_hours=args.horizon_hours,
+        forecasts=ForecastMode(args.forecasts),
+        horizon=Horizon(hours=args.horizon_hours),
+        refit=Refit(args.refit_minutes),
         decision_minutes=args.decision_minutes,
-        refit_minutes=args.refit_minutes,
     )
+    margin_hours = (options.horizon.longest_hours or 0.0) + 1.0
     region = args.region or config.tariff.region
     comparison = Comparison(data=data, tz=tz)
     tariff_keys = args.tariff or [config.tariff.product]
@@ -136,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
     jobs: list[Job] = []
     for key in tariff_keys:
         tariff = _tariff(key, region, config, data)
-        prices = period_prices(tariff, data.start, data.end, minutes, args.horizon_hours + 1)
+        prices = period_prices(tariff, data.start, data.end, minutes, margin_hours)
         comparison.prices[key] = prices
         jobs.extend(Job(s, data, prices, site, options, rules) for s in strategies)
     with _progress(enabled=sys.stderr.isatty()) as bar:
@@ -155,13 +162,13 @@ def run(args: argparse.Namespace) -> int:
         actual = actual_run(data, comparison.prices[key], site)
         if actual is not None:
             comparison.add(key, actual)
-            if (key, "wattplan") in comparison.runs:
+            if (key, Strategy.WATTPLAN) in comparison.runs:
                 comparison.validation[key] = compare_days(
-                    actual, comparison.runs[(key, "wattplan")], data, tz
+                    actual, comparison.runs[(key, Strategy.WATTPLAN)], data, tz
                 )
     per_day = comparison.per_day()
     for row in per_day:
-        if row["strategy"] == "wattplan":
+        if row["strategy"] == Strategy.WATTPLAN:
             for check in comparison.validation.get(row["tariff"], []):
                 if check["day"] == row["day"]:
                     row.update({k: v for k, v in check.items() if k != "day"})

@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from optimiser.config import Config
 from optimiser.domain.clock import AcceleratedClock, Clock
-from optimiser.forecast import History
+from optimiser.domain.history import History
 from optimiser.gateway import Gateway, GatewayApi, open_gateway
 from optimiser.gateway.tls import TlsPolicy
 from optimiser.live import read_recorded_history
@@ -87,5 +87,5 @@ def site_history(config: Config, now: datetime) -> History | None:
         from simulations.datasets import demo_trace
 
         trace = demo_trace(now - timedelta(days=DEMO_HISTORY_DAYS), now, step_minutes=5)
-        return History.from_trace(trace)
+        return trace
     return read_recorded_history(config)

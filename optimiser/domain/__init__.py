@@ -9,10 +9,12 @@
 - :mod:`~optimiser.domain.actions` — what the battery does in a slot: ``Action`` and the one
   classifier ``classify_slots`` (the plan, control, the replay and ``wattplan plan`` use it).
 - :mod:`~optimiser.domain.powerwall` — the Powerwall model (``PowerwallSpec``,
-  ``PowerwallState``, ``Flows``, ``step``) shared by the emulator, the replay and the
-  planner's baselines.
-- :mod:`~optimiser.domain.traces` — load and solar series; :mod:`~optimiser.domain.clock` —
-  real, accelerated and stepped clocks.
+  ``PowerwallState``, ``Flows``, ``step``, and ``step_through`` a series of steps) shared by
+  the emulator, every replay strategy and the planner's baselines.
+- :mod:`~optimiser.domain.history` — load and solar over time, the one history type
+  (recordings, forecasts' input); :mod:`~optimiser.domain.traces` — a ``Trace`` is a regular,
+  complete history that drives the emulator and the replay.
+- :mod:`~optimiser.domain.clock` — real, accelerated and stepped clocks.
 - :mod:`~optimiser.domain.yamlsource` — safe YAML with line numbers into strict pydantic
   models (config, rules, custom tariffs).
 - :mod:`~optimiser.domain.errors` — the one error policy: ``WattplanError``, the base of every

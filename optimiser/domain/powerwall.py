@@ -3,8 +3,9 @@
 One pure function, :func:`step`, says what a Powerwall does for ``dt_h`` hours given its
 settings (mode, backup reserve, grid charging, export rule, uploaded tariff, direct dispatch),
 the household load, the available solar and whether the grid is up. The emulator calls it to
-advance its clock; the replay simulator calls it at the recording's resolution. Neither has
-any other notion of how the battery behaves.
+advance its clock; :func:`step_through` runs it through a series of steps (a trace under the
+settings in force at each step) for every replay strategy and the planner's baselines. None
+of them has any other notion of how the battery behaves.
 
 Behaviour (DOMAIN.md §2):
 
@@ -33,9 +34,12 @@ Sign conventions follow the gateway: battery power > 0 discharging, grid power >
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from math import sqrt
+
+import numpy as np
 
 from optimiser.domain.device import ExportRule, OperationMode, Settings
 from optimiser.domain.units import app_percent_to_kwh
@@ -177,7 +181,7 @@ def step(
     if not grid_up:
         return _islanded(spec, state, soe, load, solar, dt_h, charge_cap)
 
-    floor_kwh = _floor_kwh(settings, cap)
+    floor_kwh = reserve_kwh(spec, settings)
     above_floor_kw = max(soe - floor_kwh, 0.0) * spec.discharge_efficiency / dt_h
     discharge_cap = min(spec.max_discharge_kw, above_floor_kw)
     surplus = max(solar - load, 0.0)
@@ -222,14 +226,106 @@ def step(
     )
 
 
-def _floor_kwh(settings: Settings, capacity_kwh: float) -> float:
-    """Stored energy the battery keeps: the reserve (app %, converted once), all of it in
-    backup mode, none under direct dispatch. [kWh]"""
+def reserve_kwh(spec: PowerwallSpec, settings: Settings) -> float:
+    """Stored energy the battery keeps under ``settings``: the reserve (app %, converted
+    once), all of it in ``backup`` mode, none under direct dispatch. [kWh]"""
     if settings.dispatch_kw is not None:
         return 0.0
     if settings.mode is OperationMode.BACKUP:
-        return capacity_kwh
-    return app_percent_to_kwh(settings.backup_reserve_app_percent, capacity_kwh)
+        return spec.capacity_kwh
+    return app_percent_to_kwh(settings.backup_reserve_app_percent, spec.capacity_kwh)
+
+
+@dataclass(frozen=True, eq=False)
+class SteppedFlows:
+    """What :func:`step_through` found, one value per step.
+
+    Attributes
+    ----------
+    battery_kw, grid_kw, solar_kw, load_kw, curtailed_kw, unserved_kw : numpy.ndarray
+        Average powers over each step, gateway signs (see :class:`Flows`). [kW]
+    soe_kwh : numpy.ndarray
+        Stored energy at each step's end. [kWh]
+    reserve_kwh : numpy.ndarray
+        The reserve in force during each step (:func:`reserve_kwh`). [kWh]
+    end : PowerwallState
+        The state after the last step.
+    """
+
+    battery_kw: np.ndarray
+    grid_kw: np.ndarray
+    solar_kw: np.ndarray
+    load_kw: np.ndarray
+    curtailed_kw: np.ndarray
+    unserved_kw: np.ndarray
+    soe_kwh: np.ndarray
+    reserve_kwh: np.ndarray
+    end: PowerwallState
+
+    def __len__(self) -> int:
+        return len(self.soe_kwh)
+
+
+def step_through(
+    spec: PowerwallSpec | Sequence[PowerwallSpec],
+    state: PowerwallState,
+    settings: Settings | Sequence[Settings],
+    *,
+    load_kw: np.ndarray,
+    solar_kw: np.ndarray,
+    dt_h: float | np.ndarray,
+    epoch_s: np.ndarray | None = None,
+) -> SteppedFlows:
+    """Step the battery from ``state`` through a series of steps with :func:`step`.
+
+    Parameters
+    ----------
+    spec, settings
+        One for every step, or one per step (the planner's baselines vary the limits per
+        slot; the replay's strategies their settings).
+    load_kw, solar_kw : numpy.ndarray
+        Household demand and available solar, per step. [kW]
+    dt_h : float or numpy.ndarray
+        Step length, or one per step. [h]
+    epoch_s : numpy.ndarray, optional
+        Step start times (UTC); needed only where the settings hold an uploaded tariff. [s]
+    """
+    n = len(load_kw)
+    specs = [spec] * n if isinstance(spec, PowerwallSpec) else spec
+    each = [settings] * n if isinstance(settings, Settings) else settings
+    hours = np.broadcast_to(np.asarray(dt_h, dtype=float), (n,))
+    if len(specs) != n or len(each) != n or len(solar_kw) != n:
+        raise ValueError(
+            f"expected one spec, settings and solar value per step ({n} load values), got "
+            f"{len(specs)} specs, {len(each)} settings, {len(solar_kw)} solar values"
+        )
+    columns = np.zeros((8, n))
+    battery, grid, solar, load, curtailed, unserved, soe, reserve = columns
+    for k in range(n):
+        rules = each[k]
+        when = None
+        if rules.tariff is not None:
+            if epoch_s is None:
+                raise ValueError("stepping under an uploaded tariff needs the steps' times")
+            when = datetime.fromtimestamp(float(epoch_s[k]), UTC)
+        state, flows = step(
+            specs[k],
+            state,
+            rules,
+            load_kw=float(load_kw[k]),
+            solar_kw=float(solar_kw[k]),
+            dt_h=float(hours[k]),
+            when=when,
+        )
+        battery[k] = flows.battery_kw
+        grid[k] = flows.grid_kw
+        solar[k] = flows.solar_kw
+        load[k] = flows.load_kw
+        curtailed[k] = flows.curtailed_kw
+        unserved[k] = flows.unserved_kw
+        soe[k] = state.soe_kwh
+        reserve[k] = reserve_kwh(specs[k], rules)
+    return SteppedFlows(battery, grid, solar, load, curtailed, unserved, soe, reserve, state)
 
 
 def _target_battery_kw(

@@ -1,8 +1,11 @@
 """Load and solar traces: what the house demands and the panels could produce, over time.
 
-A :class:`Trace` is the driving input of the emulator and the replay: sample times (UTC) and
-the average load and available solar power over the interval that starts at each sample. It
-is hot data (a year at 5 minutes is 105,120 samples), so it holds NumPy arrays.
+A :class:`Trace` drives the emulator and the replay: sample times (UTC) and the average load
+and available solar power over the interval that starts at each sample. It is the one history
+type (:class:`~optimiser.domain.history.History`) with stronger promises — regular enough to
+step through, complete (no gaps), possibly repeating — so a forecaster can learn from a trace
+as it would from a recording. It is hot data (a year at 5 minutes is 105,120 samples), so it
+holds NumPy arrays.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from optimiser.domain.history import History
 from optimiser.domain.slots import require_aware
 
 
 @dataclass(frozen=True, eq=False)
-class Trace:
+class Trace(History):
     """Piecewise-constant load and solar power.
 
     Attributes
@@ -27,13 +31,12 @@ class Trace:
         Household demand from each sample to the next. [kW]
     solar_kw : numpy.ndarray
         PV power available from each sample to the next. [kW]
+    interval_s : float
+        How long each sample lasts; default (0): the median step between samples. [s]
     wrap : bool
         Repeat the trace forever (its length being the period), e.g. one built-in day.
     """
 
-    epoch_s: np.ndarray
-    load_kw: np.ndarray
-    solar_kw: np.ndarray
     wrap: bool = False
 
     def __post_init__(self) -> None:
@@ -49,6 +52,9 @@ class Trace:
             raise ValueError("trace times must be strictly increasing")
         if self.wrap and n < 2:
             raise ValueError("a wrapping trace needs at least two samples")
+        if self.interval_s == 0 and n > 1:
+            object.__setattr__(self, "interval_s", float(np.median(np.diff(self.epoch_s))))
+        super().__post_init__()
 
     @property
     def start(self) -> datetime:

@@ -8,8 +8,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from optimiser.domain.history import History
 from optimiser.domain.slots import SlotGrid
-from optimiser.forecast.history import History
 
 SUB_STEP_S = 300  # forecasts integrate over 5-minute points within each slot
 

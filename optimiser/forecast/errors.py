@@ -1,13 +1,12 @@
 """Errors of the forecast package, each carrying what the caller does next
-(:mod:`optimiser.domain.errors`); both stop and tell.
+(:mod:`optimiser.domain.errors`): stop and tell.
 
 ::
 
     ForecastError            a forecast cannot be made (failed)
-     └── InvalidHistory      the recorded history is malformed: lengths, times, units
-                             (user mistake)
 
-Too little history is not an error: the forecaster falls back to typical UK values.
+Too little history is not an error: the forecaster falls back to typical UK values. Malformed
+history arrays raise :class:`optimiser.domain.history.InvalidHistory` where they are built.
 """
 
 from __future__ import annotations
@@ -20,10 +19,3 @@ class ForecastError(WattplanError):
 
     next_step = NextStep.STOP_AND_TELL
     kind = ErrorKind.FAILED
-
-
-class InvalidHistory(ForecastError, ValueError):
-    """Recorded history arrays are inconsistent (lengths differ, times not finite…)."""
-
-    next_step = NextStep.STOP_AND_TELL
-    kind = ErrorKind.USER_MISTAKE

@@ -11,23 +11,27 @@ hour where enough energy backs it: array size, shading) × the recent weather an
 profile and clear-sky × typical UK monthly clearness.
 
 Only samples that end at or before ``now`` are used; the history is sliced here, whatever the
-caller passes.
+caller passes. What depends on a time alone (local time, typical load, clear-sky output) is
+kept between forecasts (:mod:`optimiser.forecast.features`), so fitting at every plan costs
+little more than the fit itself.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from optimiser.config import ForecastConfig, SiteConfig
+from optimiser.domain.history import History
 from optimiser.domain.slots import SlotGrid, require_aware
 from optimiser.forecast.base import Forecast, sub_sample_times
-from optimiser.forecast.history import History
-from optimiser.forecast.household import expected_load_at_local, expected_load_kw, local_time
-from optimiser.forecast.pv import ArrayModel, clear_sky_kw, typical_clearness
+from optimiser.forecast.features import FeatureCache, TimeFeatures
+from optimiser.forecast.household import expected_load_at_local
+from optimiser.forecast.pv import ArrayModel
 
 BIN_MINUTES = 15
 BINS_PER_DAY = 24 * 60 // BIN_MINUTES
@@ -35,6 +39,7 @@ DAY_S = 86400.0
 PRIOR_DAYS = 0.5  # pseudo-days of data a bin's prior counts for
 WEATHER_PERSISTENCE = 0.5  # how much of recent days' weather anomaly carries to the next day
 SOLAR_HOUR_PRIOR = 0.25  # share of the best hour's clear-sky energy an hour's prior counts for
+HORIZON_AHEAD_DAYS = 2  # forecast points kept beyond a horizon, for the next plans' [d]
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,14 @@ class HistoryForecaster:
 
     site: SiteConfig
     config: ForecastConfig
+    _samples: FeatureCache = field(init=False, repr=False, compare=False)
+    _points: FeatureCache = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        array, tz = ArrayModel.from_site(self.site), ZoneInfo(self.site.timezone)
+        ahead = HORIZON_AHEAD_DAYS * 24 * 12  # 5-minute points
+        object.__setattr__(self, "_samples", FeatureCache(array, tz))
+        object.__setattr__(self, "_points", FeatureCache(array, tz, ahead=ahead))
 
     @property
     def array(self) -> ArrayModel:
@@ -59,9 +72,10 @@ class HistoryForecaster:
         now_s = require_aware(now, "now").timestamp()
         points = sub_sample_times(grid)
         flat = points.reshape(-1)
+        at = self._points.of(flat)
         recent = _recent(history, now, self.config.lookback_days)
-        load = self._load_kw(flat, recent, now_s)
-        solar = self._solar_kw(flat, recent, now_s)
+        load = self._load_kw(at, recent, now_s)
+        solar = self._solar_kw(flat, at, recent, now_s)
         shape = points.shape
         return Forecast(
             load_kw=np.maximum(load.reshape(shape).mean(axis=1), 0.0),
@@ -70,8 +84,12 @@ class HistoryForecaster:
 
     # -- load ---------------------------------------------------------------------------
 
-    def _load_kw(self, at_s: np.ndarray, recent: History | None, now_s: float) -> np.ndarray:
-        typical = expected_load_kw(at_s, tz=self.tz)
+    def _sample_features(self, recent: History) -> TimeFeatures:
+        """The features of the recorded samples' times (clear sky mid-interval)."""
+        return self._samples.of(recent.epoch_s, offset_s=recent.interval_s / 2)
+
+    def _load_kw(self, at: TimeFeatures, recent: History | None, now_s: float) -> np.ndarray:
+        typical = at.typical_load_kw
         if recent is None:
             return typical
         ok = np.isfinite(recent.load_kw) & (recent.load_kw >= 0)
@@ -81,12 +99,12 @@ class HistoryForecaster:
         t = recent.epoch_s[ok]
         values = recent.load_kw[ok]
         weight = hours * 0.5 ** ((now_s - t) / DAY_S / self.config.half_life_days)
-        when = local_time(t, self.tz)
-        bins = _bin(when.hour)
-        weekend = when.weekend.astype(int)
+        when = self._sample_features(recent)
+        bins = _bin(when.hour[ok])
+        weekend = when.weekend[ok].astype(int)
         # The history's level against the typical profile, for bins with no data at all.
-        level = float(np.sum(weight * values) / np.sum(weight * expected_load_kw(t, tz=self.tz)))
-        typical_bins = level * _typical_bins(self.tz, at_s)
+        level = float(np.sum(weight * values) / np.sum(weight * when.typical_load_kw[ok]))
+        typical_bins = level * _typical_bins(float(at.day_of_year[0]))
         pooled_w = np.bincount(bins, weight, BINS_PER_DAY)
         pooled_s = np.bincount(bins, weight * values, BINS_PER_DAY)
         prior_w = PRIOR_DAYS * BIN_MINUTES / 60 * _mean_daily_weight(weight, hours)
@@ -97,15 +115,15 @@ class HistoryForecaster:
             w = np.bincount(bins[mask], weight[mask], BINS_PER_DAY)
             s = np.bincount(bins[mask], weight[mask] * values[mask], BINS_PER_DAY)
             profile[kind] = _smooth((s + prior_w * pooled) / (w + prior_w))
-        target = local_time(at_s, self.tz)
-        return profile[target.weekend.astype(int), _bin(target.hour)]
+        return profile[at.weekend.astype(int), _bin(at.hour)]
 
     # -- solar --------------------------------------------------------------------------
 
-    def _solar_kw(self, at_s: np.ndarray, recent: History | None, now_s: float) -> np.ndarray:
+    def _solar_kw(
+        self, at_s: np.ndarray, at: TimeFeatures, recent: History | None, now_s: float
+    ) -> np.ndarray:
         array = self.array
-        clear = clear_sky_kw(at_s, array)
-        typical = clear * typical_clearness(at_s)
+        typical = at.clear_sky_kw * at.clearness
         if recent is None or array.kwp <= 0:
             return typical
         ok = np.isfinite(recent.solar_kw)
@@ -114,18 +132,19 @@ class HistoryForecaster:
             return typical
         t = recent.epoch_s[ok]
         # An interval average is best compared with clear sky at the interval's middle.
-        clear_then = clear_sky_kw(t + recent.interval_s / 2, array)
+        then = self._sample_features(recent)
+        clear_then = then.clear_sky_kw[ok]
         daylight = clear_then > 0.02 * array.kwp
         if not np.any(daylight):
             return typical
         t, hours = t[daylight], hours[daylight]
-        expected = clear_then[daylight] * typical_clearness(t)  # climatology at those times
+        expected = clear_then[daylight] * then.clearness[ok][daylight]  # climatology then
         recorded = np.maximum(recent.solar_kw[ok][daylight], 0.0)
         age_days = (now_s - t) / DAY_S
         # Lasting factor (array size, shading by hour, the season so far): the long window.
         slow = hours * 0.5 ** (age_days / self.config.half_life_days)
         lasting = float(np.sum(slow * recorded) / np.sum(slow * expected))
-        hour_of = local_time(t, self.tz).hour.astype(int)
+        hour_of = then.hour[ok][daylight].astype(int)
         exp_by_hour = np.bincount(hour_of, slow * expected, 24)
         rec_by_hour = np.bincount(hour_of, slow * recorded, 24)
         prior = SOLAR_HOUR_PRIOR * exp_by_hour.max()
@@ -136,7 +155,7 @@ class HistoryForecaster:
         lead_days = np.maximum(at_s - now_s, 0.0) / DAY_S
         persistence = WEATHER_PERSISTENCE * WEATHER_PERSISTENCE**lead_days
         weather = np.clip(1.0 + persistence * (anomaly - 1.0), 0.2, 2.0)
-        target_hour = local_time(at_s, self.tz).hour.astype(int)
+        target_hour = at.hour.astype(int)
         return typical * np.clip(by_hour[target_hour], 0.0, 3.0) * weather
 
 
@@ -168,13 +187,16 @@ def _mean_daily_weight(weight: np.ndarray, hours: np.ndarray) -> float:
     return float(np.sum(weight) / max(np.sum(hours), 1e-9))
 
 
-def _typical_bins(tz: ZoneInfo, around_s: np.ndarray) -> np.ndarray:
-    """Typical UK demand per (weekday, weekend) × local bin, in the forecast's season. [kW]"""
+@lru_cache(maxsize=400)
+def _typical_bins(day_of_year: float) -> np.ndarray:
+    """Typical UK demand per (weekday, weekend) × local bin on a day of the year. [kW]"""
     centres = (np.arange(BINS_PER_DAY) + 0.5) * BIN_MINUTES / 60
-    day_of_year = np.full(BINS_PER_DAY, local_time(around_s[:1], tz).day_of_year[0])
-    return np.vstack(
+    days = np.full(BINS_PER_DAY, day_of_year)
+    bins = np.vstack(
         [
-            expected_load_at_local(centres, np.full(BINS_PER_DAY, kind), day_of_year)
+            expected_load_at_local(centres, np.full(BINS_PER_DAY, kind), days)
             for kind in (False, True)
         ]
     )
+    bins.setflags(write=False)
+    return bins

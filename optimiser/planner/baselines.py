@@ -2,8 +2,8 @@
 
 Both walk the plan's slot grid with the same prices, load and solar as the plan, so the three
 costs are directly comparable. The self-powered baseline steps the shared Powerwall model
-(:func:`optimiser.domain.powerwall.step`) in ``self_consumption`` with the backup reserve at the
-plan's reserve floor and export of solar only (``pv_only``).
+(:func:`optimiser.domain.powerwall.step_through`) in ``self_consumption`` with the backup
+reserve at the plan's reserve floor and export of solar only (``pv_only``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from optimiser.domain.device import ExportRule, OperationMode, Settings
-from optimiser.domain.powerwall import PowerwallSpec, PowerwallState, step
+from optimiser.domain.powerwall import PowerwallSpec, PowerwallState, step_through
 from optimiser.domain.units import kwh_to_app_percent
 from optimiser.planner.inputs import PlanInputs
 
@@ -33,11 +33,8 @@ def self_powered_flows(inputs: PlanInputs) -> tuple[np.ndarray, np.ndarray, np.n
     """Import, export and end-of-slot stored energy under self-powered mode. [kWh]"""
     bat = inputs.battery
     h = inputs.hours
-    state = PowerwallState(soe_kwh=bat.soe_kwh)
-    count = inputs.grid.count
-    import_kwh, export_kwh, soe_kwh = np.zeros(count), np.zeros(count), np.zeros(count)
-    for t in range(count):
-        spec = PowerwallSpec(
+    specs = [
+        PowerwallSpec(
             capacity_kwh=bat.capacity_kwh,
             max_charge_kw=max(bat.max_charge_kw, 1e-9),
             max_discharge_kw=max(bat.max_discharge_kw, 1e-9),
@@ -47,26 +44,30 @@ def self_powered_flows(inputs: PlanInputs) -> tuple[np.ndarray, np.ndarray, np.n
             export_limit_kw=float(inputs.export_limit_kw[t]),
             import_limit_kw=float(inputs.import_limit_kw[t]),
         )
-        reserve = kwh_to_app_percent(float(inputs.reserve_floor_kwh[t]), bat.capacity_kwh)
-        settings = Settings(
+        for t in range(inputs.grid.count)
+    ]
+    settings = [
+        Settings(
             mode=OperationMode.SELF_CONSUMPTION,
-            backup_reserve_app_percent=reserve,
+            backup_reserve_app_percent=kwh_to_app_percent(
+                float(inputs.reserve_floor_kwh[t]), bat.capacity_kwh
+            ),
             grid_charging=bool(inputs.grid_charge_allowed[t]),
             export_rule=ExportRule.PV_ONLY,
         )
-        state, flows = step(
-            spec,
-            state,
-            settings,
-            load_kw=float(inputs.load_kw[t]),
-            solar_kw=float(inputs.solar_kw[t]),
-            dt_h=float(h[t]),
-            when=inputs.grid.slot_start(t),
-        )
-        import_kwh[t] = max(flows.grid_kw, 0.0) * h[t]
-        export_kwh[t] = max(-flows.grid_kw, 0.0) * h[t]
-        soe_kwh[t] = state.soe_kwh
-    return import_kwh, export_kwh, soe_kwh
+        for t in range(inputs.grid.count)
+    ]
+    flows = step_through(
+        specs,
+        PowerwallState(soe_kwh=bat.soe_kwh),
+        settings,
+        load_kw=inputs.load_kw,
+        solar_kw=inputs.solar_kw,
+        dt_h=h,
+    )
+    import_kwh = np.maximum(flows.grid_kw, 0.0) * h
+    export_kwh = np.maximum(-flows.grid_kw, 0.0) * h
+    return import_kwh, export_kwh, flows.soe_kwh
 
 
 def self_powered_cost_gbp(inputs: PlanInputs) -> float:

@@ -42,3 +42,8 @@ class PlanFailed(PlannerError):
     def __init__(self, status: str, message: str) -> None:
         super().__init__(f"planning failed ({status}): {message}")
         self.status = status
+        self.message = message
+
+    def __reduce__(self) -> tuple[type[PlanFailed], tuple[str, str]]:
+        # Rebuilt from its own arguments, so it survives a worker process of the replay.
+        return (PlanFailed, (self.status, self.message))

@@ -18,7 +18,6 @@ from optimiser.recorder.errors import (
 from optimiser.recorder.loop import RecordStats, record
 from optimiser.recorder.recording import (
     Quality,
-    RecordedHistory,
     Recording,
     Span,
     clean,
@@ -31,7 +30,6 @@ __all__ = [
     "Gap",
     "Quality",
     "RecordStats",
-    "RecordedHistory",
     "RecorderError",
     "Recording",
     "RecordingFileError",

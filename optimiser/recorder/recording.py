@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from optimiser.domain.history import History
 from optimiser.domain.traces import Trace
 from optimiser.recorder.csvformat import RecordingRows, parse_recording_csv
 from optimiser.recorder.errors import RecordingFileError
@@ -171,27 +172,6 @@ class Quality:
 
 
 @dataclass(frozen=True, eq=False)
-class RecordedHistory:
-    """Load and solar history for the forecasters (the shape of ``History``).
-
-    Attributes
-    ----------
-    epoch_s : numpy.ndarray
-        Sample times, UTC, increasing. [s]
-    load_kw, solar_kw : numpy.ndarray
-        Demand and generation; NaN marks the start of a long gap. [kW]
-    interval_s : float
-        How long each sample stands for after its time: the recording's step (rows hold until
-        the next row), so forecasts only use samples that have ended. [s]
-    """
-
-    epoch_s: np.ndarray
-    load_kw: np.ndarray
-    solar_kw: np.ndarray
-    interval_s: float = 0.0
-
-
-@dataclass(frozen=True, eq=False)
 class Resampled:
     """A recording on a regular UTC grid.
 
@@ -268,14 +248,10 @@ class Recording:
         """End of the last sample's interval, UTC."""
         return _utc(float(self.epoch_s[-1]) + (self.quality.step_s or 0.0))
 
-    def to_history(self) -> RecordedHistory:
-        """Arrays for ``optimiser.forecast.History(epoch_s, load_kw, solar_kw, interval_s)``."""
-        return RecordedHistory(
-            self.epoch_s.copy(),
-            self.load_kw.copy(),
-            self.solar_kw.copy(),
-            float(self.quality.step_s or 0.0),
-        )
+    def to_history(self) -> History:
+        """The recording as history for the forecasters: each row holds until the next
+        (``interval_s`` is the recording's step); NaN marks the start of a long gap."""
+        return History(self.epoch_s, self.load_kw, self.solar_kw, float(self.quality.step_s or 0.0))
 
     def resample(
         self, step_minutes: float | None = None, *, fill_long_gaps: bool = True

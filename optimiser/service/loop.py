@@ -25,12 +25,12 @@ from optimiser.control.policy import ControlPolicy
 from optimiser.control.report import AppliedReport
 from optimiser.control.safety import Failure, Lease, is_forced
 from optimiser.domain.clock import Clock
+from optimiser.domain.history import History
 from optimiser.domain.slots import require_aware
-from optimiser.forecast import Forecaster, History
+from optimiser.forecast import Forecaster
 from optimiser.gateway.models import SiteState
-from optimiser.live import plan_request
 from optimiser.planner.solve import Hook
-from optimiser.planning import PlanRequest, PlanResult, plan_cycle
+from optimiser.planning import Forecasting, PlanRequest, PlanResult, build_request, plan_cycle
 from optimiser.recorder import RecordingStore, sample_from_site_state
 from optimiser.service.home import HomeInputs
 from optimiser.service.inbox import Inbox
@@ -318,7 +318,7 @@ class Service:
     def _request(self, now: datetime, state: SiteState) -> PlanRequest:
         """The planning request at ``now``: the one request builder, fed the service's view."""
         previous = self.current_plan
-        return plan_request(
+        return build_request(
             self.config,
             state,
             now=now,
@@ -328,7 +328,7 @@ class Service:
             context=self.context,
             previous=previous.outcome.plan if previous is not None else None,
             capabilities=self.backend.capabilities,
-            forecaster=self.forecaster,
+            forecasting=None if self.forecaster is None else Forecasting(self.forecaster),
         )
 
     def _plan(self, now: datetime) -> tuple[PlanResult | None, str | None]:

@@ -15,8 +15,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from optimiser.domain.history import History
 from optimiser.domain.traces import Trace
-from optimiser.forecast import History
+from optimiser.recorder import read_recording
+from simulations.datasets import demo_trace, demo_year
 from simulations.replay.errors import ReplayDataError
 
 DAY_S = 86400
@@ -134,16 +136,13 @@ def load_data(path: Path, *, step_minutes: float | None = None) -> ReplayData:
     ``step_minutes`` resamples (default: the recording's own resolution, at most 30 min).
     Long gaps are filled from the nearest day with data (the reader's rule) and reported.
     """
-    from optimiser.recorder import read_recording
-
     rec = read_recording(path)
     step = step_minutes
     if step is None and rec.quality.step_s is not None and rec.quality.step_s > 1800:
         step = 30.0
     resampled = rec.resample(step)
     trace = Trace(resampled.epoch_s, resampled.load_kw, resampled.solar_kw)
-    raw = rec.to_history()
-    history = coarsen(History(raw.epoch_s, raw.load_kw, raw.solar_kw, raw.interval_s))
+    history = coarsen(rec.to_history())
     lines = list(rec.quality.lines())
     filled_days = int(resampled.from_other_day.sum())
     if filled_days:
@@ -203,8 +202,6 @@ def demo_data(
 ) -> ReplayData:
     """The demo household (``simulations.datasets``): the 2025 demo year by default, or
     ``days`` days from ``start``, with ``history_days`` of earlier data for forecasts."""
-    from simulations.datasets import demo_trace, demo_year
-
     if start is None and days is None:
         year = demo_year(2025, step_minutes=step_minutes)
         first = datetime(2025, 1, 1, tzinfo=UTC)
@@ -226,4 +223,4 @@ def _history(warm: Trace, trace: Trace) -> History:
         np.concatenate([warm.load_kw[keep], trace.load_kw]),
         np.concatenate([warm.solar_kw[keep], trace.solar_kw]),
     )
-    return coarsen(History.from_trace(joined))
+    return coarsen(joined)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from optimiser.domain.powerwall import Flows, PowerwallState
+from optimiser.domain.powerwall import SteppedFlows
 from simulations.replay.prices import PeriodPrices
 
 
@@ -28,15 +27,29 @@ class Ledger:
         self.soe_kwh = np.zeros(n)
         self.reserve_kwh = np.zeros(n)
 
-    def record(self, k: int, state: PowerwallState, flows: Flows, reserve_kwh: float) -> None:
-        """Step ``k``'s flows, the stored energy at its end and the reserve in force."""
-        self.grid_kw[k] = flows.grid_kw
-        self.battery_kw[k] = flows.battery_kw
-        self.solar_kw[k] = flows.solar_kw
-        self.load_kw[k] = flows.load_kw
-        self.curtailed_kw[k] = flows.curtailed_kw
-        self.soe_kwh[k] = state.soe_kwh
-        self.reserve_kwh[k] = reserve_kwh
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The per-step arrays by name (the arrays themselves, not copies)."""
+        return {
+            "grid_kw": self.grid_kw,
+            "battery_kw": self.battery_kw,
+            "solar_kw": self.solar_kw,
+            "load_kw": self.load_kw,
+            "curtailed_kw": self.curtailed_kw,
+            "soe_kwh": self.soe_kwh,
+            "reserve_kwh": self.reserve_kwh,
+        }
+
+    def record(self, first: int, stepped: SteppedFlows) -> None:
+        """The flows of the steps from ``first`` on, the stored energy at each one's end and
+        the reserve in force."""
+        span = slice(first, first + len(stepped))
+        self.grid_kw[span] = stepped.grid_kw
+        self.battery_kw[span] = stepped.battery_kw
+        self.solar_kw[span] = stepped.solar_kw
+        self.load_kw[span] = stepped.load_kw
+        self.curtailed_kw[span] = stepped.curtailed_kw
+        self.soe_kwh[span] = stepped.soe_kwh
+        self.reserve_kwh[span] = stepped.reserve_kwh
 
 
 @dataclass(frozen=True, eq=False)
@@ -195,7 +208,7 @@ class StrategyRun:
         return out
 
 
-def standing_charge_gbp(days: list[date], dt_h: float, prices: Any, tz: ZoneInfo) -> float:
+def standing_charge_gbp(days: list[date], dt_h: float, prices: PeriodPrices, tz: ZoneInfo) -> float:
     """Standing charges for the local days the data covers, pro rata for partial days. [£]
 
     ``days`` has the local date of each step of ``dt_h`` hours; a day's share is the hours the

@@ -5,8 +5,8 @@ and the previous plan (the stability penalty) that the decision before left. To 
 cores without changing a single number:
 
 1. **split** the decisions into ``K`` chunks of at least :data:`MIN_CHUNK_DAYS` days, each
-   starting at a decision where the sequential replay (re-)fits its forecaster (with the
-   default daily refit: the same time every day), so a chunk's forecasts are exactly the
+   starting at a decision where the sequential replay (re-)fits its forecaster (with
+   production's refit at every plan: any decision), so a chunk's forecasts are exactly the
    sequential ones;
 2. **guess**: every chunk runs in its own process (fork; nothing is pickled on the way in),
    chunk 0 from the true initial state, chunk ``k > 0`` from a guess (the site's initial
@@ -45,16 +45,23 @@ import queue as queue_mod
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, fields
-from typing import Any
+from datetime import date
+from multiprocessing.queues import Queue
 
 import numpy as np
 
+from optimiser.domain.device import Settings
 from optimiser.domain.powerwall import PowerwallState
+from optimiser.planner import Plan
+from rules.schema import RulesFile
+from simulations.replay.closed_loop import ClosedLoop, Progress, run_closed_loop
+from simulations.replay.commands import CommandRecord
 from simulations.replay.data import ReplayData
-from simulations.replay.engine import ClosedLoop, ClosedLoopOptions
 from simulations.replay.ledger import StrategyRun
+from simulations.replay.options import ClosedLoopOptions, Strategy
 from simulations.replay.prices import PeriodPrices
 from simulations.replay.site import SiteModel
+from simulations.replay.strategies import run_strategy
 
 MIN_CHUNK_DAYS = 7.0  # shorter chunks are not worth a process and rarely converge [days]
 LEDGER_ARRAYS = (
@@ -71,24 +78,20 @@ JobProgress = Callable[[int, int, int], None]  # (job index, steps done, steps i
 
 @dataclass(frozen=True, eq=False)
 class Job:
-    """One strategy to replay on one tariff's prices.
+    """One strategy to replay on one tariff's prices: the closed loop (``wattplan``) in
+    chunks, anything else whole in one process."""
 
-    ``closed_loop`` (default: the strategy is ``wattplan``) runs :func:`run_closed_loop` in
-    chunks; anything else runs :func:`run_strategy` whole in one process.
-    """
-
-    strategy: str
+    strategy: Strategy
     data: ReplayData
     prices: PeriodPrices
     site: SiteModel
     options: ClosedLoopOptions = field(default_factory=ClosedLoopOptions)
-    rules: Any = None
-    closed_loop: bool | None = None
+    rules: RulesFile | None = None
 
     @property
     def chunked(self) -> bool:
         """Whether this job is the closed loop (the only strategy run in chunks)."""
-        return self.strategy == "wattplan" if self.closed_loop is None else self.closed_loop
+        return self.strategy is Strategy.WATTPLAN
 
 
 @dataclass(frozen=True, eq=False)
@@ -112,18 +115,18 @@ class ChunkRun:
     counters_at: np.ndarray
     digest_at: list[bytes]
     intents: list[str]
-    device_at: list[Any]
+    device_at: list[Settings]
     budget_at: list[int]
-    commands: list[Any]
+    commands: list[CommandRecord]
     end_state: PowerwallState
-    end_device: Any
-    end_budget: Any
-    end_plan: Any
+    end_device: Settings
+    end_budget: tuple[date | None, int]
+    end_plan: Plan | None
     fits: int
     seconds: dict[str, float]
 
 
-def plan_digest(plan: Any) -> bytes:
+def plan_digest(plan: Plan | None) -> bytes:
     """A 128-bit digest of everything in a plan a later decision could read (exact bytes)."""
     if plan is None:
         return b""
@@ -180,7 +183,7 @@ def run_chunk(
     """Replay decisions ``[first, last)``; chunk 0 from the true state, others from a guess."""
     loop = ClosedLoop(job.data, job.prices, job.site, job.options, job.rules)
     ledger = loop.new_ledger()
-    forecasts = loop.new_forecasts()
+    forecasting = loop.new_forecasting()
     state = PowerwallState(soe_kwh=job.site.initial_soe_kwh)
     previous = None
     n = last - first
@@ -188,9 +191,9 @@ def run_chunk(
     counters_at = np.empty((n, 2))
     digest_at: list[bytes] = []
     intents: list[str] = []
-    device_at: list[Any] = []
+    device_at: list[Settings] = []
     budget_at: list[int] = []
-    commands: list[Any] = []
+    commands: list[CommandRecord] = []
     every = max(1, n // 50)
     for i, d in enumerate(range(first, last)):
         soe_at[i] = state.soe_kwh
@@ -198,7 +201,7 @@ def run_chunk(
         digest_at.append(plan_digest(previous))
         device_at.append(loop.device)
         budget_at.append(loop.budget_used(d))
-        state, previous, intent = loop.decide(d, state, previous, forecasts, ledger)
+        state, previous, intent = loop.decide(d, state, previous, forecasting, ledger)
         intents.append(intent)
         commands.append(loop.last_control)
         if report is not None and (i + 1) % every == 0:
@@ -209,7 +212,7 @@ def run_chunk(
         last=last,
         step_first=a,
         step_end=b,
-        rows={name: getattr(ledger, name)[a:b].copy() for name in LEDGER_ARRAYS},
+        rows={name: array[a:b].copy() for name, array in ledger.arrays().items()},
         soe_at=soe_at,
         counters_at=counters_at,
         digest_at=digest_at,
@@ -221,7 +224,7 @@ def run_chunk(
         end_device=loop.device,
         end_budget=loop.budget_counted,
         end_plan=previous,
-        fits=getattr(forecasts, "fits", 0),
+        fits=forecasting.fits,
         seconds=dict(loop.seconds),
     )
 
@@ -233,14 +236,15 @@ def assemble(
     loop = ClosedLoop(job.data, job.prices, job.site, job.options, job.rules)
     ledger = loop.new_ledger()
     intents: list[str] = []
-    commands: list[Any] = []
+    commands: list[CommandRecord] = []
     rerun: list[int] = []
     converged: list[bool] = []
-    state = previous = None
+    state = PowerwallState(soe_kwh=job.site.initial_soe_kwh)
+    previous: Plan | None = None
     for k, chunk in enumerate(chunks):
         meet = chunk.first if k == 0 else None
         if k > 0:
-            forecasts = loop.new_forecasts()
+            forecasting = loop.new_forecasting()
             digest = plan_digest(previous)
             for d in range(chunk.first, chunk.last):
                 i = d - chunk.first
@@ -252,7 +256,7 @@ def assemble(
                 ):
                     meet = d
                     break
-                state, previous, intent = loop.decide(d, state, previous, forecasts, ledger)
+                state, previous, intent = loop.decide(d, state, previous, forecasting, ledger)
                 intents.append(intent)
                 commands.append(loop.last_control)
                 digest = plan_digest(previous)
@@ -262,25 +266,19 @@ def assemble(
             i = meet - chunk.first
             a = int(loop.bounds[meet, 0])
             offset = a - chunk.step_first
-            for name in LEDGER_ARRAYS:
-                getattr(ledger, name)[a : chunk.step_end] = chunk.rows[name][offset:]
+            for name, array in ledger.arrays().items():
+                array[a : chunk.step_end] = chunk.rows[name][offset:]
             intents.extend(chunk.intents[i:])
             commands.extend(chunk.commands[i:])
             loop.device = chunk.end_device
             loop.budget_counted = chunk.end_budget
-            charged, discharged = (
-                (0.0, 0.0)
-                if state is None
-                else (
-                    state.charged_kwh,
-                    state.discharged_kwh,
-                )
-            )
             end = chunk.end_state
             state = PowerwallState(
                 soe_kwh=end.soe_kwh,
-                charged_kwh=charged + (end.charged_kwh - chunk.counters_at[i, 0]),
-                discharged_kwh=discharged + (end.discharged_kwh - chunk.counters_at[i, 1]),
+                charged_kwh=state.charged_kwh + (end.charged_kwh - chunk.counters_at[i, 0]),
+                discharged_kwh=(
+                    state.discharged_kwh + (end.discharged_kwh - chunk.counters_at[i, 1])
+                ),
             )
             previous = chunk.end_plan
         if report is not None:
@@ -298,16 +296,11 @@ def assemble(
         }
     }
     return loop.finish(
-        ledger,
-        intents,
-        sum(c.fits for c in chunks),
-        job.strategy,
-        extra_stats=extra,
-        commands=commands,
+        ledger, intents, sum(c.fits for c in chunks), extra_stats=extra, commands=commands
     )
 
 
-def _same_device(a: Any, b: Any) -> bool:
+def _same_device(a: Settings, b: Settings) -> bool:
     """Exact equality of carried device settings (notes excluded; the tariff by content)."""
     return a == b and a.backup_reserve_app_percent == b.backup_reserve_app_percent
 
@@ -315,7 +308,16 @@ def _same_device(a: Any, b: Any) -> bool:
 # -- processes ---------------------------------------------------------------------------
 
 _JOBS: list[Job] = []  # inherited by forked workers: nothing is pickled on the way in
-_QUEUE: Any = None
+_QUEUE: Queue | None = None  # (job, chunk or None, steps done) from the workers
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """One process's work: job ``job`` whole, or its decisions ``span`` as chunk ``chunk``."""
+
+    job: int
+    span: tuple[int, int] | None = None
+    chunk: int = 0
 
 
 def _report(job: int, chunk: int) -> Callable[[int], None]:
@@ -330,15 +332,12 @@ def _worker_init() -> None:
         _QUEUE.cancel_join_thread()  # never block a worker's exit on unread progress
 
 
-def _run_unit(unit: tuple) -> Any:
-    kind, j = unit[0], unit[1]
+def _run_unit(unit: _Unit) -> ChunkRun | StrategyRun:
+    j = unit.job
     job = _JOBS[j]
     total = len(job.data.trace.epoch_s)
-    if kind == "chunk":
-        first, last, chunk = unit[2], unit[3], unit[4]
-        return run_chunk(job, first, last, _report(j, chunk))
-    from simulations.replay.strategies import run_strategy
-
+    if unit.span is not None:
+        return run_chunk(job, *unit.span, _report(j, unit.chunk))
     every = max(1, total // 50)
     last_sent = [-every]
 
@@ -347,6 +346,10 @@ def _run_unit(unit: tuple) -> Any:
             last_sent[0] = done
             _QUEUE.put((j, None, done))
 
+    return _run_whole(job, progress)
+
+
+def _run_whole(job: Job, progress: Progress | None) -> StrategyRun:
     return run_strategy(
         job.strategy,
         job.data,
@@ -363,6 +366,23 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
+def run_closed_loop_parallel(
+    data: ReplayData,
+    prices: PeriodPrices,
+    site: SiteModel,
+    *,
+    options: ClosedLoopOptions = ClosedLoopOptions(),  # noqa: B008 - frozen
+    rules: RulesFile | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> StrategyRun:
+    """:func:`~simulations.replay.closed_loop.run_closed_loop` in chunks over up to
+    ``workers`` processes (None: one per CPU): exactly the sequential result."""
+    job = Job(Strategy.WATTPLAN, data, prices, site, options, rules)
+    report = None if progress is None else (lambda _job, done, total: progress(done, total))
+    return run_jobs([job], workers=workers, progress=report)[0]
+
+
 def run_jobs(
     jobs: list[Job], *, workers: int | None = None, progress: JobProgress | None = None
 ) -> list[StrategyRun]:
@@ -372,60 +392,43 @@ def run_jobs(
     process as soon as all their chunks are in; the other jobs run whole in a worker. With one
     worker, one unit of work, or no ``fork`` start method, everything runs here, in order.
     """
-    from simulations.replay.strategies import run_strategy
-
     workers = default_workers() if workers is None else max(1, workers)
-    units: list[tuple] = []
+    units: list[_Unit] = []
     spans: dict[int, list[tuple[int, int]]] = {}
     for j, job in enumerate(jobs):
         if job.chunked and workers > 1:
             loop = ClosedLoop(job.data, job.prices, job.site, job.options, job.rules)
             spans[j] = chunk_spans(loop, workers)
         if len(spans.get(j, ())) > 1:
-            units.extend(("chunk", j, a, b, i) for i, (a, b) in enumerate(spans[j]))
+            units.extend(_Unit(j, span, i) for i, span in enumerate(spans[j]))
         else:
             spans.pop(j, None)
-            units.append(("whole", j))
+            units.append(_Unit(j))
     if workers == 1 or len(units) < 2 or "fork" not in mp.get_all_start_methods():
-        return [_run_here(run_strategy, j, job, progress) for j, job in enumerate(jobs)]
+        return [_run_here(j, job, progress) for j, job in enumerate(jobs)]
     return _run_pool(jobs, units, spans, workers, progress)
 
 
-def _run_here(run_strategy: Callable, j: int, job: Job, progress: JobProgress | None):
+def _run_here(j: int, job: Job, progress: JobProgress | None) -> StrategyRun:
     report = None if progress is None else (lambda done, total: progress(j, done, total))
     if job.chunked:
-        from simulations.replay.engine import run_closed_loop
-
         return run_closed_loop(
-            job.data,
-            job.prices,
-            job.site,
-            options=job.options,
-            rules=job.rules,
-            strategy=job.strategy,
-            progress=report,
+            job.data, job.prices, job.site, options=job.options, rules=job.rules, progress=report
         )
-    return run_strategy(
-        job.strategy,
-        job.data,
-        job.prices,
-        job.site,
-        options=job.options,
-        rules=job.rules,
-        progress=report,
-    )
+    return _run_whole(job, report)
 
 
 def _run_pool(
     jobs: list[Job],
-    units: list[tuple],
+    units: list[_Unit],
     spans: dict[int, list[tuple[int, int]]],
     workers: int,
     progress: JobProgress | None,
 ) -> list[StrategyRun]:
     global _JOBS, _QUEUE
     ctx = mp.get_context("fork")
-    _JOBS, _QUEUE = list(jobs), ctx.Queue()
+    queue = ctx.Queue()
+    _JOBS, _QUEUE = list(jobs), queue
     results: dict[int, StrategyRun] = {}
     chunks: dict[int, dict[int, ChunkRun]] = {j: {} for j in spans}
     chunk_done: dict[tuple[int, int], int] = {}
@@ -434,7 +437,7 @@ def _run_pool(
     def drain() -> None:
         while True:
             try:
-                j, chunk, done = _QUEUE.get_nowait()
+                j, chunk, done = queue.get_nowait()
             except queue_mod.Empty:
                 return
             if progress is None:
@@ -449,26 +452,26 @@ def _run_pool(
         with ProcessPoolExecutor(
             max_workers=min(workers, len(units)), mp_context=ctx, initializer=_worker_init
         ) as pool:
-            pending: dict[Future, tuple] = {pool.submit(_run_unit, u): u for u in units}
+            pending: dict[Future, _Unit] = {pool.submit(_run_unit, u): u for u in units}
             while pending:
                 finished, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                 drain()
                 for future in finished:
                     unit = pending.pop(future)
-                    j = unit[1]
-                    if unit[0] == "whole":
+                    j = unit.job
+                    if unit.span is None:
                         results[j] = future.result()
                         if progress is not None:
                             progress(j, totals[j], totals[j])
                         continue
-                    chunks[j][unit[2]] = future.result()
+                    chunks[j][unit.span[0]] = future.result()
                     if len(chunks[j]) == len(spans[j]):
                         ordered = [chunks[j][a] for a, _ in spans[j]]
                         report = None
                         if progress is not None:
 
-                            def report(done, j=j):
-                                return progress(j, done, totals[j])
+                            def report(done: int, j: int = j) -> None:
+                                progress(j, done, totals[j])
 
                         results[j] = assemble(jobs[j], ordered, workers=workers, report=report)
             drain()

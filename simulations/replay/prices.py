@@ -16,6 +16,7 @@ import numpy as np
 
 from optimiser.domain.slots import SlotGrid
 from simulations.replay.errors import ReplayDataError
+from tariffs import PricesUnknown, SlotPrices, Tariff
 
 
 @dataclass(frozen=True, eq=False)
@@ -30,19 +31,45 @@ class PeriodPrices:
         Slots from the period's start to its end plus the planning margin (UTC).
     import_price, export_price : numpy.ndarray
         Per slot. [p/kWh inc VAT]
-    estimated : bool
-        True when any price is an estimate (snapshot rates applied to days they were not
-        published for).
+    estimated_slots : numpy.ndarray
+        Per slot, whether its price is an estimate (snapshot rates applied to a day they were
+        not published for).
     source : str
         Where the prices come from.
     """
 
-    tariff: Any
+    tariff: Tariff
     grid: SlotGrid
     import_price: np.ndarray
     export_price: np.ndarray
-    estimated: bool
+    estimated_slots: np.ndarray
     source: str
+
+    @property
+    def estimated(self) -> bool:
+        """True when any price is an estimate."""
+        return bool(self.estimated_slots.any())
+
+    def prices(self, grid: SlotGrid) -> SlotPrices:
+        """The prices of ``grid``'s slots (a window of the period's; what
+        :meth:`tariffs.Tariff.prices` would give, without computing them again)."""
+        slot_s = self.grid.minutes * 60
+        first = round((grid.start.timestamp() - self.grid.start.timestamp()) / slot_s)
+        last = first + grid.count
+        if grid.minutes != self.grid.minutes or first < 0 or last > self.grid.count:
+            raise ReplayDataError(
+                f"{self.name}: expected a plan within the priced period "
+                f"({self.grid.start.isoformat()} → {self.grid.end.isoformat()}), got "
+                f"{grid.start.isoformat()} → {grid.end.isoformat()}; plan a shorter horizon"
+            )
+        window = slice(first, last)
+        return SlotPrices(
+            grid=grid,
+            import_price=self.import_price[window],
+            export_price=self.export_price[window],
+            estimated_slots=self.estimated_slots[window],
+            source=self.source,
+        )
 
     @property
     def name(self) -> str:
@@ -63,8 +90,6 @@ class PeriodPrices:
 
     def standing_p_per_day(self, day: date) -> float:
         """Standing charge on local ``day`` (0 when the tariff does not know it). [p/day]"""
-        from tariffs.errors import PricesUnknown
-
         try:
             return float(self.tariff.standing_charge_p_per_day(day))
         except PricesUnknown:
@@ -83,11 +108,9 @@ class PeriodPrices:
 
 
 def period_prices(
-    tariff: Any, start: datetime, end: datetime, minutes: int, margin_hours: float
+    tariff: Tariff, start: datetime, end: datetime, minutes: int, margin_hours: float
 ) -> PeriodPrices:
     """Prices from ``start`` to ``end`` plus ``margin_hours`` of look-ahead for the planner."""
-    from tariffs.errors import PricesUnknown
-
     grid = SlotGrid.covering(start, end + timedelta(hours=margin_hours), minutes)
     try:
         prices = tariff.prices(grid)
@@ -101,6 +124,6 @@ def period_prices(
         grid=grid,
         import_price=np.asarray(prices.import_price, dtype=float),
         export_price=np.asarray(prices.export_price, dtype=float),
-        estimated=bool(prices.estimated),
+        estimated_slots=np.asarray(prices.estimated_slots, dtype=bool),
         source=prices.source,
     )

@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from optimiser.domain.slots import LONDON
 from simulations.replay.data import ReplayData
 from simulations.replay.ledger import StrategyRun
+from simulations.replay.options import Strategy
 from simulations.replay.prices import PeriodPrices
 
 
@@ -38,8 +40,8 @@ class Comparison:
         """One row per tariff × strategy (see the module docstring)."""
         rows = []
         for (key, strategy), run in self.runs.items():
-            base = self.runs.get((key, "no-battery"))
-            best = self.runs.get((key, "perfect-foresight"))
+            base = self.runs.get((key, Strategy.NO_BATTERY))
+            best = self.runs.get((key, Strategy.PERFECT_FORESIGHT))
             savings = None if base is None else base.cost_gbp - run.cost_gbp
             capture = None
             if base is not None and best is not None:
@@ -139,8 +141,6 @@ def plot(comparison: Comparison, directory: Path) -> list[Path]:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from optimiser.domain.slots import LONDON
-
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     tariffs = sorted({k for k, _ in comparison.runs})
@@ -169,7 +169,7 @@ def plot(comparison: Comparison, directory: Path) -> list[Path]:
         fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 6), sharex=True)
         times = sample.epoch_s[window].astype("datetime64[s]")
         for strategy, run in runs.items():
-            if strategy != "no-battery":
+            if strategy != Strategy.NO_BATTERY:
                 top.plot(times, run.soe_kwh[window], label=strategy)
         top.set_ylabel("stored energy [kWh]")
         top.legend(fontsize=8)

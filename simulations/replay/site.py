@@ -101,7 +101,9 @@ class SiteModel:
             import_limit_kw=config.site.import_limit_kw,
         )
         caps = capabilities or Capabilities.fleet(
-            units, commands_per_day=config.control.commands_per_day
+            units,
+            settle_minutes=config.control.settle_minutes,
+            commands_per_day=config.control.commands_per_day,
         )
         policy = ControlPolicy.from_config(config, caps)
         floor = app_to_raw(policy.reserve_floor_app_percent) / 100.0 * capacity

@@ -17,9 +17,9 @@ from typing import Protocol
 import numpy as np
 
 from optimiser.config import Config
+from optimiser.domain.history import History
 from optimiser.domain.slots import SlotGrid
 from optimiser.forecast.base import Forecast, Forecaster
-from optimiser.forecast.history import History
 from optimiser.forecast.history_forecaster import HistoryForecaster
 from optimiser.forecast.weather.provider import WeatherUnavailable
 from optimiser.forecast.weather.pv_power import slot_solar_kw

@@ -24,8 +24,9 @@ from optimiser.control.errors import (
     FleetRateLimited,
 )
 from optimiser.domain.errors import ErrorKind, NextStep, WattplanError, next_step_of
+from optimiser.domain.history import InvalidHistory
 from optimiser.domain.yamlsource import YamlError
-from optimiser.forecast.errors import ForecastError, InvalidHistory
+from optimiser.forecast.errors import ForecastError
 from optimiser.gateway.errors import (
     AccessDenied,
     AuthenticationError,

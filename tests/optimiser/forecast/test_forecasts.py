@@ -11,16 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from optimiser.config import Config, ForecastConfig, SiteConfig
+from optimiser.domain.history import History, InvalidHistory
 from optimiser.domain.slots import LONDON, SlotGrid
 from optimiser.domain.traces import Trace
-from optimiser.forecast import (
-    Forecast,
-    Forecaster,
-    History,
-    HistoryForecaster,
-    InvalidHistory,
-    PerfectForecaster,
-)
+from optimiser.forecast import Forecast, Forecaster, HistoryForecaster, PerfectForecaster
 from simulations.datasets import demo_trace, demo_year
 
 SITE = SiteConfig()
@@ -34,7 +28,7 @@ def year() -> Trace:
 
 @pytest.fixture(scope="module")
 def history(year) -> History:
-    return History.from_trace(year)
+    return year
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +163,7 @@ def test_history_beats_the_no_history_default_on_held_out_days(year, history, fo
 def test_learns_a_bigger_household_and_a_shaded_array(year, forecaster):
     now = datetime(2025, 5, 20, tzinfo=UTC)
     grid = SlotGrid.covering(now, now + timedelta(days=1), 30)
-    base = History.from_trace(year)
+    base = year
     scaled = replace(base, load_kw=base.load_kw * 2.0, solar_kw=base.solar_kw * 0.5)
     plain = forecaster.forecast(grid, base, now)
     changed = forecaster.forecast(grid, scaled, now)
@@ -200,11 +194,11 @@ def test_too_little_or_unusable_history_falls_back_to_typical(year, history, for
     now = datetime(2025, 4, 10, tzinfo=UTC)
     grid = SlotGrid.covering(now, now + timedelta(days=1), 30)
     default = forecaster.forecast(grid, None, now)
-    one_day = History.from_trace(demo_trace(now - timedelta(days=1), now))
+    one_day = demo_trace(now - timedelta(days=1), now)
     all_nan = replace(
         history, load_kw=np.full(len(history), np.nan), solar_kw=np.nan * history.solar_kw
     )
-    only_future = History.from_trace(demo_trace(now, now + timedelta(days=5)))
+    only_future = demo_trace(now, now + timedelta(days=5))
     for weak in (one_day, all_nan, only_future):
         fc = forecaster.forecast(grid, weak, now)
         assert np.array_equal(fc.load_kw, default.load_kw)

@@ -354,3 +354,16 @@ def test_defaults_and_app_percent() -> None:
     assert app_percent_to_kwh(0, 13.5) == pytest.approx(0.675)
     assert app_percent_to_kwh(100, 13.5) == pytest.approx(13.5)
     assert app_percent_to_kwh(20, 10.0) == pytest.approx(2.4)
+
+
+def test_plan_failed_survives_a_process_boundary():
+    import pickle
+
+    from optimiser.planner.errors import PlanFailed
+
+    again = pickle.loads(pickle.dumps(PlanFailed("time_limit", "10 s")))
+    assert (again.status, again.message, str(again)) == (
+        "time_limit",
+        "10 s",
+        "planning failed (time_limit): 10 s",
+    )

@@ -8,7 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from optimiser.config import ForecastConfig, SiteConfig
 from optimiser.domain.clock import SteppedClock
+from optimiser.domain.history import History
+from optimiser.domain.slots import SlotGrid
+from optimiser.forecast import HistoryForecaster
 from optimiser.recorder import (
     RecordingFileError,
     RecordingStore,
@@ -266,3 +270,16 @@ def test_read_recording_errors(tmp_path):
     fake.write_bytes(b"SQLite format 3\x00" + b"\x00" * 50)
     with pytest.raises((StoreCorrupt, RecordingFileError)):
         read_recording(fake)
+
+
+def test_the_production_forecaster_learns_from_a_recording():
+    # Three days at a flat 2 kW: the forecast follows the recording, not the typical house.
+    rows = [(T0 + timedelta(minutes=5 * i), 2000.0, 0.0) for i in range(3 * 288)]
+    history = clean(parse_recording_csv(csv_of(rows), "flat.csv")).to_history()
+    assert isinstance(history, History) and history.interval_s == 300
+    now = T0 + timedelta(days=3)
+    grid = SlotGrid(now, 30, 48)
+    learned = HistoryForecaster(SiteConfig(), ForecastConfig()).forecast(grid, history, now)
+    typical = HistoryForecaster(SiteConfig(), ForecastConfig()).forecast(grid, None, now)
+    np.testing.assert_allclose(learned.load_kw, 2.0, rtol=0.05)
+    assert not np.allclose(typical.load_kw, 2.0, rtol=0.05)

@@ -24,7 +24,7 @@ def site():
     return SiteModel.from_config(Config())
 
 
-def period(tariff, start: date, days: int, *, step_minutes: int = 5, margin_hours: float = 25):
+def period(tariff, start: date, days: int, *, step_minutes: int = 5, margin_hours: float = 50):
     """Demo data and the tariff's prices over it."""
     data = demo_data(start, days, tz=LONDON, step_minutes=step_minutes)
     return data, period_prices(tariff, data.start, data.end, 30, margin_hours)

@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import date
 
 from optimiser.config import Config
-from simulations.replay import ClosedLoopOptions, SiteModel, run_closed_loop
+from simulations.replay import ClosedLoopOptions, ForecastMode, SiteModel, run_closed_loop
 from tests.simulations.replay.conftest import period
 
-OPTIONS = ClosedLoopOptions(forecasts="perfect")
+OPTIONS = ClosedLoopOptions(forecasts=ForecastMode.PERFECT)
 
 
 def _run(flux, per_day: int):
     config = Config.model_validate({"control": {"commands_per_day": per_day}})
     site = SiteModel.from_config(config)
     data, prices = period(flux, date(2025, 1, 6), 3)
-    return run_closed_loop(data, prices, site, options=OPTIONS, workers=1)
+    return run_closed_loop(data, prices, site, options=OPTIONS)
 
 
 def test_a_tight_budget_is_never_exceeded_and_what_it_cost_is_counted(flux):

@@ -15,7 +15,16 @@ import numpy as np
 import pytest
 
 from optimiser.config import Config
-from simulations.replay import ClosedLoopOptions, SiteModel, run_closed_loop, run_strategy
+from optimiser.planning import Horizon
+from simulations.replay import (
+    ClosedLoopOptions,
+    ControlMode,
+    ForecastMode,
+    SiteModel,
+    Strategy,
+    run_closed_loop,
+    run_strategy,
+)
 from tariffs import get_tariff
 from tests.simulations.replay.conftest import period
 
@@ -33,9 +42,11 @@ def test_closed_loop_reproduces_the_one_shot_optimum(product):
     tariff = get_tariff(product, "C")
     data, prices = period(tariff, date(2025, 4, 1), 3, step_minutes=30)
     site = SiteModel.from_config(CONFIG)
-    options = ClosedLoopOptions(forecasts="perfect", control="ideal", horizon_hours=None)
+    options = ClosedLoopOptions(
+        forecasts=ForecastMode.PERFECT, control=ControlMode.IDEAL, horizon=Horizon(until=data.end)
+    )
     loop = run_closed_loop(data, prices, site, options=options)
-    one_shot = run_strategy("perfect-foresight", data, prices, site)
+    one_shot = run_strategy(Strategy.PERFECT_FORESIGHT, data, prices, site)
     assert loop.stats["plan_failures"] == 0
     assert loop.stats["decisions"] == 3 * 48
     assert abs(loop.cost_gbp - one_shot.cost_gbp) <= TOLERANCE_GBP
@@ -48,8 +59,8 @@ def test_closed_loop_reproduces_the_one_shot_optimum(product):
 def test_a_rolling_horizon_with_real_control_costs_more_than_the_optimum(flux):
     data, prices = period(flux, date(2025, 4, 1), 3, step_minutes=30)
     site = SiteModel.from_config(CONFIG)
-    options = ClosedLoopOptions(forecasts="perfect", control="settings", horizon_hours=24)
+    options = ClosedLoopOptions(forecasts=ForecastMode.PERFECT)  # production's horizon
     loop = run_closed_loop(data, prices, site, options=options)
-    one_shot = run_strategy("perfect-foresight", data, prices, site)
+    one_shot = run_strategy(Strategy.PERFECT_FORESIGHT, data, prices, site)
     assert loop.cost_gbp >= one_shot.cost_gbp - TOLERANCE_GBP
     assert np.all(loop.soe_kwh <= site.capacity_kwh + 1e-9)

@@ -8,8 +8,9 @@ import numpy as np
 
 from optimiser.control.capabilities import Capabilities
 from optimiser.control.limits import planner_limits
-from simulations.replay import ClosedLoopOptions, run_closed_loop
-from simulations.replay.engine import ClosedLoop
+from optimiser.domain.powerwall import PowerwallState
+from simulations.replay import ClosedLoopOptions, ForecastMode, run_closed_loop
+from simulations.replay.closed_loop import ClosedLoop
 from tests.simulations.replay.conftest import LONDON, period
 
 
@@ -24,9 +25,8 @@ def _cheap_period_charge_kw(run, data):
 
 def test_wattplan_charges_at_full_power_in_the_flux_night_window(flux, site):
     data, prices = period(flux, date(2025, 1, 6), 3)
-    run = run_closed_loop(
-        data, prices, site, options=ClosedLoopOptions(forecasts="perfect"), workers=1
-    )
+    options = ClosedLoopOptions(forecasts=ForecastMode.PERFECT)
+    run = run_closed_loop(data, prices, site, options=options)
     charge_kw = _cheap_period_charge_kw(run, data)
     # Through a raised reserve it could only reach the reserve rate (1.8 kW per Powerwall).
     assert charge_kw > site.spec.reserve_charge_kw + 1.0
@@ -39,8 +39,10 @@ def test_wattplan_charges_at_full_power_in_the_flux_night_window(flux, site):
 def test_planner_is_told_the_full_rate_only_in_the_cheapest_period(flux, site):
     data, prices = period(flux, date(2025, 1, 6), 2)
     loop = ClosedLoop(data, prices, site, ClosedLoopOptions())
-    _, grid = loop.grid_at(0)
-    limits = loop._limits(grid)["max_grid_charge_kw"]
+    state = PowerwallState(site.initial_soe_kwh)
+    request = loop.request_at(loop.now_at(0), state, None, loop.new_forecasting())
+    grid = request.grid
+    limits = request.limits.max_grid_charge_kw
     local_hours = np.array([s.astimezone(LONDON).hour for s in grid.starts])
     cheap = (local_hours >= 2) & (local_hours < 5)
     assert np.all(limits[cheap] == site.spec.max_charge_kw)

@@ -14,12 +14,13 @@ from optimiser.control.safety import safe_settings
 from optimiser.domain.device import OperationMode
 from optimiser.domain.powerwall import PowerwallState
 from optimiser.domain.units import app_to_raw
+from optimiser.planning import Horizon
 from rules import loads_rules
-from simulations.replay import ClosedLoopOptions, SiteModel
-from simulations.replay.engine import FALLBACK, ClosedLoop
+from simulations.replay import ClosedLoopOptions, ForecastMode, SiteModel
+from simulations.replay.closed_loop import FALLBACK, ClosedLoop
 from tests.simulations.replay.conftest import period
 
-PERFECT = ClosedLoopOptions(forecasts="perfect")
+PERFECT = ClosedLoopOptions(forecasts=ForecastMode.PERFECT)
 
 
 def _site(control: dict | None = None) -> SiteModel:
@@ -32,10 +33,10 @@ def _step_through(data, prices, site, *, rules=None, options=PERFECT):
     loop = ClosedLoop(data, prices, site, options, rules)
     ledger = loop.new_ledger()
     state = PowerwallState(soe_kwh=site.initial_soe_kwh)
-    previous, forecasts, rows = None, loop.new_forecasts(), []
+    previous, forecasting, rows = None, loop.new_forecasting(), []
     for d in range(loop.count):
-        now, _ = loop.grid_at(d)
-        state, previous, intent = loop.decide(d, state, previous, forecasts, ledger)
+        now = loop.now_at(d)
+        state, previous, intent = loop.decide(d, state, previous, forecasting, ledger)
         rows.append((now, intent, loop.device, loop.last_control))
     return loop, ledger, rows
 
@@ -87,7 +88,7 @@ def test_after_a_plan_failure_the_battery_follows_what_the_device_holds(flux):
     load[(hours >= 15) & (hours < 18)] = 1000.0
     data = dataclasses.replace(data, trace=dataclasses.replace(data.trace, load_kw=load))
     site = _site({"commands_per_day": 2, "safety_commands": 0})
-    options = ClosedLoopOptions(forecasts="perfect", horizon_hours=4)
+    options = ClosedLoopOptions(forecasts=ForecastMode.PERFECT, horizon=Horizon(hours=4))
     loop, ledger, rows = _step_through(data, prices, site, options=options)
     cap = site.spec.capacity_kwh
     safe = safe_settings(site.policy)

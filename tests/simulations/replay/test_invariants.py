@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optimiser.config import Config
-from simulations.replay import STRATEGIES, SiteModel, run_strategy
+from simulations.replay import SiteModel, Strategy, run_strategy
 from simulations.replay.ledger import local_days
 from tests.simulations.replay.conftest import LONDON, period
 
@@ -24,7 +24,7 @@ def check_invariants(run, site) -> None:
     assert np.allclose(run.load_kw, run.grid_kw + run.battery_kw + run.solar_kw, atol=1e-9)
     assert np.all(run.soe_kwh >= -EPS) and np.all(run.soe_kwh <= cap + EPS)
     start = np.concatenate([[run.initial_soe_kwh], run.soe_kwh[:-1]])
-    if run.strategy != "no-battery":
+    if run.strategy != Strategy.NO_BATTERY:
         # Stored energy follows the AC flows through the efficiencies.
         spec = site.spec
         expected = start + (
@@ -42,16 +42,16 @@ def check_invariants(run, site) -> None:
 @pytest.fixture(scope="module")
 def runs(flux, site):
     data, prices = period(flux, date(2025, 3, 28), 3)  # includes the spring clock change
-    return {name: run_strategy(name, data, prices, site) for name in STRATEGIES}
+    return {name: run_strategy(name, data, prices, site) for name in Strategy}
 
 
-@pytest.mark.parametrize("name", STRATEGIES)
+@pytest.mark.parametrize("name", list(Strategy))
 def test_invariants_hold_at_every_step(runs, site, name):
     check_invariants(runs[name], site)
 
 
 def test_the_clock_change_day_has_23_hours_of_steps(runs):
-    run = runs["wattplan"]
+    run = runs[Strategy.WATTPLAN]
     days = local_days(run.epoch_s, LONDON)
     assert days.count(date(2025, 3, 30)) == 23 * 12
     assert date(2025, 3, 30) in run.per_day(LONDON)
@@ -63,7 +63,7 @@ def test_the_clock_change_day_has_23_hours_of_steps(runs):
     power=st.floats(1.0, 10.0),
     reserve=st.floats(0.0, 60.0),
     start_day=st.integers(0, 300),
-    strategy=st.sampled_from(["self-powered", "time-based", "no-battery"]),
+    strategy=st.sampled_from([Strategy.SELF_POWERED, Strategy.TIME_BASED, Strategy.NO_BATTERY]),
 )
 def test_invariants_for_any_battery(flux, capacity, power, reserve, start_day, strategy):
     config = Config.model_validate({"battery": {"reserve_percent": reserve}})

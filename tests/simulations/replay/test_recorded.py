@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from optimiser.cli import main
-from optimiser.forecast import History
+from optimiser.domain.history import History
 from simulations.datasets import demo_trace, write_recorded_csv
-from simulations.replay import ReplayData, load_data, run_strategy
+from simulations.replay import ReplayData, Strategy, load_data, run_strategy
 from simulations.replay.data import coarsen
 from tests.simulations.replay.conftest import LONDON
 
@@ -27,11 +27,11 @@ def recording(tmp_path, flux, site, which: str):
     self-powered mode recorded, then damaged: duplicates, swapped rows, a short and a long gap."""
     start, end = CLOCK_CHANGES[which]
     trace = demo_trace(start, end)
-    clean = ReplayData(trace, History.from_trace(trace), "clean")
+    clean = ReplayData(trace, trace, "clean")
     from simulations.replay import period_prices
 
     prices = period_prices(flux, clean.start, clean.end, 30, 25)
-    sp = run_strategy("self-powered", clean, prices, site)
+    sp = run_strategy(Strategy.SELF_POWERED, clean, prices, site)
     columns = {
         "battery_w": [f"{w:.1f}" for w in sp.battery_kw * 1000],
         "soe_percent": [f"{p:.3f}" for p in 100 * sp.soe_kwh / site.capacity_kwh],

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from simulations.replay import STRATEGIES, run_strategy
+from simulations.replay import Strategy, run_strategy
 from simulations.replay.report import Comparison
 from tests.simulations.replay.conftest import LONDON, period
 
@@ -15,7 +15,7 @@ from tests.simulations.replay.conftest import LONDON, period
 def comparison(flux, site):
     data, prices = period(flux, date(2025, 3, 3), 14)
     result = Comparison(data=data, tz=LONDON, prices={"flux": prices})
-    for name in STRATEGIES:
+    for name in Strategy:
         result.add("flux", run_strategy(name, data, prices, site))
     return result
 

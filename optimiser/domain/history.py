@@ -1,4 +1,12 @@
-"""Recorded load and solar history, the only thing forecasts may learn from."""
+"""Load and solar over time: what was recorded, and the one type every layer reads it as.
+
+A :class:`History` is what the recorder read, a recording file held, or a trace drove: sample
+times (UTC) with household demand and PV output, gaps allowed (NaN). Forecasts learn from it,
+only from samples that ended before the decision (:meth:`History.before`). A
+:class:`~optimiser.domain.traces.Trace` is a History with stronger promises (regular, complete,
+possibly repeating) that drives the emulator and the replay's physics, so it can be forecast
+from directly.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +15,20 @@ from datetime import datetime
 
 import numpy as np
 
+from optimiser.domain.errors import ErrorKind, NextStep, WattplanError
 from optimiser.domain.slots import require_aware
-from optimiser.domain.traces import Trace
-from optimiser.forecast.errors import InvalidHistory
 
 
-def _frozen(values: np.ndarray | list[float]) -> np.ndarray:
+class InvalidHistory(WattplanError, ValueError):
+    """History arrays are inconsistent (lengths differ, times not finite…): a user mistake
+    in the data given (a recording or a CSV); stop and tell."""
+
+    next_step = NextStep.STOP_AND_TELL
+    kind = ErrorKind.USER_MISTAKE
+
+
+def frozen_array(values: np.ndarray | list[float]) -> np.ndarray:
+    """A read-only float copy of ``values``, flattened."""
     array = np.array(values, dtype=float, copy=True).reshape(-1)
     array.setflags(write=False)
     return array
@@ -32,8 +48,8 @@ class History:
         PV output; NaN where unknown. [kW]
     interval_s : float
         How long each sample lasts after its time: 0 for instantaneous readings (a gateway
-        poll), the step for interval averages (a trace). Used to keep every sample that ends
-        after a decision time out of that decision's forecast. [s]
+        poll), the step for interval averages (a recording's rows, a trace). Used to keep
+        every sample that ends after a decision time out of that decision's forecast. [s]
     """
 
     epoch_s: np.ndarray
@@ -42,9 +58,9 @@ class History:
     interval_s: float = 0.0
 
     def __post_init__(self) -> None:
-        epoch_s = _frozen(self.epoch_s)
-        load_kw = _frozen(self.load_kw)
-        solar_kw = _frozen(self.solar_kw)
+        epoch_s = frozen_array(self.epoch_s)
+        load_kw = frozen_array(self.load_kw)
+        solar_kw = frozen_array(self.solar_kw)
         if not (len(epoch_s) == len(load_kw) == len(solar_kw)):
             raise InvalidHistory(
                 f"history arrays must have one value per time: got {len(epoch_s)} times, "
@@ -56,23 +72,23 @@ class History:
             raise InvalidHistory(f"interval_s must be >= 0 seconds, got {self.interval_s}")
         if len(epoch_s) > 1 and np.any(np.diff(epoch_s) < 0):
             order = np.argsort(epoch_s, kind="stable")
-            epoch_s, load_kw, solar_kw = (_frozen(a[order]) for a in (epoch_s, load_kw, solar_kw))
+            epoch_s, load_kw, solar_kw = (
+                frozen_array(a[order]) for a in (epoch_s, load_kw, solar_kw)
+            )
         object.__setattr__(self, "epoch_s", epoch_s)
         object.__setattr__(self, "load_kw", load_kw)
         object.__setattr__(self, "solar_kw", solar_kw)
 
-    @classmethod
-    def from_trace(cls, trace: Trace) -> History:
-        """A trace's samples as history (each lasting one trace step)."""
-        step = float(np.median(np.diff(trace.epoch_s))) if len(trace.epoch_s) > 1 else 0.0
-        return cls(trace.epoch_s, trace.load_kw, trace.solar_kw, interval_s=step)
+    def known_at(self, when: datetime) -> int:
+        """How many samples are known at ``when``: those whose interval ends at or before it."""
+        cut = require_aware(when, "time").timestamp() - self.interval_s
+        if self.interval_s == 0:  # an instantaneous reading at exactly `when` is not yet known
+            return int(np.searchsorted(self.epoch_s, cut, side="left"))
+        return int(np.searchsorted(self.epoch_s, cut, side="right"))
 
     def before(self, when: datetime) -> History:
-        """The samples known at ``when``: those whose interval ends at or before it."""
-        cut = require_aware(when, "time").timestamp() - self.interval_s
-        n = int(np.searchsorted(self.epoch_s, cut, side="right"))
-        if self.interval_s == 0:  # an instantaneous reading at exactly `when` is not yet known
-            n = int(np.searchsorted(self.epoch_s, cut, side="left"))
+        """The samples known at ``when`` (see :meth:`known_at`)."""
+        n = self.known_at(when)
         return History(self.epoch_s[:n], self.load_kw[:n], self.solar_kw[:n], self.interval_s)
 
     def sample_hours(self) -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,7 +17,13 @@ from optimiser.domain.device import (
     TouSchedule,
     UploadedTariff,
 )
-from optimiser.domain.powerwall import PowerwallSpec, PowerwallState, step
+from optimiser.domain.powerwall import (
+    PowerwallSpec,
+    PowerwallState,
+    reserve_kwh,
+    step,
+    step_through,
+)
 from optimiser.domain.units import app_percent_to_kwh, raw_to_app
 
 SPEC = PowerwallSpec.powerwall2()
@@ -191,3 +198,45 @@ def test_invariants_over_random_traces(soe0, steps):
                 assert charge <= max(solar, 0.0) + 1e-9
         else:
             assert flows.grid_kw == 0
+
+
+def test_step_through_is_step_after_step():
+    load = [1.2, 0.4, 2.5, 0.0]
+    solar = [0.0, 3.0, 0.5, 4.0]
+    settings = [
+        Settings(),
+        Settings(export_rule=ExportRule.NEVER),
+        Settings(mode=OperationMode.BACKUP),
+        Settings(
+            mode=OperationMode.AUTONOMOUS,
+            tariff=UploadedTariff({}, FLUX_TOU),
+            export_rule=ExportRule.BATTERY_OK,
+        ),
+    ]
+    start = WINTER_3AM.timestamp()
+    epoch = start + 1800.0 * np.arange(4)
+    out = step_through(
+        SPEC, PowerwallState(6.0), settings, load_kw=load, solar_kw=solar, dt_h=0.5, epoch_s=epoch
+    )
+    state = PowerwallState(6.0)
+    for k in range(4):
+        when = datetime.fromtimestamp(epoch[k], UTC)
+        state, flows = step(
+            SPEC, state, settings[k], load_kw=load[k], solar_kw=solar[k], dt_h=0.5, when=when
+        )
+        assert (out.battery_kw[k], out.grid_kw[k], out.soe_kwh[k]) == (
+            flows.battery_kw,
+            flows.grid_kw,
+            state.soe_kwh,
+        )
+        assert out.reserve_kwh[k] == reserve_kwh(SPEC, settings[k])
+    assert out.end == state
+    assert out.reserve_kwh[2] == SPEC.capacity_kwh  # backup keeps it all
+
+
+def test_step_through_needs_times_for_a_tariff_and_one_value_per_step():
+    tou = Settings(mode=OperationMode.AUTONOMOUS, tariff=UploadedTariff({}, FLUX_TOU))
+    with pytest.raises(ValueError, match="times"):
+        step_through(SPEC, PowerwallState(6.0), tou, load_kw=[1.0], solar_kw=[0.0], dt_h=0.5)
+    with pytest.raises(ValueError, match="one spec, settings and solar value per step"):
+        step_through(SPEC, PowerwallState(6.0), [tou], load_kw=[1.0, 2.0], solar_kw=[0.0], dt_h=1)

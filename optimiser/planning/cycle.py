@@ -1,83 +1,25 @@
 """One planning cycle: the single code path shared by ``plan``, ``run`` and ``simulate``.
 
-Pure: :func:`plan_cycle` takes what was read (the site's state, prices, forecasts, rules and
-context, the control backend's limits) and returns the plan with its baselines and a report of
-what the rules did and cost. Reading the gateway, the tariff and the recordings happens at the
-edges (the CLI, the service loop, the replay), which all call this function.
+Pure: :func:`plan_cycle` takes a :class:`~optimiser.planning.request.PlanRequest` (the site's
+state, prices, forecasts, rules and context, the control backend's limits) and returns the plan
+with its baselines and a report of what the rules did and cost.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import datetime, time, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import numpy as np
-
 from optimiser.config import Config
-from optimiser.domain.slots import SlotGrid, floor_to_slot
+from optimiser.domain.slots import SlotGrid
 from optimiser.domain.units import app_percent_to_kwh
-from optimiser.planner import Battery, Plan, PlanInputs, PlanOutcome, plan
+from optimiser.planner import PlanInputs, PlanOutcome, plan
 from optimiser.planner.baselines import no_battery_cost_gbp, self_powered_cost_gbp
 from optimiser.planner.rules_hook import AppliedRules, apply_effects
+from optimiser.planning.request import PlanRequest, battery_inputs
 from rules.evaluate import RuleEffects, RuleEnvironment, evaluate
-from rules.schema import ContextValue, RulesFile
-
-DEFAULT_EFFICIENCY = 0.90  # round trip when the gateway's counters cannot tell [-]
-
-
-def horizon(now: datetime, minutes: int, tz: ZoneInfo) -> SlotGrid:
-    """Slots from the one containing ``now`` to local midnight at the end of tomorrow."""
-    start = floor_to_slot(now, minutes)
-    local = now.astimezone(tz)
-    end = datetime.combine(local.date() + timedelta(days=2), time(0), tz)
-    return SlotGrid.covering(start, end, minutes)
-
-
-@dataclass(frozen=True)
-class PlanRequest:
-    """Everything one planning cycle needs, already read from the world.
-
-    Attributes
-    ----------
-    now : datetime
-        Decision time (aware).
-    grid : SlotGrid
-        Planning horizon.
-    state : SiteState
-        The site now (``soe_kwh``, ``capacity_kwh``, ``max_charge_kw``, ``max_discharge_kw``,
-        ``round_trip_efficiency``, ``app_percent``, ``grid_up``).
-    import_price, export_price : numpy.ndarray
-        Tariff prices per slot. [p/kWh]
-    load_kw, solar_kw : numpy.ndarray
-        Forecasts per slot. [kW]
-    rules : RulesFile | None
-        The user's rules.
-    context : Mapping
-        Active context facts (storm_warning, holiday…).
-    context_expires : Mapping
-        When facts with an expiry stop applying; rules use them only in earlier slots.
-    previous : Plan | None
-        The last plan, for the stability penalty.
-    limits : Mapping[str, numpy.ndarray]
-        Per-slot limits from the control backend (``max_grid_charge_kw``,
-        ``battery_export_allowed``): what the device can really do.
-    """
-
-    now: datetime
-    grid: SlotGrid
-    state: Any
-    import_price: np.ndarray
-    export_price: np.ndarray
-    load_kw: np.ndarray
-    solar_kw: np.ndarray
-    rules: RulesFile | None = None
-    context: Mapping[str, ContextValue] = field(default_factory=dict)
-    context_expires: Mapping[str, datetime] = field(default_factory=dict)
-    previous: Plan | None = None
-    limits: Mapping[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -149,25 +91,10 @@ class PlanResult:
         return out
 
 
-def battery_inputs(state: Any, config: Config) -> Battery:
-    """The battery as the gateway reports it, with the config's overrides applied."""
-    over = config.battery
-    efficiency = over.round_trip_efficiency or state.round_trip_efficiency or DEFAULT_EFFICIENCY
-    efficiency = min(max(efficiency, 0.5), 1.0)
-    capacity = over.capacity_kwh or state.capacity_kwh
-    return Battery(
-        capacity_kwh=capacity,
-        soe_kwh=min(max(state.soe_kwh, 0.0), capacity),
-        max_charge_kw=over.max_charge_kw or state.max_charge_kw,
-        max_discharge_kw=over.max_discharge_kw or state.max_discharge_kw,
-        charge_efficiency=efficiency**0.5,
-        discharge_efficiency=efficiency**0.5,
-    )
-
-
 def build_inputs(request: PlanRequest, config: Config) -> PlanInputs:
     """Planner inputs from a request and the config (pure)."""
     battery = battery_inputs(request.state, config)
+    limits = request.limits
     floor = app_percent_to_kwh(config.battery.reserve_percent, battery.capacity_kwh)
     return PlanInputs.build(
         request.grid,
@@ -180,8 +107,10 @@ def build_inputs(request: PlanRequest, config: Config) -> PlanInputs:
         reserve_penalty_p_per_kwh=config.planner.reserve_penalty_p_per_kwh,
         import_limit_kw=config.site.import_limit_kw,
         export_limit_kw=config.site.export_limit_kw,
-        battery_export_allowed=request.limits.get("battery_export_allowed", True),
-        max_grid_charge_kw=request.limits.get("max_grid_charge_kw"),
+        battery_export_allowed=(
+            True if limits.battery_export_allowed is None else limits.battery_export_allowed
+        ),
+        max_grid_charge_kw=limits.max_grid_charge_kw,
         terminal_value_p_per_kwh=config.planner.terminal_value_p_per_kwh,
         wear_cost_p_per_kwh=config.planner.wear_cost_p_per_kwh,
         previous=request.previous,
@@ -227,8 +156,8 @@ def plan_cycle(
             load_kw=inputs.load_kw,
             solar_kw=inputs.solar_kw,
             now=request.now,
-            soc_app_percent=getattr(request.state, "app_percent", None),
-            grid_up=getattr(request.state, "grid_up", True),
+            soc_app_percent=request.state.app_percent,
+            grid_up=request.state.grid_up,
             context=dict(request.context),
             context_expires=dict(request.context_expires),
             timezone=ZoneInfo(config.site.timezone),

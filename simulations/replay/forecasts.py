@@ -1,0 +1,67 @@
+"""The closed loop's forecast sources: the history ``wattplan run`` would hold, or the truth.
+
+The service reads the recorded history when it starts and again at every nightly re-plan
+(``control.nightly_plan_time``, local) and fits its forecaster on it at every plan; a decision
+in between forecasts from the history read last (:class:`ServiceHistory`). Perfect forecasts
+read each slot's true average from the trace.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from optimiser.config import Config
+from optimiser.domain.history import History
+from optimiser.forecast import Forecaster, HistoryForecaster, PerfectForecaster
+from optimiser.planning import Forecasting, Refit
+from simulations.replay.data import ReplayData
+from simulations.replay.options import ForecastMode
+
+
+class ServiceHistory:
+    """The history the service holds at each decision: read at ``start`` and at every
+    nightly re-plan since.
+
+    Parameters
+    ----------
+    history : History
+        Everything recorded (each decision sees only what was known when it was read).
+    start : datetime
+        When the service started (the replay's first decision).
+    """
+
+    def __init__(self, history: History, start: datetime, config: Config) -> None:
+        self._history = history
+        self._start = start
+        self._tz = ZoneInfo(config.site.timezone)
+        hh, mm = (int(x) for x in config.control.nightly_plan_time.split(":"))
+        self._nightly = time(hh, mm)
+        self._read: tuple[datetime, History] | None = None
+
+    def read_at(self, now: datetime) -> datetime:
+        """When the history the service holds at ``now`` was read."""
+        day = now.astimezone(self._tz).date()
+        nightly = datetime.combine(day, self._nightly, self._tz)
+        if nightly > now:
+            nightly = datetime.combine(day - timedelta(days=1), self._nightly, self._tz)
+        return max(nightly, self._start)
+
+    def at(self, now: datetime) -> History:
+        """The history the service holds at ``now`` (the last read, kept until the next)."""
+        read = self.read_at(now)
+        if self._read is None or self._read[0] != read:
+            self._read = (read, self._history.before(read))
+        return self._read[1]
+
+
+def forecaster_for(mode: ForecastMode, data: ReplayData, config: Config) -> Forecaster:
+    """Production's forecaster for the config, or the truth of ``data``."""
+    if mode is ForecastMode.PERFECT:
+        return PerfectForecaster(data.trace)
+    return HistoryForecaster(config.site, config.forecast)
+
+
+def new_forecasting(forecaster: Forecaster, mode: ForecastMode, refit: Refit) -> Forecasting:
+    """A fresh forecast cache: the truth is read afresh for every plan whatever ``refit``."""
+    return Forecasting(forecaster, Refit() if mode is ForecastMode.PERFECT else refit)
