@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
@@ -310,6 +312,28 @@ class V1rConfig(_Strict):
     pairing_poll_s: float = Field(
         10.0, gt=0, le=300, description="how often `wattplan pair` asks for the key's state"
     )
+    writes_per_hour: int = Field(
+        6,
+        ge=2,
+        le=120,
+        description="config.json writes wattplan may make in any rolling hour (one write sets "
+        "every setting; the last is kept for a safe revert)",
+    )
+    behaviour_timeout_s: float = Field(
+        180.0,
+        gt=0,
+        le=900,
+        description="how long after a write the live flows must show the change acted on "
+        "(charging when asked to charge, not discharging when held)",
+    )
+    behaviour_poll_s: float = Field(
+        20.0, gt=0, le=300, description="how often the flows are read during that check"
+    )
+    fallback_to_fleet: bool = Field(
+        False,
+        description="make a change the Powerwall stored but did not act on again through the "
+        "Fleet API (needs control.fleet); otherwise it is reported and the revert retried",
+    )
 
 
 FLEET_REVERT_COMMANDS = 3
@@ -318,19 +342,60 @@ grid_import_export); control's ``worst_case_revert_commands`` computes it and a 
 two equal."""
 
 
+class LimitProfile(StrEnum):
+    """Which Fleet API limits wattplan keeps to."""
+
+    DOCUMENTED = "documented"
+    """Tesla's plan page: 5 settings writes per site per day, 1 tariff change per site per
+    calendar month, 1 live-status read per site per 5 minutes."""
+    OBSERVED = "observed"
+    """What sites were seen to accept: 20 writes a day, tariff changes not limited apart."""
+    CUSTOM = "custom"
+    """``control.commands_per_day`` and ``control.tariff_changes_per_month``."""
+
+
+@dataclass(frozen=True)
+class FleetLimits:
+    """The limits wattplan keeps to, whichever profile set them."""
+
+    profile: LimitProfile
+    writes_per_day: int
+    """Billable settings writes per UTC day (every POST: operation, backup,
+    grid_import_export, storm_mode, time_of_use_settings)."""
+    tariff_changes_per_month: int | None
+    """``time_of_use_settings`` writes per UTC calendar month (None: only the daily count)."""
+    live_read_interval_s: float | None
+    """The shortest time between live-status reads (None: not limited). [s]"""
+
+
+DOCUMENTED_LIMITS = FleetLimits(LimitProfile.DOCUMENTED, 5, 1, 300.0)
+OBSERVED_LIMITS = FleetLimits(LimitProfile.OBSERVED, 20, None, None)
+
+
 class ControlConfig(_Strict):
     """Which backend applies plans; dry-run until the user opts in.
 
     ``local`` uses the gateway's legacy installer sequence: since firmware 1.50.1 (Oct 2020)
     that needs the installer login *and* a physical switch toggle on the gateway, so on current
-    firmware only ``fleet`` (Tesla's cloud API) can change settings.
+    firmware only ``fleet`` (Tesla's cloud API) or ``v1r`` (signed local messages, unofficial,
+    after ``wattplan pair``) can change settings.
     """
 
-    backend: Literal["dry-run", "local", "fleet"] = "dry-run"
+    backend: Literal["dry-run", "local", "fleet", "v1r"] = "dry-run"
     fleet: FleetConfig = FleetConfig()
     v1r: V1rConfig = V1rConfig()
-    commands_per_day: int = Field(
-        20, ge=1, description="settings commands wattplan may send per day (Fleet quota)"
+    limits: LimitProfile | None = Field(
+        None,
+        description="Fleet API limits to keep to: documented (5 writes a day, 1 tariff change "
+        "a month), observed (20 writes a day) or custom (commands_per_day, "
+        "tariff_changes_per_month); default documented for the fleet backend, custom when "
+        "commands_per_day is set, observed otherwise",
+    )
+    commands_per_day: int | None = Field(
+        None, ge=1, description="custom limits: settings writes wattplan may send per UTC day"
+    )
+    tariff_changes_per_month: int | None = Field(
+        None, ge=0, description="custom limits: tariff uploads per UTC calendar month"
     )
     safety_commands: int = Field(
         FLEET_REVERT_COMMANDS,
@@ -377,13 +442,50 @@ class ControlConfig(_Strict):
         "read its inputs; after that it falls back to safe settings",
     )
 
+    @property
+    def fleet_limits(self) -> FleetLimits:
+        """The limits in force (see ``limits``)."""
+        profile = self.limits
+        if profile is None:
+            if self.commands_per_day is not None or self.tariff_changes_per_month is not None:
+                profile = LimitProfile.CUSTOM
+            elif self.backend == "fleet":
+                profile = LimitProfile.DOCUMENTED
+            else:
+                profile = LimitProfile.OBSERVED
+        if profile is LimitProfile.DOCUMENTED:
+            return DOCUMENTED_LIMITS
+        if profile is LimitProfile.OBSERVED:
+            return OBSERVED_LIMITS
+        return FleetLimits(
+            LimitProfile.CUSTOM,
+            self.commands_per_day or OBSERVED_LIMITS.writes_per_day,
+            self.tariff_changes_per_month,
+            None,
+        )
+
+    @property
+    def writes_per_day(self) -> int:
+        """Settings writes allowed per UTC day under :attr:`fleet_limits`."""
+        return self.fleet_limits.writes_per_day
+
     @model_validator(mode="after")
     def _safety_budget(self) -> ControlConfig:
-        if self.safety_commands >= self.commands_per_day:
+        custom_fields = self.commands_per_day is not None or (
+            self.tariff_changes_per_month is not None
+        )
+        if self.limits not in (None, LimitProfile.CUSTOM) and custom_fields:
             raise ValueError(
-                f"control.safety_commands ({self.safety_commands}) must be less than "
-                f"control.commands_per_day ({self.commands_per_day}): the commands kept for "
-                "safety reverts come out of the daily budget"
+                f"control.limits is {self.limits.value}, which fixes the limits: drop "
+                "control.commands_per_day and control.tariff_changes_per_month, or set "
+                "control.limits: custom"
+            )
+        per_day = self.writes_per_day
+        if self.safety_commands >= per_day:
+            raise ValueError(
+                f"control.safety_commands ({self.safety_commands}) must be less than the "
+                f"{per_day} writes a day of the {self.fleet_limits.profile.value} limits: the "
+                "commands kept for safety reverts come out of the daily budget"
             )
         if self.backend == "fleet":
             needed = FLEET_REVERT_COMMANDS

@@ -5,8 +5,8 @@ Checks, in order (✗ on an essential one makes the exit code 1): config, gatewa
 certificate pin, login, tariff (snapshot date or estimate; Octopus reachable when online; the
 last calls to Octopus), recorder database writable, backend permissions (local: installer
 login and a read of the operation; fleet: token present, site_info reachable, commands left
-today), the MQTT broker (when an mqtt section is set; not essential: the service runs without
-it), solver.
+today; v1r: key file, DIN, clock skew, the key's state and a signed config read), the MQTT
+broker (when an mqtt section is set; not essential: the service runs without it), solver.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--backend",
-        choices=("local", "fleet", "dry-run"),
+        choices=("local", "fleet", "v1r", "dry-run"),
         help="check this backend instead of control.backend",
     )
     p.set_defaults(func=run)
@@ -311,6 +311,8 @@ def _backend_checks(config: Any) -> list[Check]:
         ]
     if backend == "local":
         return [_attempt("backend (local)", lambda: _local(config), _local_hint)]
+    if backend == "v1r":
+        return _v1r_checks(config)
     return _fleet_checks(config)
 
 
@@ -327,6 +329,79 @@ def _mqtt_check(config: Any) -> Check:
         ),
     )
     return replace(check, essential=False)
+
+
+def _v1r_checks(config: Any) -> list[Check]:
+    """Key file, DIN, clock skew, and a signed config read (which gives the key's state on
+    the gateway). The private key is never shown: only its public fingerprint."""
+    from datetime import UTC, datetime
+
+    from optimiser.cli.site import demo_v1r_key, open_site
+    from optimiser.domain.clock import RealClock
+    from optimiser.gateway.errors import KeyFileError, KeyNotRecognised, KeyNotVerified
+    from optimiser.gateway.v1r import V1rClient, V1rKey
+    from optimiser.gateway.v1r.signing import MESSAGE_LIFETIME_S
+
+    demo = demo_v1r_key(config)
+    if demo is not None:
+        key = demo
+        checks = [Check("v1r key", True, "embedded emulator: an in-memory demo key it trusts")]
+    else:
+        path = config.control.v1r.key_file.expanduser()
+        try:
+            key = V1rKey.load(path)
+        except KeyFileError as exc:
+            return [Check("v1r key", False, str(exc), exc.hint or "run `wattplan pair`")]
+        checks = [Check("v1r key", True, f"{path}: RSA-{key.bits}, sha256:{key.fingerprint[:16]}…")]
+    try:
+        with open_site(config, v1r_key=demo) as gateway:
+            client = V1rClient(gateway.api, key, clock=RealClock())
+            checks.append(_attempt("v1r DIN", lambda: client.din, _hint_of("check the gateway")))
+
+            def skew() -> str:
+                seen = gateway.site_state().time
+                off = (datetime.now(UTC) - seen).total_seconds()
+                if abs(off) >= MESSAGE_LIFETIME_S:
+                    raise ValueError(
+                        f"this machine's clock is {off:+.0f} s from the gateway's; signed "
+                        f"messages expire {MESSAGE_LIFETIME_S} s after signing"
+                    )
+                return f"{off:+.1f} s from the gateway's clock (limit ±{MESSAGE_LIFETIME_S} s)"
+
+            checks.append(
+                _attempt("v1r clock skew", skew, _hint_of("synchronise this machine (NTP)"))
+            )
+            try:
+                held = client.settings()
+            except KeyNotVerified as exc:
+                checks.append(Check("v1r key state", False, "pending: not confirmed", exc.hint))
+            except KeyNotRecognised as exc:
+                checks.append(Check("v1r key state", False, "unknown or removed", exc.hint))
+            except Exception as exc:
+                checks.append(
+                    Check(
+                        "v1r config read",
+                        False,
+                        f"{type(exc).__name__}: {exc}",
+                        _hint_of("see the v1r section of the README")(exc),
+                    )
+                )
+            else:
+                checks.append(Check("v1r key state", True, "verified"))
+                checks.append(
+                    Check(
+                        "v1r config read",
+                        True,
+                        f"signed read of config.json: {held.mode.value}, reserve "
+                        f"{held.backup_reserve_app_percent:g}% (app), grid charging "
+                        f"{'on' if held.grid_charging else 'off'}, export {held.export_rule.value}",
+                    )
+                )
+    except Exception as exc:
+        checks.append(
+            Check("v1r", False, f"{type(exc).__name__}: {exc}", _hint_of("check the gateway")(exc))
+        )
+    return checks
 
 
 def _local(config: Any) -> str:
@@ -355,8 +430,8 @@ def _local_hint(exc: Exception) -> str:
 def _fleet_checks(config: Any) -> list[Check]:
     from datetime import UTC, datetime
 
-    from optimiser.control import CommandBudget, TokenSource
-    from optimiser.control.factory import fleet_client_from_config
+    from optimiser.control import TokenSource
+    from optimiser.control.factory import budget_from_config, fleet_client_from_config
 
     fleet = config.control.fleet
 
@@ -397,19 +472,25 @@ def _fleet_checks(config: Any) -> list[Check]:
         )
 
     def budget() -> str:
-        control = config.control
-        budget = CommandBudget(
-            control.commands_per_day,
-            config.state_path() / "command-budget.json",
-            safety_reserve=min(control.safety_commands, control.commands_per_day - 1),
+        limits = config.control.fleet_limits
+        budget = budget_from_config(config)
+        now = datetime.now(UTC)
+        left = budget.remaining(now)
+        tariffs_left = budget.tariff_changes_left(now)
+        month = (
+            ""
+            if tariffs_left is None
+            else f"; {tariffs_left} of {budget.tariff_per_month} tariff change(s) left this month"
         )
-        left = budget.remaining(datetime.now(UTC))
         if left < 1:
             raise RuntimeError(
-                f"no commands left today ({budget.used(datetime.now(UTC))} of "
-                f"{control.commands_per_day} used; {budget.safety_reserve} kept for safety)"
+                f"no commands left today ({budget.used(now)} of {limits.writes_per_day} used; "
+                f"{budget.safety_reserve} kept for safety{month})"
             )
-        return f"{left} of {control.commands_per_day} commands left today"
+        return (
+            f"{left} of {limits.writes_per_day} writes left today ({limits.profile.value} "
+            f"limits; {budget.safety_reserve} more kept for safety reverts{month})"
+        )
 
     return [
         token_check,
@@ -425,7 +506,7 @@ def _fleet_checks(config: Any) -> list[Check]:
             _attempt(
                 "fleet budget",
                 budget,
-                _hint_of("wait for the next UTC day or raise control.commands_per_day"),
+                _hint_of("wait for the next UTC day, or choose other control.limits"),
             ),
             essential=False,
         ),

@@ -38,8 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--backend",
-        choices=("local", "fleet", "dry-run"),
-        help="override control.backend (with the embedded emulator, 'local' logs in as installer)",
+        choices=("local", "fleet", "v1r", "dry-run"),
+        help="override control.backend (with the embedded emulator, 'local' logs in as "
+        "installer and 'v1r' signs with a demo key the emulator trusts)",
     )
     add_rules_arguments(p)
     p.add_argument(
@@ -65,9 +66,10 @@ def run(args: argparse.Namespace) -> int:
     import signal
     from datetime import UTC, datetime
 
-    from optimiser.cli.site import open_site, site_history
+    from optimiser.cli.site import demo_v1r_key, open_site, site_history
     from optimiser.config import ConfigError, load_config
     from optimiser.control import LocalBackend
+    from optimiser.control.backends.v1r import V1rBackend
     from optimiser.control.factory import backend_from_config
     from optimiser.domain.clock import AcceleratedClock, RealClock
     from optimiser.live import load_tariff, read_context
@@ -93,12 +95,19 @@ def run(args: argparse.Namespace) -> int:
     tariff = load_tariff(config)
     role = "installer" if config.uses_emulator and config.control.backend == "local" else None
     context = read_context(config, args.context_file, args.context, clock.now())
-    with open_site(config, username=role, clock=clock) as gateway:
+    v1r_key = demo_v1r_key(config)
+    with open_site(config, username=role, clock=clock, v1r_key=v1r_key) as gateway:
         state = gateway.site_state()
         units = max(1, round(state.capacity_kwh / 13.5))
         source = LocalBackend(gateway, units=units) if config.control.backend == "dry-run" else None
         backend = backend_from_config(
-            config, gateway=gateway, units=units, dry_run_source=source, clock=clock.now
+            config,
+            gateway=gateway,
+            units=units,
+            dry_run_source=source,
+            clock=clock.now,
+            v1r_clock=clock,
+            v1r_key=v1r_key,
         )
         store = None
         if not args.no_record:
@@ -139,6 +148,12 @@ def run(args: argparse.Namespace) -> int:
         f"gaps, {stats.plans} plans ({stats.plan_failures} failed), {stats.decisions} "
         f"decisions, {stats.commands_sent} commands sent, {stats.safe_fallbacks} safe fallbacks"
     )
+    if isinstance(backend, V1rBackend):
+        print(
+            f"wattplan run: v1r: {backend.confirmed} changes confirmed by behaviour, "
+            f"{backend.unacted} stored but not acted on ({backend.fell_back} made again "
+            "through Fleet)"
+        )
     return OK
 
 

@@ -77,6 +77,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="processes for independent tariff × strategy runs and the closed loop's "
         "parallel-in-time chunks (default: one per CPU; 1 = sequential). Results are identical",
     )
+    p.add_argument(
+        "--budgets",
+        metavar="LIST",
+        help="the value-per-command frontier: replay wattplan once per daily write budget "
+        "(e.g. 2,5,10,20,unlimited) and report cost and capture per budget (table, JSON, and "
+        "frontier.png with --plot)",
+    )
+    p.add_argument(
+        "--backend",
+        choices=("fleet", "v1r"),
+        default="fleet",
+        help="whose control capabilities the replay plans and acts with: the Fleet API "
+        "(reserve ≤ 80 or 100, tariff upload, a daily command budget) or v1r (any reserve, no "
+        "tariff upload, no daily quota) (default: fleet)",
+    )
     p.add_argument("--csv", type=Path, metavar="FILE", help="write the per-day CSV")
     p.add_argument("--plot", type=Path, metavar="DIR", help="write PNG plots to DIR")
     p.add_argument("--json", action="store_true", help="print only JSON")
@@ -121,6 +136,13 @@ def run(args: argparse.Namespace) -> int:
 
         rules = load_rules(args.rules)
     site = SiteModel.from_config(config, capacity_kwh=args.capacity_kwh, power_kw=args.power_kw)
+    if args.backend == "v1r":
+        from optimiser.control.capabilities import Capabilities
+
+        v1r = Capabilities.v1r(site.spec.units, writes_per_hour=config.control.v1r.writes_per_hour)
+        site = SiteModel.from_config(
+            config, capacity_kwh=args.capacity_kwh, power_kw=args.power_kw, capabilities=v1r
+        )
     config = site.config
     minutes = config.planner.slot_minutes
     if args.demo:
@@ -140,6 +162,8 @@ def run(args: argparse.Namespace) -> int:
     tariff_keys = args.tariff or [config.tariff.product]
     if args.workers is not None and args.workers < 1:
         raise ReplayError(f"--workers must be at least 1, got {args.workers}")
+    if args.budgets is not None:
+        return _frontier(args, tariff_keys, region, config, data, site, options, rules)
     jobs: list[Job] = []
     for key in tariff_keys:
         tariff = _tariff(key, region, config, data)
@@ -182,6 +206,57 @@ def run(args: argparse.Namespace) -> int:
     _print(comparison, site)
     if args.csv:
         print(f"per-day CSV written to {args.csv}")
+    for path in plots:
+        print(f"plot written to {path}")
+    return OK
+
+
+def _frontier(args, tariff_keys, region, config, data, site, options, rules) -> int:
+    """``--budgets``: wattplan once per daily write budget, against the two references."""
+    from dataclasses import replace
+
+    from simulations.replay import ReplayError, period_prices
+    from simulations.replay.frontier import (
+        frontier_json,
+        frontier_point,
+        frontier_table,
+        parse_budgets,
+        plot_frontier,
+    )
+    from simulations.replay.parallel import Job, run_jobs
+
+    try:
+        budgets = parse_budgets(args.budgets)
+    except ValueError as exc:
+        raise ReplayError(str(exc)) from exc
+    minutes = config.planner.slot_minutes
+    out: dict[str, list] = {}
+    tables: list[str] = []
+    plots = []
+    for key in tariff_keys:
+        tariff = _tariff(key, region, config, data)
+        prices = period_prices(tariff, data.start, data.end, minutes, args.horizon_hours + 1)
+        sites = [
+            replace(site, capabilities=replace(site.capabilities, commands_per_day=b))
+            for b in budgets
+        ]
+        jobs = [
+            Job(s, data, prices, site, options, rules) for s in ("no-battery", "perfect-foresight")
+        ]
+        jobs += [Job("wattplan", data, prices, s, options, rules) for s in sites]
+        runs = run_jobs(jobs, workers=args.workers)
+        points = [
+            frontier_point(r, runs[0], runs[1], b) for r, b in zip(runs[2:], budgets, strict=True)
+        ]
+        out[key] = frontier_json(points)
+        tables.append(f"{key}:\n{frontier_table(points)}")
+        if args.plot:
+            plots.append(plot_frontier(points, args.plot / key, key))
+    if args.json:
+        json.dump({"frontier": out}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return OK
+    print("\n\n".join(tables))
     for path in plots:
         print(f"plot written to {path}")
     return OK

@@ -24,9 +24,12 @@ from optimiser.gateway.tls import TlsPolicy
 from optimiser.live import read_recorded_history
 
 if TYPE_CHECKING:
+    from optimiser.gateway.v1r import V1rKey
     from simulations.emulator import GatewayEmulator
 
 DEMO_HISTORY_DAYS = 14
+DEMO_V1R_KEY_BITS = 2048
+"""The embedded emulator's demo v1r key (made in memory; a real gateway expects 4096)."""
 
 
 def embedded_emulator(
@@ -49,18 +52,25 @@ def embedded_emulator(
 
 @contextmanager
 def open_site(
-    config: Config, *, username: str | None = None, clock: Clock | None = None
+    config: Config,
+    *,
+    username: str | None = None,
+    clock: Clock | None = None,
+    v1r_key: V1rKey | None = None,
 ) -> Iterator[Gateway]:
     """The configured gateway, or the embedded emulator when none is configured.
 
     The emulator's fresh certificate is pinned in memory and its customer (or installer)
-    password used; ``clock`` drives it (ignored for a real gateway).
+    password used; ``clock`` drives it (ignored for a real gateway). ``v1r_key`` is
+    registered with the emulator already verified, as after ``wattplan pair``.
     """
     if config.gateway is not None:
         with open_gateway(config, username=username) as gateway:
             yield gateway
         return
     emulator = embedded_emulator(clock=clock).start()
+    if v1r_key is not None:
+        emulator.authorize_key(v1r_key.public_der)
     try:
         role = username or "customer"
         password = (
@@ -78,6 +88,16 @@ def open_site(
             yield gateway
     finally:
         emulator.stop()
+
+
+def demo_v1r_key(config: Config) -> V1rKey | None:
+    """A fresh in-memory v1r key for the embedded emulator with ``control.backend: v1r``
+    (no pairing, no key file); None otherwise."""
+    if not config.uses_emulator or config.control.backend != "v1r":
+        return None
+    from optimiser.gateway.v1r import V1rKey
+
+    return V1rKey.generate(DEMO_V1R_KEY_BITS)
 
 
 def site_history(config: Config, now: datetime) -> History | None:

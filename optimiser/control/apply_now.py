@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from optimiser.config import Config
 from optimiser.control.backends.base import Backend
@@ -31,8 +32,10 @@ from optimiser.control.safety import Failure, Lease, decide, is_forced
 from optimiser.control.value import BudgetOutlook
 from optimiser.domain.device import Settings
 from optimiser.domain.slots import require_aware
-from optimiser.planning import PlanResult
 from tariffs import Tariff
+
+if TYPE_CHECKING:  # planning imports control (capabilities, limits): type only, no cycle
+    from optimiser.planning import PlanResult
 
 
 def _budget_short(

@@ -1,9 +1,10 @@
-"""A daily command budget, persisted in a small JSON file so restarts do not reset it.
+"""The command budget, persisted in a small JSON file so restarts do not reset it.
 
-The Fleet API rations settings commands (once 5 a day, now pay-per-use). wattplan never
-sends more than ``per_day`` commands in a UTC day. The last ``safety_reserve`` of them are kept
-for returning the battery to safe settings (``spend(safety=True)``): a forced export or charge
-must always be undoable.
+The Fleet API rations settings writes (documented: 5 per site per day, 1 tariff change per
+site per calendar month). wattplan never sends more than ``per_day`` billable writes in a UTC
+day, nor more than ``tariff_per_month`` tariff uploads in a UTC calendar month. The last
+``safety_reserve`` of the day's writes are kept for returning the battery to safe settings
+(``spend(safety=True)``): a forced export or charge must always be undoable.
 
 When a change needs more commands than are left, :func:`prioritise` keeps the changes worth
 most (``value_gbp`` per change, e.g. the plan's saving from that setting); ties keep the
@@ -37,9 +38,18 @@ class CommandBudget:
         JSON ``{"day": "YYYY-MM-DD", "used": n}``; None keeps the count in memory.
     safety_reserve : int
         Commands only safety reverts may use.
+    tariff_per_month : int or None
+        Tariff uploads allowed per UTC calendar month (None: only the daily count).
     """
 
-    def __init__(self, per_day: int, state_file: Path | None = None, safety_reserve: int = 0):
+    def __init__(
+        self,
+        per_day: int,
+        state_file: Path | None = None,
+        safety_reserve: int = 0,
+        *,
+        tariff_per_month: int | None = None,
+    ):
         if per_day < 1:
             raise ValueError(f"per_day must be >= 1, got {per_day}")
         if not 0 <= safety_reserve < per_day:
@@ -47,8 +57,11 @@ class CommandBudget:
         self.per_day = per_day
         self.state_file = state_file
         self.safety_reserve = safety_reserve
+        self.tariff_per_month = tariff_per_month
         self._day: date | None = None
         self._used = 0
+        self._month: str | None = None
+        self._tariff_changes = 0
         self._load()
 
     def used(self, now: datetime) -> int:
@@ -61,17 +74,38 @@ class CommandBudget:
         left = self.per_day - self.used(now)
         return max(left if safety else left - self.safety_reserve, 0)
 
-    def spend(self, now: datetime, *, safety: bool = False) -> None:
-        """Count one command; raises :class:`BudgetExhausted` instead of overspending."""
+    def tariff_changes_used(self, now: datetime) -> int:
+        """Tariff uploads spent in ``now``'s UTC calendar month."""
+        return self._tariff_changes if _month_of(now) == self._month else 0
+
+    def tariff_changes_left(self, now: datetime) -> int | None:
+        """Tariff uploads still allowed this UTC calendar month (None: not limited)."""
+        if self.tariff_per_month is None:
+            return None
+        return max(self.tariff_per_month - self.tariff_changes_used(now), 0)
+
+    def spend(self, now: datetime, *, safety: bool = False, tariff: bool = False) -> None:
+        """Count one write (``tariff``: a tariff upload, also counted against the month);
+        raises :class:`BudgetExhausted` instead of overspending."""
         if self.remaining(now, safety=safety) < 1:
             raise BudgetExhausted(
                 f"the daily command budget is spent: {self.used(now)} of {self.per_day} used "
                 f"today ({self.safety_reserve} kept for safety reverts)"
             )
+        if tariff and self.tariff_changes_left(now) == 0:
+            raise BudgetExhausted(
+                f"the monthly tariff change is spent: {self.tariff_changes_used(now)} of "
+                f"{self.tariff_per_month} used in {_month_of(now)}"
+            )
         day = require_aware(now, "now").date()
         if day != self._day:
             self._day, self._used = day, 0
         self._used += 1
+        if tariff:
+            month = _month_of(now)
+            if month != self._month:
+                self._month, self._tariff_changes = month, 0
+            self._tariff_changes += 1
         self._save()
 
     def counted(self) -> tuple[date | None, int]:
@@ -88,23 +122,40 @@ class CommandBudget:
             return
         try:
             data = json.loads(self.state_file.read_text(encoding="utf-8"))
-            self._day = date.fromisoformat(data["day"])
+            self._day = date.fromisoformat(data["day"]) if data["day"] else None
             self._used = int(data["used"])
-        except (OSError, ValueError, KeyError, TypeError):
-            # A damaged file must not grant a fresh budget: assume today is spent.
-            self._day = datetime.now(UTC).date()
+            self._month = data.get("month")
+            self._tariff_changes = int(data.get("tariff_changes", 0))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            # A damaged file must not grant a fresh budget: assume today and the month spent.
+            now = datetime.now(UTC)
+            self._day = now.date()
             self._used = self.per_day
+            self._month = _month_of(now)
+            self._tariff_changes = self.tariff_per_month or 0
 
     def _save(self) -> None:
         if self.state_file is None:
             return
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
         day = self._day.isoformat() if self._day else None
-        payload = json.dumps({"day": day, "used": self._used})
+        payload = json.dumps(
+            {
+                "day": day,
+                "used": self._used,
+                "month": self._month,
+                "tariff_changes": self._tariff_changes,
+            }
+        )
         fd, tmp = tempfile.mkstemp(dir=self.state_file.parent, prefix=".budget-")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(payload)
         os.replace(tmp, self.state_file)
+
+
+def _month_of(now: datetime) -> str:
+    """``now``'s UTC calendar month, ``YYYY-MM``."""
+    return require_aware(now, "now").astimezone(UTC).strftime("%Y-%m")
 
 
 def prioritise(

@@ -37,6 +37,7 @@ class BackendName(StrEnum):
     DRY_RUN = "dry-run"
     LOCAL = "local"
     FLEET = "fleet"
+    V1R = "v1r"
 
 
 class ReservePurpose(StrEnum):
@@ -79,6 +80,8 @@ class Capabilities:
         How long a change takes to act; apply this early. [min]
     commands_per_day : int or None
         Daily command budget (None: unlimited).
+    writes_per_hour : int or None
+        Rolling hourly write rate (v1r; None: no hourly rate).
     dry_run : bool
         Nothing is sent; these are the capabilities pretended.
     """
@@ -94,6 +97,7 @@ class Capabilities:
     reserve_step_app_percent: float = 1.0
     settle_minutes: float = 5.0
     commands_per_day: int | None = None
+    writes_per_hour: int | None = None
     dry_run: bool = False
 
     @property
@@ -134,6 +138,23 @@ class Capabilities:
             backend=BackendName.LOCAL,
             max_grid_charge_kw=1.8 * units,
             settle_minutes=settle_minutes,
+        )
+
+    @classmethod
+    def v1r(
+        cls, units: int = 1, *, settle_minutes: float = 5.0, writes_per_hour: int = 6
+    ) -> Capabilities:
+        """Signed local control (TEDAPI v1r): mode, any reserve 0–100, grid charging and the
+        export rule, at a rolling hourly write rate. config.json carries no tariff, so no
+        tariff upload: grid charging runs at the raised-reserve rate (1.8 kW × units) and
+        battery export follows the tariff set in the Tesla app."""
+        return cls(
+            backend=BackendName.V1R,
+            max_grid_charge_kw=1.8 * units,
+            can_set_grid_charging=True,
+            can_set_export_rule=True,
+            settle_minutes=settle_minutes,
+            writes_per_hour=writes_per_hour,
         )
 
     def accepts_reserve(self, app_percent: float) -> bool:

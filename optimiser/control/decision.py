@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from optimiser.config import Config
@@ -34,8 +35,10 @@ from optimiser.domain.actions import Action
 from optimiser.domain.device import OperationMode, Settings, UploadedTariff
 from optimiser.domain.slots import require_aware
 from optimiser.planner.result import Plan
-from optimiser.planning import PlanResult
 from tariffs import Tariff
+
+if TYPE_CHECKING:  # planning imports control (capabilities, limits): type only, no cycle
+    from optimiser.planning import PlanResult
 
 UploadedFor = Callable[[date], tuple[UploadedTariff | None, str | None]]
 """The tariff kept uploaded on a local day, or None and why not."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from optimiser.config import Config
@@ -29,8 +30,10 @@ from optimiser.control.translate import followed_action
 from optimiser.domain.actions import Action
 from optimiser.domain.device import UploadedTariff
 from optimiser.planner.result import Plan
-from optimiser.planning import PlanResult
 from tariffs import Tariff
+
+if TYPE_CHECKING:  # planning imports control (capabilities, limits): type only, no cycle
+    from optimiser.planning import PlanResult
 
 
 def slot_deviations(

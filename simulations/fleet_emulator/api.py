@@ -6,8 +6,9 @@ No sockets here (:mod:`simulations.fleet_emulator.http_server` does the I/O). Ro
 ``time_of_use_settings``, ``storm_mode``, and ``POST command`` (``grpc_command``: v1r key
 registration and listing, outside the quota; :mod:`.authorization`); plus the OAuth refresh
 ``POST /oauth2/v3/token`` (``grant_type=refresh_token``). A bearer token is required (401
-when missing, unknown or expired); commands beyond the daily quota answer 429 with
-``Retry-After``; accepted commands answer ``{"response":{"code":201,"message":"Updated"}}``;
+when missing, unknown or expired); requests beyond the quota (:mod:`.quota`: daily writes, and
+when asked monthly tariff changes and live reads) answer 429 with ``Retry-After``; accepted
+commands answer ``{"response":{"code":201,"message":"Updated"}}``;
 the reserve is on the app scale and must be ≤ 80 or exactly 100 (else 400).
 """
 
@@ -214,6 +215,13 @@ class FleetApi:
             extra = (("Retry-After", "60"),) if status == 429 else ()
             return endpoint, Reply(status, {"error": f"injected fault: {status}"}, extra)
         if endpoint is FleetEndpoint.LIVE_STATUS:
+            retry = self.quota.take_read()
+            if retry is not None:
+                return endpoint, Reply(
+                    429,
+                    {"error": "Too Many Requests: live status read too soon"},
+                    (("Retry-After", str(int(retry))),),
+                )
             return endpoint, Reply(200, {"response": self.live_status()})
         if endpoint is FleetEndpoint.SITE_INFO:
             return endpoint, Reply(200, {"response": self.site_info()})
@@ -241,11 +249,11 @@ class FleetApi:
         return Reply(200, grant.to_json())
 
     def _command(self, endpoint: FleetEndpoint, raw: bytes) -> Reply:
-        retry = self.quota.take()
+        retry = self.quota.take(tariff=endpoint is FleetEndpoint.TIME_OF_USE_SETTINGS)
         if retry is not None:
             return Reply(
                 429,
-                {"error": "Too Many Requests: daily command quota reached"},
+                {"error": "Too Many Requests: command quota reached (daily or monthly tariff)"},
                 (("Retry-After", str(int(retry))),),
             )
         try:

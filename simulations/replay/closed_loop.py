@@ -21,7 +21,7 @@ At every decision time ``now`` (each slot boundary by default):
 **Command budget**: the settings go to a simulated device through
 :class:`optimiser.control.backends.MemoryBackend` — the production ``apply`` algorithm (only
 differences are sent; when the daily :class:`~optimiser.control.budget.CommandBudget`
-(``control.commands_per_day``, ``control.safety_commands`` kept for reverts) is short, the
+(``control.limits``, ``control.safety_commands`` kept for reverts) is short, the
 changes worth most are kept and the rest skipped) — after production's all-or-nothing rule for
 forced states (:func:`optimiser.control.apply_now.afford_forced`: a forced state the budget
 cannot pay for becomes the safe settings, sent as a safety revert). The battery then steps

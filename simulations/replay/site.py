@@ -103,7 +103,7 @@ class SiteModel:
         caps = capabilities or Capabilities.fleet(
             units,
             settle_minutes=config.control.settle_minutes,
-            commands_per_day=config.control.commands_per_day,
+            commands_per_day=config.control.writes_per_day,
         )
         policy = ControlPolicy.from_config(config, caps)
         floor = app_to_raw(policy.reserve_floor_app_percent) / 100.0 * capacity

@@ -7,7 +7,13 @@ import json
 import pytest
 
 from optimiser.cli import main
-from optimiser.config import Config, ConfigError, load_config
+from optimiser.config import (
+    DOCUMENTED_LIMITS,
+    Config,
+    ConfigError,
+    LimitProfile,
+    load_config,
+)
 
 
 def write(tmp_path, text: str):
@@ -158,3 +164,22 @@ def test_rates_are_live_once_the_config_names_a_tariff(tmp_path):
         load_config(write(tmp_path, "tariff: {source: account, custom_file: t.yaml}\n"))
     with pytest.raises(ConfigError, match=r"tariff\.source"):
         load_config(write(tmp_path, "tariff: {source: acount}\n"))
+
+
+def test_fleet_limit_profiles():
+    fleet = {"backend": "fleet", "fleet": {"site_id": "42"}}
+    documented = Config(control=fleet).control.fleet_limits
+    assert documented == DOCUMENTED_LIMITS  # the default for a new Fleet configuration
+    assert (documented.writes_per_day, documented.tariff_changes_per_month) == (5, 1)
+    assert documented.live_read_interval_s == 300
+    observed = Config(control={**fleet, "limits": "observed"}).control.fleet_limits
+    assert (observed.writes_per_day, observed.tariff_changes_per_month) == (20, None)
+    old = Config(control={**fleet, "commands_per_day": 12}).control.fleet_limits
+    assert old.profile is LimitProfile.CUSTOM and old.writes_per_day == 12  # still works
+    custom = Config(
+        control={**fleet, "limits": "custom", "commands_per_day": 8, "tariff_changes_per_month": 2}
+    ).control.fleet_limits
+    assert (custom.writes_per_day, custom.tariff_changes_per_month) == (8, 2)
+    assert Config().control.writes_per_day == 20  # dry-run and local: the observed limits
+    with pytest.raises(ValueError, match="fixes the limits"):
+        Config(control={**fleet, "limits": "documented", "commands_per_day": 9})

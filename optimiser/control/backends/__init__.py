@@ -5,7 +5,8 @@
 - :mod:`~optimiser.control.backends.verifying`: the shared read → send differences → read back →
   retry once algorithm, within the command budget;
 - :mod:`~optimiser.control.backends.dry_run`, :mod:`~optimiser.control.backends.local`,
-  :mod:`~optimiser.control.backends.fleet`, :mod:`~optimiser.control.backends.memory` (the
+  :mod:`~optimiser.control.backends.fleet`, :mod:`~optimiser.control.backends.v1r` (signed
+  local control, confirmed by behaviour), :mod:`~optimiser.control.backends.memory` (the
   replay's simulated device).
 """
 
@@ -19,6 +20,7 @@ from optimiser.control.backends.local import (
     OperationGateway,
 )
 from optimiser.control.backends.memory import MemoryBackend
+from optimiser.control.backends.v1r import V1rBackend
 
 __all__ = [
     "FIRMWARE_LOCK_HINT",
@@ -30,5 +32,6 @@ __all__ = [
     "LocalBackend",
     "MemoryBackend",
     "OperationGateway",
+    "V1rBackend",
     "settings_from_site_info",
 ]

@@ -49,6 +49,8 @@ class ApplyReport:
         Requested settings this backend cannot change.
     errors : tuple of str
         Temporary failures that stopped the sending.
+    unconfirmed : tuple of str
+        Changes that read back right but whose behaviour did not follow in time (v1r).
     dry_run : bool
         Nothing was sent (``sent`` lists what would have been).
     notes : tuple of str
@@ -64,13 +66,14 @@ class ApplyReport:
     skipped: tuple[Command, ...] = ()
     unsupported: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
+    unconfirmed: tuple[str, ...] = ()
     dry_run: bool = False
     notes: tuple[str, ...] = field(default=())
 
     @property
     def ok(self) -> bool:
         """Every wanted change is in place."""
-        return not (self.not_taken or self.skipped or self.errors)
+        return not (self.not_taken or self.skipped or self.errors or self.unconfirmed)
 
     def describe(self) -> str:
         """One line for logs."""
@@ -82,6 +85,7 @@ class ApplyReport:
             ("skipped (budget)", self.skipped),
             ("unsupported", self.unsupported),
             ("errors", self.errors),
+            ("not acted on", self.unconfirmed),
         ):
             if values:
                 parts.append(f"{label}: {', '.join(values)}")

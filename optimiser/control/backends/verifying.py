@@ -66,13 +66,25 @@ class VerifyingBackend:
 
     def _spend(self, commands: Sequence[Command], safety: bool) -> None:
         if self.budget is not None:
-            for _ in commands:
-                self.budget.spend(self.clock(), safety=safety)
+            for command in commands:
+                tariff = command is Command.TARIFF
+                self.budget.spend(self.clock(), safety=safety and not tariff, tariff=tariff)
 
     def _available(self, safety: bool) -> int | None:
         if self.budget is None:
             return None
         return self.budget.remaining(self.clock(), safety=safety)
+
+    def _tariff_affordable(self, before: int) -> bool:
+        """Whether a tariff upload sent after ``before`` other commands fits: the month has a
+        tariff change left and the day a write outside the safety reserve (an upload is
+        optimisation, even within a revert, so it never spends the reserve)."""
+        if self.budget is None:
+            return True
+        now = self.clock()
+        if self.budget.tariff_changes_left(now) == 0:
+            return False
+        return self.budget.remaining(now) - before >= 1
 
     def apply(
         self,
@@ -87,6 +99,9 @@ class VerifyingBackend:
         kept, skipped, unsupported = select_commands(
             before, target, self.capabilities, self._available(safety), value_gbp
         )
+        if Command.TARIFF in kept and not self._tariff_affordable(len(kept) - 1):
+            kept.remove(Command.TARIFF)
+            skipped.append(Command.TARIFF)
         sent: list[Command] = []
         errors: list[str] = []
         after: Settings | None = before

@@ -21,6 +21,30 @@ def test_doctor_passes_on_the_embedded_emulator(env, capsys):
     assert "installer login works" in out
 
 
+def test_doctor_checks_v1r_key_din_skew_state_and_a_signed_read(env, capsys):
+    config = write_config(env, "control:\n  backend: v1r\n")
+    assert main(["--config", str(config), "doctor"]) == 0
+    out = capsys.readouterr().out
+    for name in ("v1r key", "v1r DIN", "v1r clock skew", "v1r key state", "v1r config read"):
+        assert any(line.startswith(f"✓ {name}") for line in out.splitlines()), (name, out)
+    assert "PRIVATE KEY" not in out
+
+
+def test_doctor_names_a_missing_v1r_key_file_with_the_pairing_hint(env, capsys):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    missing = env / "absent-key.pem"
+    config = write_config(
+        env,
+        f"gateway:\n  host: 127.0.0.1\n  port: {port}\n  timeout_s: 2\n"
+        f"control:\n  backend: v1r\n  v1r:\n    key_file: {missing}\n",
+    )
+    assert main(["--config", str(config), "doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "✗ v1r key" in out and "wattplan pair" in out
+
+
 def test_doctor_names_an_unreachable_gateway_with_a_hint(env, capsys):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
@@ -49,7 +73,10 @@ def test_doctor_checks_the_fleet_token_site_and_budget(env, capsys):
         out = capsys.readouterr().out
         assert "✓ fleet token" in out
         assert f"✓ fleet site         site {fleet.site_id} answers" in out
-        assert "✓ fleet budget       17 of 20 commands left today" in out
+        assert (
+            "✓ fleet budget       2 of 5 writes left today (documented limits; 3 more kept for "
+            "safety reverts; 1 of 1 tariff change(s) left this month)"
+        ) in out
         assert fleet.post_count() == 0  # the doctor sends no settings
 
         token.write_text(json.dumps({"access_token": "revoked"}))

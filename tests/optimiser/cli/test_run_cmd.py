@@ -30,6 +30,16 @@ def test_run_for_an_accelerated_hour_against_the_embedded_emulator(env, capsys, 
         assert store.sample_count() >= 20  # 90 s polls over a clock hour (40 at best)
 
 
+def test_run_backend_v1r_signs_with_a_demo_key_the_embedded_emulator_trusts(env, capsys):
+    config = write_config(env, "")
+    code = main(
+        ["--config", str(config), "run", "--backend", "v1r", "--speed", "1200", "--for", "1h"]
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "0 gaps" in out and "0 stored but not acted on" in out
+
+
 def test_run_for_counts_from_when_the_service_is_ready(env):
     """At 1200× the start (emulator, login, first plan) takes minutes of clock time; --for
     must not count them (a 20-minute run used to end about 20 minutes after the clock was

@@ -3,12 +3,14 @@ keeps the most valuable changes."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from optimiser.config import DOCUMENTED_LIMITS
 from optimiser.control import (
     ActionSpan,
     Capabilities,
@@ -20,6 +22,8 @@ from optimiser.control import (
     prioritise,
     settings_for,
 )
+from optimiser.control.commands import Command
+from optimiser.control.errors import BudgetExhausted
 from optimiser.domain.actions import Action
 from optimiser.domain.clock import SteppedClock
 from optimiser.domain.device import UploadedTariff
@@ -96,3 +100,63 @@ def test_budget_state_round_trips():
     other = CommandBudget(5)
     other.restore(budget.counted())
     assert other.used(now) == 1 and other.remaining(now) == 4
+
+
+def test_one_tariff_change_a_month_survives_a_restart(tmp_path):
+    state = tmp_path / "command-budget.json"
+    march = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
+    budget = CommandBudget(5, state, 3, tariff_per_month=1)
+    assert budget.tariff_changes_left(march) == 1
+    budget.spend(march, tariff=True)
+    restarted = CommandBudget(5, state, 3, tariff_per_month=1)
+    assert restarted.tariff_changes_left(march + timedelta(days=5)) == 0
+    assert restarted.used(march) == 1
+    with pytest.raises(BudgetExhausted, match="monthly tariff change"):
+        restarted.spend(march + timedelta(days=5), tariff=True)
+    restarted.spend(march + timedelta(days=5))  # other writes still go
+    april = datetime(2025, 4, 1, 0, 30, tzinfo=UTC)
+    assert restarted.tariff_changes_left(april) == 1
+    restarted.spend(april, tariff=True)
+    assert CommandBudget(5, state, 3, tariff_per_month=1).tariff_changes_left(april) == 0
+
+
+def test_a_damaged_budget_file_grants_no_tariff_change(tmp_path):
+    state = tmp_path / "command-budget.json"
+    state.write_text("{not json")
+    budget = CommandBudget(5, state, 3, tariff_per_month=1)
+    assert budget.tariff_changes_left(datetime.now(UTC)) == 0
+
+
+def test_the_fleet_backend_skips_a_tariff_change_the_month_has_spent(tmp_path):
+    clock = SteppedClock(datetime(2025, 3, 10, 12, 0, tzinfo=UTC))
+    with FleetEmulator(demo_site(clock), clock=clock) as emulator:
+        emulator.quota.enforce(DOCUMENTED_LIMITS)
+        client = FleetClient(emulator.url, emulator.site_id, TokenSource(token_env="UNUSED"), 5)
+        client.tokens.store(emulator.access_token, emulator.refresh_token)
+        budget = CommandBudget(5, tmp_path / "b.json", 3, tariff_per_month=1)
+        backend = FleetBackend(client, budget, clock=clock.now)
+        current = backend.read()
+        tariff = UploadedTariff(flux_like_content())
+        first = backend.apply(replace(current, tariff=tariff), reason="upload")
+        assert first.sent == (Command.TARIFF,) and not first.errors
+        other = UploadedTariff({**flux_like_content(), "name": "another"})
+        clock.advance(timedelta(days=1))
+        second = backend.apply(replace(current, tariff=other), reason="upload again")
+        assert second.sent == () and second.skipped == (Command.TARIFF,)
+        assert emulator.quota.tariff_changes_by_month() == {(2025, 3): 1}
+        assert not any(status == 429 for _, _, status in emulator.api.requests)
+
+
+def test_a_tariff_upload_never_spends_the_safety_reserve(tmp_path):
+    clock = SteppedClock(datetime(2025, 3, 10, 12, 0, tzinfo=UTC))
+    with FleetEmulator(demo_site(clock), clock=clock) as emulator:
+        client = FleetClient(emulator.url, emulator.site_id, TokenSource(token_env="UNUSED"), 5)
+        client.tokens.store(emulator.access_token, emulator.refresh_token)
+        budget = CommandBudget(5, tmp_path / "b.json", 3, tariff_per_month=1)
+        budget.restore((clock.now().date(), 2))  # only the reserve is left
+        backend = FleetBackend(client, budget, clock=clock.now)
+        current = backend.read()
+        tariff = UploadedTariff(flux_like_content())
+        report = backend.apply(replace(current, tariff=tariff), reason="revert", safety=True)
+        assert report.sent == () and report.skipped == (Command.TARIFF,)
+        assert budget.remaining(clock.now(), safety=True) == 3
