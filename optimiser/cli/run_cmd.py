@@ -115,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
                 from optimiser.recorder import RecordingStore
 
                 store = RecordingStore(Path(config.recorder.database).expanduser())
+            publisher, inbox = smart_home(config, clock, backend, tariff, rules, record=store)
             service = Service(
                 config,
                 gateway=gateway,
@@ -125,6 +126,8 @@ def run(args: argparse.Namespace) -> int:
                 history=lambda when: site_history(config, when),
                 rules=rules,
                 context=context,
+                observers=(publisher,) if publisher is not None else (),
+                inbox=inbox,
             )
             previous = {
                 sig: signal.signal(sig, lambda *_: service.request_stop())
@@ -137,6 +140,8 @@ def run(args: argparse.Namespace) -> int:
             finally:
                 for sig, handler in previous.items():
                     signal.signal(sig, handler)
+                if publisher is not None:
+                    publisher.close()
                 if store is not None:
                     store.close()
         print(
@@ -151,3 +156,29 @@ def run(args: argparse.Namespace) -> int:
                 "through Fleet)"
             )
         return OK
+
+
+def smart_home(config, clock, backend, tariff, rules, *, record) -> tuple:
+    """(the MQTT publisher, started, and the inbox it feeds), or (None, None) without an
+    ``mqtt`` section. ``record`` (the recorder's store, or None) says whether savings can be
+    read from the recorder."""
+    if config.mqtt is None:
+        return None, None
+    from importlib.metadata import version
+
+    from optimiser.control import FleetBackend, LocalBackend
+    from optimiser.mqtt import MqttPublisher
+    from optimiser.service import Inbox
+
+    inbox = Inbox()
+    publisher = MqttPublisher(
+        config,
+        clock=clock,
+        inbox=inbox,
+        tariff=tariff,
+        budget=backend.budget if isinstance(backend, FleetBackend | LocalBackend) else None,
+        rules=rules,
+        database=Path(config.recorder.database) if record is not None else None,
+        version=version("wattplan"),
+    )
+    return publisher.start(), inbox
