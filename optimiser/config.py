@@ -602,6 +602,28 @@ class MqttConfig(_Strict):
         return SecretStr(value)
 
 
+class WebConfig(_Strict):
+    """The dashboard and JSON API that ``wattplan run`` and ``wattplan dashboard`` serve.
+
+    Bound to loopback by default; every URL the pages use is relative, so it works behind a
+    reverse proxy or Home Assistant ingress. Read-only: nothing it serves changes anything.
+    """
+
+    enabled: bool = Field(True, description="`wattplan run` serves the dashboard")
+    host: str = Field("127.0.0.1", description="address to listen on (0.0.0.0: every address)")
+    port: int = Field(8765, ge=0, le=65535, description="TCP port (0: any free port)")
+    site: str = Field(
+        "home",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="this site's name: the `site` label of every /metrics series",
+    )
+    refresh_s: float = Field(
+        5.0, ge=1, le=300, description="how often the pages fetch fresh data [s]"
+    )
+
+
 class Config(_Strict):
     """The whole configuration file."""
 
@@ -616,6 +638,7 @@ class Config(_Strict):
     recorder: RecorderConfig = RecorderConfig()
     control: ControlConfig = ControlConfig()
     mqtt: MqttConfig | None = Field(None, description="absent: nothing is published")
+    web: WebConfig = WebConfig()
     state_dir: Path = DEFAULT_STATE_DIR
 
     @property

@@ -57,6 +57,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="embedded emulator only: run the clock X times faster (a day in minutes)",
     )
     p.add_argument("--no-record", action="store_true", help="do not write the recorder's database")
+    p.add_argument(
+        "--no-web", action="store_true", help="do not serve the dashboard (web.enabled: false)"
+    )
     p.set_defaults(func=run)
 
 
@@ -116,6 +119,19 @@ def run(args: argparse.Namespace) -> int:
 
                 store = RecordingStore(Path(config.recorder.database).expanduser())
             publisher, inbox = smart_home(config, clock, backend, tariff, rules, record=store)
+            observers: list = [publisher] if publisher is not None else []
+            dashboard = None
+            if config.web.enabled and not args.no_web:
+                from optimiser.web import Dashboard, LiveSource, LiveView
+
+                view = LiveView()
+                observers.append(view)
+                database = None if store is None else store.path
+                web = LiveSource(view, config, tariff, clock, database)
+                dashboard = Dashboard(
+                    web, config.web.host, config.web.port, journal_dir=config.state_path()
+                ).start()
+                logging.getLogger("wattplan.run").info("dashboard at %s", dashboard.url)
             service = Service(
                 config,
                 gateway=gateway,
@@ -126,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
                 history=lambda when: site_history(config, when),
                 rules=rules,
                 context=context,
-                observers=(publisher,) if publisher is not None else (),
+                observers=tuple(observers),
                 inbox=inbox,
             )
             previous = {
@@ -140,6 +156,8 @@ def run(args: argparse.Namespace) -> int:
             finally:
                 for sig, handler in previous.items():
                     signal.signal(sig, handler)
+                if dashboard is not None:
+                    dashboard.stop()
                 if publisher is not None:
                     publisher.close()
                 if store is not None:
