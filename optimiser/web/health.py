@@ -16,7 +16,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from optimiser.config import Config
-from optimiser.control import CommandBudget, TokenSource
+from optimiser.control import TokenSource
+from optimiser.control.factory import budget_from_config
 from optimiser.domain.errors import WattplanError
 from optimiser.gateway.tls import PINS_FILE, PinStore
 from optimiser.recorder import Gap
@@ -157,19 +158,14 @@ def _fleet(config: Config, now: datetime) -> list[Check]:
             f"expires in {days:.1f} days" if days > 0 else f"expired {-days:.1f} days ago",
             "" if ok else "renew the token (control.fleet.token_file), or set client_id to refresh",
         )
-    control = config.control
-    budget = CommandBudget(
-        control.commands_per_day,
-        config.state_path() / "command-budget.json",
-        safety_reserve=min(control.safety_commands, control.commands_per_day - 1),
-    )
+    budget = budget_from_config(config)
     left = budget.remaining(now)
     budget_check = Check(
         "command budget",
         left > 0,
-        f"{left} of {control.commands_per_day} commands left today "
-        f"({budget.safety_reserve} kept for safety)",
-        "" if left > 0 else "wait for the next UTC day or raise control.commands_per_day",
+        f"{left} of {budget.per_day} commands left today "
+        f"({budget.safety_reserve} kept for safety; {config.control.fleet_limits.profile} limits)",
+        "" if left > 0 else "wait for the next UTC day or change control.limits",
     )
     return [token_check, budget_check]
 
