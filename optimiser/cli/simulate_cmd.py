@@ -169,7 +169,9 @@ def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise ReplayError(f"--workers must be at least 1, got {args.workers}")
     if args.budgets is not None:
-        return _frontier(args, tariff_keys, region, config, data, site, options, rules)
+        return _frontier(
+            args, tariff_keys, region, config, data, site, options, rules, margin_hours
+        )
     jobs: list[Job] = []
     for key in tariff_keys:
         tariff = _tariff(key, region, config, data)
@@ -223,7 +225,9 @@ def run(args: argparse.Namespace) -> int:
     return OK
 
 
-def _frontier(args, tariff_keys, region, config, data, site, options, rules) -> int:
+def _frontier(
+    args, tariff_keys, region, config, data, site, options, rules, margin_hours: float
+) -> int:
     """``--budgets``: wattplan once per daily write budget, against the two references."""
     from dataclasses import replace
 
@@ -247,7 +251,7 @@ def _frontier(args, tariff_keys, region, config, data, site, options, rules) -> 
     plots = []
     for key in tariff_keys:
         tariff = _tariff(key, region, config, data)
-        prices = period_prices(tariff, data.start, data.end, minutes, args.horizon_hours + 1)
+        prices = period_prices(tariff, data.start, data.end, minutes, margin_hours)
         sites = [
             replace(site, capabilities=replace(site.capabilities, commands_per_day=b))
             for b in budgets
