@@ -28,6 +28,7 @@ COMMANDS = (
     "record_cmd",
     "simulate_cmd",
     "run_cmd",
+    "dashboard_cmd",
     "doctor_cmd",
     "pair_cmd",
 )

@@ -57,6 +57,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="embedded emulator only: run the clock X times faster (a day in minutes)",
     )
     p.add_argument("--no-record", action="store_true", help="do not write the recorder's database")
+    p.add_argument(
+        "--no-web", action="store_true", help="do not serve the dashboard (web.enabled: false)"
+    )
     p.set_defaults(func=run)
 
 
@@ -115,6 +118,20 @@ def run(args: argparse.Namespace) -> int:
                 from optimiser.recorder import RecordingStore
 
                 store = RecordingStore(Path(config.recorder.database).expanduser())
+            publisher, inbox = smart_home(config, clock, backend, tariff, rules, record=store)
+            observers: list = [publisher] if publisher is not None else []
+            dashboard = None
+            if config.web.enabled and not args.no_web:
+                from optimiser.web import Dashboard, LiveSource, LiveView
+
+                view = LiveView()
+                observers.append(view)
+                database = None if store is None else store.path
+                web = LiveSource(view, config, tariff, clock, database)
+                dashboard = Dashboard(
+                    web, config.web.host, config.web.port, journal_dir=config.state_path()
+                ).start()
+                logging.getLogger("wattplan.run").info("dashboard at %s", dashboard.url)
             service = Service(
                 config,
                 gateway=gateway,
@@ -125,6 +142,8 @@ def run(args: argparse.Namespace) -> int:
                 history=lambda when: site_history(config, when),
                 rules=rules,
                 context=context,
+                observers=tuple(observers),
+                inbox=inbox,
             )
             previous = {
                 sig: signal.signal(sig, lambda *_: service.request_stop())
@@ -137,6 +156,10 @@ def run(args: argparse.Namespace) -> int:
             finally:
                 for sig, handler in previous.items():
                     signal.signal(sig, handler)
+                if dashboard is not None:
+                    dashboard.stop()
+                if publisher is not None:
+                    publisher.close()
                 if store is not None:
                     store.close()
         print(
@@ -151,3 +174,29 @@ def run(args: argparse.Namespace) -> int:
                 "through Fleet)"
             )
         return OK
+
+
+def smart_home(config, clock, backend, tariff, rules, *, record) -> tuple:
+    """(the MQTT publisher, started, and the inbox it feeds), or (None, None) without an
+    ``mqtt`` section. ``record`` (the recorder's store, or None) says whether savings can be
+    read from the recorder."""
+    if config.mqtt is None:
+        return None, None
+    from importlib.metadata import version
+
+    from optimiser.control import FleetBackend, LocalBackend
+    from optimiser.mqtt import MqttPublisher
+    from optimiser.service import Inbox
+
+    inbox = Inbox()
+    publisher = MqttPublisher(
+        config,
+        clock=clock,
+        inbox=inbox,
+        tariff=tariff,
+        budget=backend.budget if isinstance(backend, FleetBackend | LocalBackend) else None,
+        rules=rules,
+        database=Path(config.recorder.database) if record is not None else None,
+        version=version("wattplan"),
+    )
+    return publisher.start(), inbox

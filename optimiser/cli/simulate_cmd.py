@@ -97,6 +97,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--csv", type=Path, metavar="FILE", help="write the per-day CSV")
     p.add_argument("--plot", type=Path, metavar="DIR", help="write PNG plots to DIR")
+    p.add_argument(
+        "--report", type=Path, metavar="FILE.html", help="write a self-contained HTML report"
+    )
     p.add_argument("--json", action="store_true", help="print only JSON")
     p.set_defaults(func=run)
 
@@ -204,6 +207,10 @@ def run(args: argparse.Namespace) -> int:
     if args.csv:
         write_csv(args.csv, per_day)
     plots = plot(comparison, args.plot) if args.plot else []
+    if args.report:
+        from optimiser.web.report import write_report
+
+        write_report(args.report, comparison.to_json_dict(), per_day, _weeks(comparison))
     if args.json:
         json.dump(comparison.to_json_dict(), sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -213,6 +220,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"per-day CSV written to {args.csv}")
     for path in plots:
         print(f"plot written to {path}")
+    if args.report:
+        print(f"report written to {args.report}")
     return OK
 
 
@@ -267,6 +276,24 @@ def _frontier(
     for path in plots:
         print(f"plot written to {path}")
     return OK
+
+
+def _weeks(comparison) -> dict:
+    """Per tariff, the data's middle week: prices and each strategy's stored energy."""
+    weeks = {}
+    for key in dict.fromkeys(k for k, _ in comparison.runs):
+        runs = {s: r for (k, s), r in comparison.runs.items() if k == key}
+        sample = next(iter(runs.values()))
+        length = int(7 * 24 / sample.dt_h)
+        start = max(len(sample.epoch_s) // 2 - length // 2, 0)
+        window = slice(start, start + length)
+        weeks[key] = {
+            "epoch_s": sample.epoch_s[window],
+            "import_price": sample.import_price[window],
+            "export_price": sample.export_price[window],
+            **{f"soe_kwh:{s}": r.soe_kwh[window] for s, r in runs.items() if s != "no-battery"},
+        }
+    return weeks
 
 
 def _tariff(key: str, region: str, config, data):

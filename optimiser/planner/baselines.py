@@ -16,15 +16,22 @@ from optimiser.domain.units import kwh_to_app_percent
 from optimiser.planner.inputs import PlanInputs
 
 
+def no_battery_flows(inputs: PlanInputs) -> tuple[np.ndarray, np.ndarray]:
+    """Import and export per slot with no battery: the deficit and the surplus up to the
+    export limit (the rest is curtailed). [kWh]"""
+    h = inputs.hours
+    net_kwh = (inputs.load_kw - inputs.solar_kw) * h
+    import_kwh = np.maximum(net_kwh, 0.0)
+    export_kwh = np.minimum(np.maximum(-net_kwh, 0.0), inputs.export_limit_kw * h)
+    return import_kwh, export_kwh
+
+
 def no_battery_cost_gbp(inputs: PlanInputs) -> float:
     """Cost with no battery: import the deficit, export the surplus up to the limit. [£]
 
     Surplus beyond the export limit is curtailed; nothing else responds to prices.
     """
-    h = inputs.hours
-    net_kwh = (inputs.load_kw - inputs.solar_kw) * h
-    import_kwh = np.maximum(net_kwh, 0.0)
-    export_kwh = np.minimum(np.maximum(-net_kwh, 0.0), inputs.export_limit_kw * h)
+    import_kwh, export_kwh = no_battery_flows(inputs)
     cost_p = np.dot(import_kwh, inputs.import_price) - np.dot(export_kwh, inputs.export_price)
     return float(cost_p) / 100.0
 

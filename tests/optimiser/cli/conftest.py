@@ -17,6 +17,9 @@ def env(tmp_path, monkeypatch):
 
 
 def write_config(tmp: Path, text: str) -> Path:
+    """A config recording into ``tmp``, its dashboard on any free port (never 8765)."""
     path = tmp / "config.yaml"
-    path.write_text(f"recorder:\n  database: {tmp / 'rec.sqlite'}\n  interval_s: 90\n{text}")
+    path.write_text(
+        f"recorder:\n  database: {tmp / 'rec.sqlite'}\n  interval_s: 90\nweb:\n  port: 0\n{text}"
+    )
     return path

@@ -51,7 +51,7 @@ def test_run_for_counts_from_when_the_service_is_ready(env):
     config = env / "config.yaml"
     config.write_text(
         f"recorder:\n  database: {env / 'rec.sqlite'}\n  interval_s: 30\n"
-        "control:\n  backend: local\n"
+        "control:\n  backend: local\nweb:\n  port: 0\n"
     )
     assert main(["--config", str(config), "run", "--speed", "1200", "--for", "20m"]) == 0
     with RecordingStore(env / "rec.sqlite", readonly=True) as store:
