@@ -5,12 +5,14 @@ Resolution order: ``--config FILE``, then ``$WATTPLAN_CONFIG``, then
 ``gateway`` section wattplan uses the embedded emulator, so it runs with no setup at all.
 
 Secrets never live in this file: the gateway password comes from ``gateway.password_file`` or
-the environment variable named by ``gateway.password_env``.
+the environment variable named by ``gateway.password_env``, the MQTT broker's from
+``mqtt.password_file``.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -497,6 +499,109 @@ class ControlConfig(_Strict):
         return self
 
 
+MqttProtocol = Literal["3.1.1", "5"]
+
+
+class MqttConfig(_Strict):
+    """The MQTT broker wattplan publishes to (Home Assistant discovery included).
+
+    The broker password never lives in this file: it is read from ``password_file``. TLS is on
+    when ``tls`` is true or a CA file or client certificate is given; without a CA file the
+    system's trusted CAs verify the broker.
+    """
+
+    host: str = Field(description="the broker's IP address or host name")
+    port: int = Field(1883, ge=1, le=65535, description="1883 plain, usually 8883 with TLS")
+    protocol: MqttProtocol = Field("3.1.1", description="MQTT protocol version: 3.1.1 or 5")
+    username: str | None = None
+    password_file: Path | None = Field(None, description="file holding the broker password")
+    tls: bool = False
+    ca_file: Path | None = Field(None, description="PEM CA bundle that signed the broker's cert")
+    client_cert_file: Path | None = Field(None, description="PEM client certificate (optional)")
+    client_key_file: Path | None = Field(None, description="PEM key of the client certificate")
+    keepalive_s: int = Field(
+        60, ge=5, le=3600, description="the broker declares wattplan offline after 1.5× this [s]"
+    )
+    client_id: str | None = Field(None, description="default: wattplan-<site_id>")
+    site_id: str = Field(
+        "home",
+        pattern=r"^[a-z0-9_]{1,32}$",
+        description="names this site in topics (wattplan/<site_id>) and entity ids",
+    )
+    topic_prefix: str | None = Field(None, description="default: wattplan/<site_id>")
+    discovery: bool = Field(True, description="publish Home Assistant discovery configs")
+    discovery_prefix: str = "homeassistant"
+    context_keys: tuple[str, ...] = Field(
+        ("storm_warning", "away", "ev_plugged_in", "saving_session"),
+        description="context facts the home can set (the rules file's keys are added)",
+    )
+    override_ttl_minutes: float = Field(
+        60.0, gt=0, le=7 * 24 * 60, description="a manual mode lapses after this by default"
+    )
+    reconnect_min_s: float = Field(1.0, gt=0, le=60)
+    reconnect_max_s: float = Field(120.0, gt=0, le=3600)
+
+    @field_validator("host")
+    @classmethod
+    def _bare_host(cls, value: str) -> str:
+        value = value.strip()
+        if not value or "://" in value or "/" in value:
+            raise ValueError(f"expected an IP address or host name, got {value!r}")
+        return value
+
+    @field_validator("topic_prefix", "discovery_prefix")
+    @classmethod
+    def _topic(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().strip("/")
+        if not value or any(c in value for c in "#+\0"):
+            raise ValueError(f"expected a topic without wildcards, got {value!r}")
+        return value
+
+    @field_validator("context_keys")
+    @classmethod
+    def _context_keys(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for key in value:
+            if not re.match(r"^[a-z][a-z0-9_]{0,39}$", key):
+                raise ValueError(f"context keys are lower_snake_case (a-z, 0-9, _), got {key!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _client_cert_pair(self) -> MqttConfig:
+        if (self.client_cert_file is None) != (self.client_key_file is None):
+            raise ValueError("give both client_cert_file and client_key_file, or neither")
+        if self.reconnect_max_s < self.reconnect_min_s:
+            raise ValueError(
+                f"reconnect_max_s ({self.reconnect_max_s:g}) is below reconnect_min_s "
+                f"({self.reconnect_min_s:g})"
+            )
+        return self
+
+    @property
+    def uses_tls(self) -> bool:
+        """Whether the connection is encrypted."""
+        return self.tls or self.ca_file is not None or self.client_cert_file is not None
+
+    @property
+    def prefix(self) -> str:
+        """Where wattplan's topics live."""
+        return self.topic_prefix or f"wattplan/{self.site_id}"
+
+    def password(self) -> SecretStr | None:
+        """The broker password from ``password_file`` (None: no password)."""
+        if self.password_file is None:
+            return None
+        path = self.password_file.expanduser()
+        try:
+            value = path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"mqtt.password_file: cannot read {path}: {exc.strerror}") from exc
+        if not value:
+            raise ConfigError(f"mqtt.password_file: {path} is empty")
+        return SecretStr(value)
+
+
 class WebConfig(_Strict):
     """The dashboard and JSON API that ``wattplan run`` and ``wattplan dashboard`` serve.
 
@@ -532,6 +637,7 @@ class Config(_Strict):
     forecast: ForecastConfig = ForecastConfig()
     recorder: RecorderConfig = RecorderConfig()
     control: ControlConfig = ControlConfig()
+    mqtt: MqttConfig | None = Field(None, description="absent: nothing is published")
     web: WebConfig = WebConfig()
     state_dir: Path = DEFAULT_STATE_DIR
 

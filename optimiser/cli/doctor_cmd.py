@@ -5,7 +5,8 @@ Checks, in order (✗ on an essential one makes the exit code 1): config, gatewa
 certificate pin, login, tariff (snapshot date or estimate; Octopus reachable when online; the
 last calls to Octopus), recorder database writable, backend permissions (local: installer
 login and a read of the operation; fleet: token present, site_info reachable, commands left
-today; v1r: key file, DIN, clock skew, the key's state and a signed config read), solver.
+today; v1r: key file, DIN, clock skew, the key's state and a signed config read), the MQTT
+broker (when an mqtt section is set; not essential: the service runs without it), solver.
 """
 
 from __future__ import annotations
@@ -114,6 +115,8 @@ def diagnose(config_path: Path | None, *, backend: str | None = None) -> list[Ch
     checks.append(_octopus_calls_check(config))
     checks.append(_recorder_check(config))
     checks += _backend_checks(config)
+    if config.mqtt is not None:
+        checks.append(_mqtt_check(config))
     checks.append(_attempt("solver", _solve_tiny, _hint_of("reinstall wattplan (pulp, highspy)")))
     return checks
 
@@ -311,6 +314,21 @@ def _backend_checks(config: Any) -> list[Check]:
     if backend == "v1r":
         return _v1r_checks(config)
     return _fleet_checks(config)
+
+
+def _mqtt_check(config: Any) -> Check:
+    """The broker answers and takes wattplan's login (nothing is published)."""
+    from optimiser.mqtt.link import probe_broker
+
+    check = _attempt(
+        "mqtt broker",
+        lambda: probe_broker(config.mqtt),
+        _hint_of(
+            "check mqtt.host, mqtt.port, the username and password file, and TLS (ca_file); "
+            "wattplan runs without the broker and publishes once it answers"
+        ),
+    )
+    return replace(check, essential=False)
 
 
 def _v1r_checks(config: Any) -> list[Check]:

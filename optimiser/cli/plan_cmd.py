@@ -70,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
 
                 # A failed plan is applied too: it becomes safe settings (see the README, Safety).
                 applied = apply_current_slot(config, backend, result, now, tariff=tariff)
+                if config.mqtt is not None:
+                    _publish(config, backend, tariff, rules, state, result, applied, now)
         document = result.to_json_dict()
         document["prices"] = _prices_note(tariff, request.grid)
         if result.outcome.plan is not None:
@@ -103,6 +105,38 @@ def run(args: argparse.Namespace) -> int:
             if not args.json:
                 print(f"plot written to {args.plot}")
         return OK if result.outcome.status.is_ok else FAILED
+
+
+def _publish(config, backend, tariff, rules, state, result, applied, now) -> None:
+    """One-shot MQTT: discovery, state, plan and decision (a broker that is down is a
+    warning: the plan is applied all the same)."""
+    from importlib.metadata import version
+
+    from optimiser.control import FleetBackend, LocalBackend
+    from optimiser.domain.clock import RealClock
+    from optimiser.mqtt import MqttPublisher
+    from optimiser.service import DecisionRecord
+
+    plan = result.outcome.plan
+    record = DecisionRecord(
+        now, "plan --apply", applied, plan.cost_gbp if plan is not None else None
+    )
+    publisher = MqttPublisher(
+        config,
+        clock=RealClock(),
+        tariff=tariff,
+        budget=backend.budget if isinstance(backend, FleetBackend | LocalBackend) else None,
+        rules=rules,
+        database=Path(config.recorder.database),
+        version=version("wattplan"),
+    )
+    if not publisher.publish_once(state, result, record):
+        mqtt = config.mqtt
+        print(
+            f"wattplan: warning: nothing published: the MQTT broker at {mqtt.host}:{mqtt.port} "
+            "did not take it in time",
+            file=sys.stderr,
+        )
 
 
 def _prices_note(tariff, grid) -> dict:

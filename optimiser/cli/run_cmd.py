@@ -118,8 +118,9 @@ def run(args: argparse.Namespace) -> int:
                 from optimiser.recorder import RecordingStore
 
                 store = RecordingStore(Path(config.recorder.database).expanduser())
+            publisher, inbox = smart_home(config, clock, backend, tariff, rules, record=store)
+            observers: list = [publisher] if publisher is not None else []
             dashboard = None
-            observers = []
             if config.web.enabled and not args.no_web:
                 from optimiser.web import Dashboard, LiveSource, LiveView
 
@@ -141,7 +142,8 @@ def run(args: argparse.Namespace) -> int:
                 history=lambda when: site_history(config, when),
                 rules=rules,
                 context=context,
-                observers=observers,
+                observers=tuple(observers),
+                inbox=inbox,
             )
             previous = {
                 sig: signal.signal(sig, lambda *_: service.request_stop())
@@ -156,6 +158,8 @@ def run(args: argparse.Namespace) -> int:
                     signal.signal(sig, handler)
                 if dashboard is not None:
                     dashboard.stop()
+                if publisher is not None:
+                    publisher.close()
                 if store is not None:
                     store.close()
         print(
@@ -170,3 +174,29 @@ def run(args: argparse.Namespace) -> int:
                 "through Fleet)"
             )
         return OK
+
+
+def smart_home(config, clock, backend, tariff, rules, *, record) -> tuple:
+    """(the MQTT publisher, started, and the inbox it feeds), or (None, None) without an
+    ``mqtt`` section. ``record`` (the recorder's store, or None) says whether savings can be
+    read from the recorder."""
+    if config.mqtt is None:
+        return None, None
+    from importlib.metadata import version
+
+    from optimiser.control import FleetBackend, LocalBackend
+    from optimiser.mqtt import MqttPublisher
+    from optimiser.service import Inbox
+
+    inbox = Inbox()
+    publisher = MqttPublisher(
+        config,
+        clock=clock,
+        inbox=inbox,
+        tariff=tariff,
+        budget=backend.budget if isinstance(backend, FleetBackend | LocalBackend) else None,
+        rules=rules,
+        database=Path(config.recorder.database) if record is not None else None,
+        version=version("wattplan"),
+    )
+    return publisher.start(), inbox

@@ -225,24 +225,6 @@ def run(args: argparse.Namespace) -> int:
     return OK
 
 
-def _weeks(comparison) -> dict:
-    """Per tariff, the data's middle week: prices and each strategy's stored energy."""
-    weeks = {}
-    for key in dict.fromkeys(k for k, _ in comparison.runs):
-        runs = {s: r for (k, s), r in comparison.runs.items() if k == key}
-        sample = next(iter(runs.values()))
-        length = int(7 * 24 / sample.dt_h)
-        start = max(len(sample.epoch_s) // 2 - length // 2, 0)
-        window = slice(start, start + length)
-        weeks[key] = {
-            "epoch_s": sample.epoch_s[window],
-            "import_price": sample.import_price[window],
-            "export_price": sample.export_price[window],
-            **{f"soe_kwh:{s}": r.soe_kwh[window] for s, r in runs.items() if s != "no-battery"},
-        }
-    return weeks
-
-
 def _frontier(
     args, tariff_keys, region, config, data, site, options, rules, margin_hours: float
 ) -> int:
@@ -294,6 +276,24 @@ def _frontier(
     for path in plots:
         print(f"plot written to {path}")
     return OK
+
+
+def _weeks(comparison) -> dict:
+    """Per tariff, the data's middle week: prices and each strategy's stored energy."""
+    weeks = {}
+    for key in dict.fromkeys(k for k, _ in comparison.runs):
+        runs = {s: r for (k, s), r in comparison.runs.items() if k == key}
+        sample = next(iter(runs.values()))
+        length = int(7 * 24 / sample.dt_h)
+        start = max(len(sample.epoch_s) // 2 - length // 2, 0)
+        window = slice(start, start + length)
+        weeks[key] = {
+            "epoch_s": sample.epoch_s[window],
+            "import_price": sample.import_price[window],
+            "export_price": sample.export_price[window],
+            **{f"soe_kwh:{s}": r.soe_kwh[window] for s, r in runs.items() if s != "no-battery"},
+        }
+    return weeks
 
 
 def _tariff(key: str, region: str, config, data):

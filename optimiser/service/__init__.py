@@ -37,17 +37,41 @@ error's code.
 Every decision is logged as one line (``decision: …``) and kept in :attr:`Service.decisions`
 (:mod:`~optimiser.service.records`). Publishers (MQTT, the dashboard) observe polls, plans,
 decisions and events through :mod:`~optimiser.service.observers` and never block the loop.
+What the home tells the service (context facts, a manual override, a reserve floor, control
+on/off, re-plan now) arrives through :mod:`~optimiser.service.inbox`: the loop wakes at once,
+merges it into its context and rules (:mod:`~optimiser.service.home`) and re-plans; overrides
+reach the device through the same safety rule and command budget as the plan's own decisions.
 """
 
+from optimiser.service.home import HomeInputs
+from optimiser.service.inbox import (
+    ContextFact,
+    ControlSwitch,
+    HomeMessage,
+    Inbox,
+    ManualMode,
+    ModeOverride,
+    ReplanNow,
+    ReserveFloor,
+)
 from optimiser.service.loop import Service
 from optimiser.service.observers import EventKind, Observer, ServiceEvent
 from optimiser.service.records import DecisionRecord, ServiceStats
 from optimiser.service.stop import stop_time_needed_s
 
 __all__ = [
+    "ContextFact",
+    "ControlSwitch",
     "DecisionRecord",
     "EventKind",
+    "HomeInputs",
+    "HomeMessage",
+    "Inbox",
+    "ManualMode",
+    "ModeOverride",
     "Observer",
+    "ReplanNow",
+    "ReserveFloor",
     "Service",
     "ServiceEvent",
     "ServiceStats",

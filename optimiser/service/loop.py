@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from optimiser.config import Config
 from optimiser.control import Backend
 from optimiser.control.apply_now import apply_current_slot
+from optimiser.control.backends import DryRunBackend
 from optimiser.control.lease_file import load_lease
 from optimiser.control.policy import ControlPolicy
 from optimiser.control.report import AppliedReport
@@ -31,6 +32,8 @@ from optimiser.gateway.models import SiteState
 from optimiser.planner.solve import Hook
 from optimiser.planning import Forecasting, PlanRequest, PlanResult, build_request, plan_cycle
 from optimiser.recorder import RecordingStore, sample_from_site_state
+from optimiser.service.home import HomeInputs
+from optimiser.service.inbox import Inbox
 from optimiser.service.observers import EventKind, Observer, ServiceEvent, notify
 from optimiser.service.records import DecisionRecord, ServiceStats
 from optimiser.service.stop import STOP_ATTEMPTS, STOP_RETRY_WINDOW_S, retry_spread
@@ -89,6 +92,8 @@ class Service:
     history : callable, optional
         ``history(now) -> History | None``, read at start and nightly.
     rules, context : the user's rules and context, optional.
+        With an ``inbox``, the home's facts, override and reserve floor are merged into
+        these as they arrive (:mod:`optimiser.service.home`).
     state_dir : Path, optional
         Lease file location (default ``config.state_path()``).
     plan_hooks : sequence of callables
@@ -98,6 +103,10 @@ class Service:
     observers : sequence of Observer
         Publishers told of every poll, plan, decision and event (MQTT, the dashboard);
         see :mod:`optimiser.service.observers`.
+    inbox : Inbox, optional
+        Messages from the home (context facts, a manual override, a reserve floor, control
+        on/off, re-plan now); the loop wakes for them and re-plans at once
+        (:mod:`optimiser.service.inbox`).
     keep_plans : int
         How many recent plans :attr:`plans` keeps.
     stop_retry_window_s, stop_attempts : float, int
@@ -121,6 +130,7 @@ class Service:
     stats: ServiceStats = field(default_factory=ServiceStats)
     on_poll: Callable[[SiteState], None] | None = None
     observers: Sequence[Observer] = ()
+    inbox: Inbox | None = None
     keep_plans: int = 3
     stop_retry_window_s: float = STOP_RETRY_WINDOW_S
     stop_attempts: int = STOP_ATTEMPTS
@@ -135,6 +145,10 @@ class Service:
         self._tz = ZoneInfo(self.config.site.timezone)
         self._policy = ControlPolicy.from_config(self.config, self.backend.capabilities)
         self._state_dir = self.state_dir if self.state_dir is not None else self.config.state_path()
+        self.home = HomeInputs()
+        self._user_rules, self._user_context = self.rules, self.context
+        self._user_config = self.config
+        self._controlling = self.backend
 
     # -- public -------------------------------------------------------------------------------
 
@@ -163,13 +177,16 @@ class Service:
         if run_for is not None:
             until = self.clock.now() + run_for
         while not self._stop.is_set():
-            wake = at.wake()
-            if until is not None and wake > until:
-                sleep_until(self.clock, until, self._stop)
-                break
-            if not sleep_until(self.clock, wake, self._stop):
+            wake = self._home_wake(at.wake())
+            last = until is not None and wake > until
+            if not sleep_until(self.clock, until if last else wake, self._stop, self._woken):
                 break
             now = self.clock.now()
+            if self._home_due(now):
+                self._take_home(now)
+                continue
+            if last:
+                break
             if now.timestamp() >= at.poll_s:
                 self._poll(now)
                 at.poll_s = poll_after(now.timestamp(), self._interval_s)
@@ -467,6 +484,51 @@ class Service:
     def _event(self, kind: EventKind, now: datetime, detail: str) -> None:
         event = ServiceEvent(kind, now, detail)
         notify(self.observers, lambda o: o.on_event(event))
+
+    # -- the home -----------------------------------------------------------------------------
+
+    @property
+    def _woken(self) -> threading.Event | None:
+        return self.inbox.wake if self.inbox is not None else None
+
+    def _home_wake(self, wake: datetime) -> datetime:
+        """``wake``, or earlier when a home fact or override lapses before it."""
+        lapse = self.home.next_lapse()
+        return wake if lapse is None else min(wake, lapse)
+
+    def _home_due(self, now: datetime) -> bool:
+        lapse = self.home.next_lapse()
+        woken = self.inbox is not None and self.inbox.wake.is_set()
+        return woken or (lapse is not None and lapse <= now)
+
+    def _take_home(self, now: datetime) -> None:
+        """Fold the home's messages (and what lapsed) into planning, and decide again now."""
+        messages = self.inbox.drain() if self.inbox is not None else []
+        home, changes = self.home.taking(messages, now)
+        if not changes:
+            return
+        control_was = self.home.control_on
+        self.home = home
+        self.config = home.control_config(self._user_config)
+        self.context = home.context(self._user_context)
+        self.rules = home.rules(self._user_rules, floor_percent=self.config.battery.reserve_percent)
+        if self.inbox is not None:
+            self.inbox.settle(home)
+        what = "; ".join(changes)
+        log.info("home: %s", what)
+        self._event(EventKind.HOME_INPUT, now, what)
+        if home.control_on != control_was:
+            self._switch_control(now, on=home.control_on)
+        self._decide(now, f"home: {what}", replan=True)
+
+    def _switch_control(self, now: datetime, *, on: bool) -> None:
+        """Control on: the configured backend again. Off: safe settings first (a forced state
+        is not left behind), then a dry run that reads the device and sends nothing."""
+        if on:
+            self.backend = self._controlling
+            return
+        self._apply_safe(now, SafeRevert("control switched off: safe settings"))
+        self.backend = DryRunBackend(self._controlling)
 
     # -- timing -------------------------------------------------------------------------------
 

@@ -34,6 +34,9 @@ class EventKind(StrEnum):
     COMMAND_REFUSED = "command_refused"
     BUDGET_EXHAUSTED = "budget_exhausted"
     SAFE_FALLBACK = "safe_fallback"
+    HOME_INPUT = "home_input"
+    """The home changed a context fact, the override, the reserve floor or control on/off
+    (:mod:`optimiser.service.inbox`)."""
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """When the service wakes: polls on whole multiples of the interval (UTC), a decision a settle
 margin before every slot boundary, the nightly re-plan at a local time; and a sleep on the
-injected clock that notices a stop request within a real second."""
+injected clock that notices a stop request within a real second and a message from the home
+at once."""
 
 from __future__ import annotations
 
@@ -60,17 +61,28 @@ def nightly_after(now: datetime, at: str, tz: ZoneInfo) -> datetime:
         day += timedelta(days=1)
 
 
-def sleep_until(clock: Clock, target: datetime, stop: threading.Event) -> bool:
-    """Sleep on ``clock`` until ``target``; False when ``stop`` was set first.
+def sleep_until(
+    clock: Clock, target: datetime, stop: threading.Event, wake: threading.Event | None = None
+) -> bool:
+    """Sleep on ``clock`` until ``target``, or until ``wake`` is set; False when ``stop`` was
+    set first.
 
     A stepped clock jumps straight there; a real or accelerated one naps at most a real
-    second at a time, so a stop request is noticed promptly.
+    second at a time, so a stop request is noticed promptly, and waits on ``wake`` (when
+    given) so a message from the home is taken at once.
     """
     stepped = isinstance(clock, SteppedClock)
-    nap = clock.speed if isinstance(clock, AcceleratedClock) else 1.0  # one real second [s]
+    speed = clock.speed if isinstance(clock, AcceleratedClock) else 1.0
     while not stop.is_set():
+        if wake is not None and wake.is_set():
+            return True
         remaining = (target - clock.now()).total_seconds()
         if remaining <= 0:
             return True
-        clock.sleep(remaining if stepped else min(remaining, nap))
+        if stepped:
+            clock.sleep(remaining)
+        elif wake is not None:
+            wake.wait(min(remaining / speed, 1.0))  # at most one real second [s]
+        else:
+            clock.sleep(min(remaining, speed))  # at most one real second of clock time
     return False

@@ -159,13 +159,13 @@ def _fleet(config: Config, now: datetime) -> list[Check]:
             "" if ok else "renew the token (control.fleet.token_file), or set client_id to refresh",
         )
     budget = budget_from_config(config)
-    per_day = config.control.fleet_limits.writes_per_day
     left = budget.remaining(now)
     budget_check = Check(
         "command budget",
         left > 0,
-        f"{left} of {per_day} writes left today ({budget.safety_reserve} more kept for safety)",
-        "" if left > 0 else "wait for the next UTC day (control.limits sets the daily writes)",
+        f"{left} of {budget.per_day} commands left today "
+        f"({budget.safety_reserve} kept for safety; {config.control.fleet_limits.profile} limits)",
+        "" if left > 0 else "wait for the next UTC day or change control.limits",
     )
     return [token_check, budget_check]
 

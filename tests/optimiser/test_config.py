@@ -94,6 +94,63 @@ def test_gateway_loss_grace_is_configurable():
     json.dumps(Config().model_dump(mode="json"))  # still a plain document
 
 
+def test_mqtt_section_defaults_and_strictness(tmp_path):
+    config = load_config(write(tmp_path, "mqtt:\n  host: 192.0.2.10\n"))
+    mqtt = config.mqtt
+    assert (mqtt.port, mqtt.protocol, mqtt.keepalive_s) == (1883, "3.1.1", 60)
+    assert mqtt.prefix == "wattplan/home" and mqtt.discovery_prefix == "homeassistant"
+    assert not mqtt.uses_tls and mqtt.password() is None
+    assert Config().mqtt is None  # nothing is published without the section
+    with pytest.raises(ConfigError, match=r"config\.yaml:3:3: .*hostname"):
+        load_config(write(tmp_path, "mqtt:\n  host: 192.0.2.10\n  hostname: x\n"))
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("  topic_prefix: wattplan/#\n", "without wildcards"),
+        ("  protocol: '4'\n", "protocol"),
+        ("  client_cert_file: /c.pem\n", "both client_cert_file and client_key_file"),
+        ("  site_id: My House\n", "site_id"),
+        ("  context_keys: [Storm]\n", "lower_snake_case"),
+        ("  reconnect_min_s: 30\n  reconnect_max_s: 10\n", "below reconnect_min_s"),
+    ],
+)
+def test_mqtt_mistakes_are_named(tmp_path, text, why):
+    with pytest.raises(ConfigError, match=why):
+        load_config(write(tmp_path, f"mqtt:\n  host: broker.local\n{text}"))
+
+
+def test_mqtt_password_comes_from_a_file_and_tls_from_a_ca(tmp_path):
+    secret = tmp_path / "mqtt-password"
+    secret.write_text("hunter2\n")
+    config = load_config(
+        write(
+            tmp_path,
+            f"mqtt:\n  host: broker.local\n  port: 8883\n  username: wattplan\n"
+            f"  password_file: {secret}\n  ca_file: {tmp_path / 'ca.pem'}\n"
+            "  site_id: cottage\n",
+        )
+    )
+    assert config.mqtt.password().get_secret_value() == "hunter2"
+    assert "hunter2" not in repr(config)
+    assert config.mqtt.uses_tls and config.mqtt.prefix == "wattplan/cottage"
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    with pytest.raises(ConfigError, match="is empty"):
+        config.mqtt.model_copy(update={"password_file": empty}).password()
+
+
+def test_the_example_mqtt_section_is_valid_once_uncommented(tmp_path):
+    from tests.optimiser.cli.conftest import ROOT
+
+    text = (ROOT / "examples" / "config.yaml").read_text()
+    head, _, block = text.partition("# mqtt:")
+    lines = [line[2:] if line.startswith("# ") else line[1:] for line in block.splitlines()]
+    config = load_config(write(tmp_path, head + "mqtt:" + "\n".join(lines) + "\n"))
+    assert config.mqtt.host == "192.168.1.20" and config.mqtt.username == "wattplan"
+
+
 def test_rates_are_live_once_the_config_names_a_tariff(tmp_path):
     from pathlib import Path
 

@@ -1,0 +1,52 @@
+"""The broker goes away for an hour of the service's time: polling, recording and control go
+on, no sample is missing, and on its return wattplan re-publishes discovery and its retained
+topics."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from tests.optimiser.mqtt.broker import HomeAssistant
+
+RECONNECT_S = 20.0
+
+
+def test_broker_stopped_and_restarted(wired, broker, house):
+    w = wired(reconnect_min_s=0.2, reconnect_max_s=1.0)
+    w.run_for(30)
+    polls_before = w.service.stats.polls
+
+    broker.stop()
+    deadline = time.monotonic() + RECONNECT_S
+    while w.publisher.link.connected:  # the broker closed the socket: paho notices at once
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    w.run_for(60)  # an hour of polls, plans and decisions with nobody to publish to
+    assert w.service.stats.polls == polls_before + 12
+    assert w.service.stats.decisions >= 3  # still deciding (a decision every slot)
+    assert w.service.stats.gaps == 0 and w.service.stats.plan_failures == 0
+
+    broker.start()
+    with HomeAssistant(broker, client_id="home-assistant-after") as ha:
+        deadline = time.monotonic() + RECONNECT_S
+        while w.publisher.link.connects < 2:
+            assert time.monotonic() < deadline, "the publisher did not reconnect"
+            time.sleep(0.05)
+        ha.wait_for(lambda m: m.topic.endswith("/grid_power/config"), RECONNECT_S)
+        status = ha.wait_for(lambda m: m.topic == "wattplan/home/status")
+        assert status.payload == b"online"
+        last_poll = w.service.clock.now()
+        state = ha.wait_for(lambda m: m.topic == w.topics.state).json()
+        assert state["read_at"] == last_poll.isoformat()  # the latest, kept while away
+        plan = ha.wait_for(lambda m: m.topic == w.topics.plan).json()
+        assert plan["made_at"] == w.service.plans[-1].made_at.isoformat()
+        mark = ha.mark()
+        w.run_for(10)
+        ha.wait_for(lambda m: m.topic == w.topics.state, after=mark)
+
+    # Every poll was recorded, the hour without a broker included: no sample is missing.
+    samples = sorted(s.time for s in house.store.samples())
+    assert len(samples) == w.service.stats.samples
+    assert samples[-1] - samples[0] == timedelta(minutes=100)
+    assert len(samples) == 100 // 5 + 1
