@@ -606,7 +606,10 @@ class WebConfig(_Strict):
     """The dashboard and JSON API that ``wattplan run`` and ``wattplan dashboard`` serve.
 
     Bound to loopback by default; every URL the pages use is relative, so it works behind a
-    reverse proxy or Home Assistant ingress. Read-only: nothing it serves changes anything.
+    reverse proxy or Home Assistant ingress. The write endpoints (context facts, manual
+    override, reserve floor, control switch, re-plan) answer only to
+    ``Authorization: Bearer <token>`` with the token read from ``token_file``; without a token
+    file they answer 403.
     """
 
     enabled: bool = Field(True, description="`wattplan run` serves the dashboard")
@@ -622,6 +625,25 @@ class WebConfig(_Strict):
     refresh_s: float = Field(
         5.0, ge=1, le=300, description="how often the pages fetch fresh data [s]"
     )
+    token_file: Path | None = Field(
+        None, description="file holding the bearer token that unlocks the write endpoints"
+    )
+
+    def token(self) -> SecretStr | None:
+        """The write endpoints' bearer token, or None when none is configured."""
+        if self.token_file is None:
+            return None
+        path = self.token_file.expanduser()
+        try:
+            value = path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"web.token_file: cannot read {path}: {exc.strerror}") from exc
+        if len(value) < 16:
+            raise ConfigError(
+                f"web.token_file: {path} holds {len(value)} characters; expected a token of at "
+                "least 16 (e.g. `openssl rand -hex 32`)"
+            )
+        return SecretStr(value)
 
 
 class Config(_Strict):

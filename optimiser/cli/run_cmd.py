@@ -124,12 +124,20 @@ def run(args: argparse.Namespace) -> int:
             if config.web.enabled and not args.no_web:
                 from optimiser.web import Dashboard, LiveSource, LiveView
 
+                if inbox is None and config.web.token_file is not None:
+                    from optimiser.service import Inbox
+
+                    inbox = Inbox()  # the write endpoints' (MQTT, when configured, shares one)
                 view = LiveView()
                 observers.append(view)
                 database = None if store is None else store.path
                 web = LiveSource(view, config, tariff, clock, database)
                 dashboard = Dashboard(
-                    web, config.web.host, config.web.port, journal_dir=config.state_path()
+                    web,
+                    config.web.host,
+                    config.web.port,
+                    journal_dir=config.state_path(),
+                    inbox=inbox,
                 ).start()
                 logging.getLogger("wattplan.run").info("dashboard at %s", dashboard.url)
             service = Service(

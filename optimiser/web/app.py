@@ -22,7 +22,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from optimiser.domain.errors import ErrorKind, NextStep, WattplanError
+from optimiser.service.inbox import Inbox
 from optimiser.web import health as health_checks
+from optimiser.web import writes
 from optimiser.web.actual import plan_vs_actual
 from optimiser.web.history import downsample
 from optimiser.web.metrics import CONTENT_TYPE
@@ -51,8 +53,9 @@ class BadRequest(WattplanError):
         self.message = message
 
 
-def create_app(source: Source) -> FastAPI:
-    """The application over ``source`` (a running service or a recording)."""
+def create_app(source: Source, inbox: Inbox | None = None) -> FastAPI:
+    """The application over ``source`` (a running service or a recording); the write
+    endpoints put the home's messages into ``inbox`` (:mod:`.writes`)."""
     config = source.config
     tz = ZoneInfo(config.site.timezone)
     env = environment(tz)
@@ -64,6 +67,7 @@ def create_app(source: Source) -> FastAPI:
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
+    writes.install(app, inbox, config.web.token(), source.clock.now)
     app.mount(
         "/static", StaticFiles(directory=str(files("optimiser.web") / "static")), name="static"
     )

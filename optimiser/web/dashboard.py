@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from optimiser.service.inbox import Inbox
 from optimiser.web.app import create_app
 from optimiser.web.journal import JournalWriter
 from optimiser.web.live import LiveView
@@ -17,13 +18,18 @@ log = logging.getLogger("wattplan.web")
 
 class Dashboard:
     """Serve ``source`` on ``host:port``; with ``journal_dir``, also keep the journal there
-    (a :class:`LiveSource` only)."""
+    (a :class:`LiveSource` only); the write endpoints feed ``inbox`` (None: they answer 503)."""
 
     def __init__(
-        self, source: Source, host: str, port: int, journal_dir: Path | None = None
+        self,
+        source: Source,
+        host: str,
+        port: int,
+        journal_dir: Path | None = None,
+        inbox: Inbox | None = None,
     ) -> None:
         self.source = source
-        self.server = WebServer(create_app(source), host, port)
+        self.server = WebServer(create_app(source, inbox), host, port)
         self.journal: JournalWriter | None = None
         if journal_dir is not None and isinstance(source, LiveSource):
             view: LiveView = source.view

@@ -91,6 +91,7 @@ class Source(Protocol):
 
     config: Config
     tariff: Any
+    clock: Clock
 
     def board(self) -> Board: ...
 

@@ -15,9 +15,11 @@ import pytest
 import requests
 
 from optimiser.config import WebConfig
-from optimiser.service import Service
+from optimiser.service import Inbox, Service
 from optimiser.web import Dashboard, LiveSource, LiveView
 from tests.optimiser.service.conftest import House, house, make_service  # noqa: F401
+
+TOKEN = "correct-horse-battery-staple-42"
 
 
 @dataclass
@@ -43,13 +45,19 @@ class Served:
 
 
 def serve(site: House, **web) -> Served:
+    """The house's service with the dashboard, its write endpoints unlocked by :data:`TOKEN`."""
     service = make_service(site)
+    service.inbox = Inbox()
     view = LiveView()
     service.observers = (view,)
-    settings = {"port": 0, "refresh_s": 1, "site": "test"} | web
+    token_file = site.tmp / "web-token"
+    token_file.write_text(TOKEN + "\n")
+    settings = {"port": 0, "refresh_s": 1, "site": "test", "token_file": token_file} | web
     config = service.config.model_copy(update={"web": WebConfig(**settings)})
     source = LiveSource(view, config, site.tariff, site.clock, site.store.path)
-    dashboard = Dashboard(source, "127.0.0.1", 0, journal_dir=site.tmp / "state")
+    dashboard = Dashboard(
+        source, "127.0.0.1", 0, journal_dir=site.tmp / "state", inbox=service.inbox
+    )
     return Served(site, service, view, dashboard.start())
 
 
