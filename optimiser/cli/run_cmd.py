@@ -152,6 +152,7 @@ def run(args: argparse.Namespace) -> int:
                 context=context,
                 observers=tuple(observers),
                 inbox=inbox,
+                first_state=state,  # the start's poll: the gateway is not read twice
             )
             previous = {
                 sig: signal.signal(sig, lambda *_: service.request_stop())

@@ -40,7 +40,6 @@ from optimiser.service.stop import STOP_ATTEMPTS, STOP_RETRY_WINDOW_S, retry_spr
 from optimiser.service.timer import (
     Schedule,
     decision_after,
-    first_poll_s,
     nightly_after,
     poll_after,
     sleep_until,
@@ -107,6 +106,9 @@ class Service:
         Messages from the home (context facts, a manual override, a reserve floor, control
         on/off, re-plan now); the loop wakes for them and re-plans at once
         (:mod:`optimiser.service.inbox`).
+    first_state : SiteState, optional
+        A reading taken just before the start (``wattplan run`` waits for the gateway's first
+        answer to size the backend): the start's poll uses it instead of reading again.
     keep_plans : int
         How many recent plans :attr:`plans` keeps.
     stop_retry_window_s, stop_attempts : float, int
@@ -131,6 +133,7 @@ class Service:
     on_poll: Callable[[SiteState], None] | None = None
     observers: Sequence[Observer] = ()
     inbox: Inbox | None = None
+    first_state: SiteState | None = None
     keep_plans: int = 3
     stop_retry_window_s: float = STOP_RETRY_WINDOW_S
     stop_attempts: int = STOP_ATTEMPTS
@@ -232,7 +235,7 @@ class Service:
     def _start(self) -> Schedule:
         now = require_aware(self.clock.now(), "clock time")
         self._schedule = Schedule(
-            first_poll_s(now.timestamp(), self._interval_s),
+            poll_after(now.timestamp(), self._interval_s),  # the start polls now: the next is due
             self._decision_after(now),
             self._nightly_after(now),
         )
@@ -244,7 +247,9 @@ class Service:
             self.config.control.nightly_plan_time,
         )
         self._refresh_history(now)
-        self._poll(now)  # first: the grid state decides what a revert may send
+        # First: the grid state decides what a revert may send.
+        self._poll(now, reading=self.first_state)
+        self.first_state = None
         persisted = load_lease(self._state_dir)
         if persisted is not None and persisted.expired(now):
             log.info(
@@ -256,15 +261,19 @@ class Service:
         self._decide(now, "start", replan=True)
         return self._schedule
 
-    def _poll(self, now: datetime) -> None:
+    def _poll(self, now: datetime, *, reading: SiteState | None = None) -> None:
+        """Read the site (or take ``reading``, just read), record, tell the observers, watch."""
         self.stats.polls += 1
-        try:
-            state = self.gateway.site_state()
-        except Exception as exc:
-            if not carries_on(exc):
-                raise
-            self._on_poll_failed(now, exc)
-            return
+        if reading is not None:
+            state = reading
+        else:
+            try:
+                state = self.gateway.site_state()
+            except Exception as exc:
+                if not carries_on(exc):
+                    raise
+                self._on_poll_failed(now, exc)
+                return
         self._state = state
         if self.store is not None and self.store.add_sample(sample_from_site_state(state)):
             self.stats.samples += 1
