@@ -37,7 +37,6 @@ from optimiser.mqtt.discovery import DeviceInfo, discovery_configs
 from optimiser.mqtt.link import MqttLink
 from optimiser.mqtt.payloads import (
     RULE_FIRED,
-    CommandCount,
     EventFilter,
     decision_payload,
     encode,
@@ -53,7 +52,7 @@ from optimiser.planning import PlanResult
 from optimiser.recorder import RecordingStore
 from optimiser.service.inbox import Inbox
 from optimiser.service.observers import EventKind, ServiceEvent
-from optimiser.service.records import DecisionRecord
+from optimiser.service.records import CommandCount, DecisionRecord
 from rules.schema import RulesFile
 
 log = logging.getLogger("wattplan.mqtt")
@@ -232,7 +231,7 @@ class MqttPublisher:
     def on_state(self, state: SiteState, at: datetime) -> None:
         commands = None
         if self.budget is not None:
-            commands = CommandCount(self.budget.used(at), self.budget.remaining(at))
+            commands = CommandCount.of(self.budget, at)
         self._put(_State(state, at, commands))
 
     def on_plan(self, result: PlanResult, at: datetime) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
@@ -20,6 +20,7 @@ from optimiser.config import Config
 from optimiser.control import Backend
 from optimiser.control.apply_now import apply_current_slot
 from optimiser.control.backends import DryRunBackend
+from optimiser.control.budget import CommandBudget
 from optimiser.control.lease_file import load_lease
 from optimiser.control.policy import ControlPolicy
 from optimiser.control.report import AppliedReport
@@ -35,7 +36,7 @@ from optimiser.recorder import RecordingStore, sample_from_site_state
 from optimiser.service.home import HomeInputs
 from optimiser.service.inbox import Inbox
 from optimiser.service.observers import EventKind, Observer, ServiceEvent, notify
-from optimiser.service.records import DecisionRecord, ServiceStats
+from optimiser.service.records import CommandCount, DecisionRecord, ServiceStats
 from optimiser.service.stop import STOP_ATTEMPTS, STOP_RETRY_WINDOW_S, retry_spread
 from optimiser.service.timer import (
     Schedule,
@@ -106,6 +107,8 @@ class Service:
         Messages from the home (context facts, a manual override, a reserve floor, control
         on/off, re-plan now); the loop wakes for them and re-plans at once
         (:mod:`optimiser.service.inbox`).
+    budget : CommandBudget, optional
+        The backend's daily command budget: every decision records what is used and left.
     first_state : SiteState, optional
         A reading taken just before the start (``wattplan run`` waits for the gateway's first
         answer to size the backend): the start's poll uses it instead of reading again.
@@ -133,6 +136,7 @@ class Service:
     on_poll: Callable[[SiteState], None] | None = None
     observers: Sequence[Observer] = ()
     inbox: Inbox | None = None
+    budget: CommandBudget | None = None
     first_state: SiteState | None = None
     keep_plans: int = 3
     stop_retry_window_s: float = STOP_RETRY_WINDOW_S
@@ -478,6 +482,8 @@ class Service:
         self._record(DecisionRecord(now, why, applied, plan_gbp))
 
     def _record(self, record: DecisionRecord) -> None:
+        if self.budget is not None:
+            record = replace(record, commands=CommandCount.of(self.budget, record.time))
         self.stats.decisions += 1
         self.decisions.append(record)
         log.info("%s", record.line())
