@@ -51,11 +51,11 @@ def fleet_service(house, fleet, per_day: int = PER_DAY) -> Service:
 
 def test_a_day_and_night_through_the_fleet_api_stays_within_the_command_budget(house, fleet):
     """Measured (2025-01-15 12:00 → 01-16 12:00 UTC, 12 commands a day, 2 kept for safety):
-    15 commands (10 on the 15th, 5 on the 16th; no 429), the battery exported at the Flux peak
-    (autonomous + battery_ok + a doctored tariff), charged off-peak; planned £2.092, realised
-    £2.211 (gap £0.12, 5.7 %; the battery ends with 8.75 kWh against the planned 8.38 kWh). The
-    gap is mostly the export: Tesla's autonomous mode sells at the export limit until the
-    reserve, so the half hour exports more than planned and the evening re-plans around it.
+    13 commands (7 on the 15th, 6 on the 16th; no 429), the battery exported at the end of the
+    Flux peak (autonomous + battery_ok + a doctored tariff), charged off-peak at full power;
+    planned £2.445, realised £2.520 (gap £0.075, 3.1 %; the battery ends with 11.51 kWh
+    against the planned 11.62 kWh). Tesla's autonomous mode sells at the export limit until
+    the reserve, so the export's half hours sell more than planned and the re-plans follow.
     """
     service = fleet_service(house, fleet)
     stats = service.run(until=START + DAY)
@@ -82,9 +82,10 @@ def test_a_day_and_night_through_the_fleet_api_stays_within_the_command_budget(h
 
 
 def test_a_short_budget_buys_no_half_forced_state(house, fleet):
-    """With 6 commands a day (2 kept for safety) a forced state is bought whole or not at all:
-    the afternoon's low-value holds and the export's first half hour are refused, keeping the
-    commands for the export worth most per command (measured: the 18:30 export, 3 commands)."""
+    """With 6 commands a day (2 kept for safety) a forced state is bought whole or not at all
+    (measured: the 14:25–15:55 hold takes 2 commands, then the export from 17:55 finds too few
+    left and is refused whole, and the 18:55 and 19:25 holds are refused to keep the last
+    command for later spans)."""
     service = fleet_service(house, fleet, per_day=6)
     service.run(until=START + timedelta(hours=8))
     assert max(fleet.commands_by_day().values()) <= 6

@@ -2,9 +2,10 @@
 skipped the stop's revert, the lease written before sending, grid outages, and Wi-Fi blips.
 
 Every test drives the real service against the gateway emulator (polls) and the Fleet emulator
-(settings) serving one emulated house on a stepped clock. From 12:00 UTC the plan holds, then
-exports at the Flux peak (16:25–17:30: autonomous, reserve 32 %, export battery_ok — three
-commands to revert) and charges off-peak at night.
+(settings) serving one emulated house on a stepped clock. From 12:00 UTC the plan holds (from
+14:25 to 15:55 through a raised reserve), then exports at the end of the Flux peak (17:55–19:00:
+autonomous, reserve at the floor, export battery_ok — two commands to revert, operation and
+grid_import_export) and charges off-peak at night at full power.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from tests.optimiser.service.test_fallbacks import FLOOR_RAW, at_night, charging
 from tests.optimiser.service.test_run_fleet import PER_DAY, fleet_service
 from tests.optimiser.service.test_run_local import make_service
 
-EXPORTING_AT = START + timedelta(hours=4, minutes=35)  # 16:35 UTC
+EXPORTING_AT = START + timedelta(hours=6, minutes=5)  # 18:05 UTC
+HOLDING_AT = START + timedelta(hours=2, minutes=35)  # 14:35 UTC: reserve raised to hold
 
 
 @pytest.fixture
@@ -48,7 +50,7 @@ def run_to_export(house, fleet, **kwargs):
     service.run(until=EXPORTING_AT)
     assert exporting(house)
     lease = load_lease(house.tmp / "state")
-    assert lease is not None and lease.expires_at == START.replace(hour=17, minute=30)
+    assert lease is not None and lease.expires_at == START.replace(hour=19, minute=0)
     return service
 
 
@@ -68,7 +70,7 @@ def lost_gateway_decisions(service):
 
 def test_a_failed_revert_on_stop_keeps_the_lease_and_is_retried(house, fleet):
     service = run_to_export(house, fleet)
-    fleet.faults.answer["backup"] = 503  # the cloud fails every revert
+    fleet.faults.answer["operation"] = 503  # the cloud fails every revert
 
     service.request_stop()
     service.run()  # must not raise
@@ -76,7 +78,7 @@ def test_a_failed_revert_on_stop_keeps_the_lease_and_is_retried(house, fleet):
     assert exporting(house)  # nothing could be reverted…
     lease = load_lease(house.tmp / "state")
     assert lease is not None and lease.settings.export_rule is ExportRule.BATTERY_OK  # …so kept
-    failed_posts = [r for r in fleet.requests if r[1] == "backup" and r[2] == 503]
+    failed_posts = [r for r in fleet.requests if r[1] == "operation" and r[2] == 503]
     assert len(failed_posts) == service.stop_attempts == 3
     stops = [d for d in service.decisions if d.why.startswith("stopping")]
     assert len(stops) == 3 and all(d.applied.report.errors for d in stops)
@@ -84,7 +86,7 @@ def test_a_failed_revert_on_stop_keeps_the_lease_and_is_retried(house, fleet):
 
 def test_a_stop_whose_revert_is_refused_never_raises(house, fleet):
     service = run_to_export(house, fleet)
-    fleet.faults.answer["backup"] = 400  # a rejected request: stop-and-tell, not temporary
+    fleet.faults.answer["operation"] = 400  # a rejected request: stop-and-tell, not temporary
     service.request_stop()
     service.run()  # shutdown logs instead of raising
     assert service.stats.reverted_on_stop
@@ -112,7 +114,7 @@ def test_config_refuses_a_safety_reserve_a_fleet_revert_cannot_live_on():
 
 def test_a_revert_the_budget_cannot_finish_stays_pending_until_it_can(house, fleet):
     service = run_to_export(house, fleet)
-    leave_only(service, 2)  # the revert needs 3
+    leave_only(service, 1)  # the revert needs 2
     house.emulator.stop()  # gateway lost: revert through the cloud after the grace
     service.run(until=START.replace(hour=23))
 
@@ -143,7 +145,7 @@ def test_errors_are_classified_by_class_not_by_name():
 def test_a_fleet_rate_limit_on_reading_does_not_stop_the_service(house, fleet):
     service = run_to_export(house, fleet)
     fleet.faults.answer["site_info"] = 429
-    service.run(until=house.clock.now() + timedelta(minutes=30))  # decisions at 16:55, 17:25
+    service.run(until=house.clock.now() + timedelta(minutes=30))  # decisions at 18:25, 18:55
     assert any(d.applied is None and "429" in (d.error or "") for d in service.decisions)
     del fleet.faults.answer["site_info"]
     service.run(until=house.clock.now() + timedelta(minutes=10))
@@ -166,17 +168,17 @@ def test_a_fatal_error_still_reverts_the_forced_state(house, fleet):
 
 def test_a_crash_mid_send_leaves_a_lease_the_next_run_reverts(house, fleet):
     service = fleet_service(house, fleet)
-    service.run(until=START.replace(hour=16, minute=20))
+    service.run(until=START.replace(hour=17, minute=50))
     assert load_lease(house.tmp / "state") is None  # self-powered: nothing forced yet
     fleet.faults.answer["grid_import_export"] = 400  # the third command of the export fails
     with pytest.raises(FleetProtocolError):
-        service.run(until=START.replace(hour=16, minute=30))  # run() alone: as a kill -9
+        service.run(until=START.replace(hour=18, minute=0))  # run() alone: as a kill -9
     assert house.site.settings.mode is OperationMode.AUTONOMOUS  # half forced
     lease = load_lease(house.tmp / "state")
-    assert lease is not None and lease.expires_at == START.replace(hour=17, minute=30)
+    assert lease is not None and lease.expires_at == START.replace(hour=19, minute=0)
 
     del fleet.faults.answer["grid_import_export"]
-    house.clock.advance(timedelta(hours=1, minutes=5))  # 17:35: lapsed
+    house.clock.advance(timedelta(hours=1, minutes=5))  # 19:05: lapsed
     second = fleet_service(house, fleet)
     second.run(until=house.clock.now())
     assert second.decisions[0].why == "earlier forced state lapsed"
@@ -209,10 +211,11 @@ def test_an_outage_with_a_failing_solver_and_a_stop_keeps_the_raised_reserve(hou
 
 
 def test_an_outage_on_a_spent_budget_never_sends_the_lower_safe_reserve(house, fleet):
-    service = run_to_export(house, fleet)
-    leave_only(service, service.backend.budget.safety_reserve)  # the all-or-nothing case
+    service = fleet_service(house, fleet)
+    service.run(until=HOLDING_AT)
     held = house.site.settings.backup_reserve_percent
-    assert held > FLOOR_RAW + 5
+    assert held > FLOOR_RAW + 5  # holding through a raised reserve
+    leave_only(service, service.backend.budget.safety_reserve)  # the all-or-nothing case
 
     house.site.cut_power()
     service.run(until=house.clock.now() + timedelta(minutes=10))
@@ -228,7 +231,7 @@ def test_an_outage_on_a_spent_budget_never_sends_the_lower_safe_reserve(house, f
 def test_one_failed_poll_keeps_the_forced_state(house, fleet):
     service = run_to_export(house, fleet)
     house.emulator.stop()
-    service.run(until=house.clock.now() + timedelta(minutes=6))  # one failed poll (16:40)
+    service.run(until=house.clock.now() + timedelta(minutes=6))  # one failed poll (18:10)
     house.emulator.start()
     service.run(until=house.clock.now() + timedelta(minutes=6))
     assert service.stats.gaps == 1
@@ -242,8 +245,8 @@ def test_a_gateway_lost_beyond_the_grace_reverts_through_the_cloud(house, fleet)
     service.run(until=house.clock.now() + timedelta(minutes=15))
     reverts = lost_gateway_decisions(service)
     assert len(reverts) == 1
-    # First failed poll at 16:40; the grace (300 s) ends at 16:45.
-    assert reverts[0].time == START.replace(hour=16, minute=45)
+    # First failed poll at 18:10; the grace (300 s) ends at 18:15.
+    assert reverts[0].time == START.replace(hour=18, minute=15)
     assert safe(house) and not exporting(house)
 
 
@@ -253,9 +256,9 @@ def test_a_lapsing_lease_reverts_before_a_long_grace_ends(house, fleet):
         update={"control": service.config.control.model_copy(update={"gateway_loss_grace_s": 7200})}
     )
     house.emulator.stop()
-    service.run(until=START.replace(hour=18))
+    service.run(until=START.replace(hour=19, minute=30))
     reverts = lost_gateway_decisions(service)
-    assert reverts and reverts[0].time == START.replace(hour=17, minute=30)  # the lease's end
+    assert reverts and reverts[0].time == START.replace(hour=19, minute=0)  # the lease's end
     assert safe(house)
 
 
