@@ -821,6 +821,10 @@ def define_tie_break(problem: Problem) -> None:
     - no slot imports and exports, or charges and discharges, at once: each flow costs
       something, and undoing both keeps every constraint.
 
+    The weights are the same in every slot, so a re-plan from a later slot on the same data
+    ranks the remaining schedules as the first plan did (a shrinking-horizon replay with
+    perfect forecasts follows the one-shot plan exactly: ``tests/simulations/replay``).
+
     The family weights differ (1, 1.5, 1.25, 0.25, 2) and the holding reward separates every
     pair of slots, so each exchange above changes ``g`` by at least δ/2 per kWh moved, above
     the solvers' optimality tolerances (HiGHS 1e-7; CBC's are tightened to 1e-9 in
