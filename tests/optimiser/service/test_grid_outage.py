@@ -15,7 +15,6 @@ from tests.optimiser.service.conftest import (
     fleet_service,
     leave_only,
     make_service,
-    run_to_export,
 )
 
 
