@@ -44,8 +44,8 @@ class SweepOutcome:
         Households that could not be replayed, with the reason.
     seconds : float
         Wall time of the tasks' submission to the last result. [s]
-    task_seconds : float
-        The tasks' own wall time, added up over workers. [s]
+    task_seconds, task_cpu_seconds : float
+        The tasks' own wall and CPU time, added up over workers. [s]
     """
 
     replayed: list[str] = field(default_factory=list)
@@ -53,6 +53,7 @@ class SweepOutcome:
     failures: list[HouseholdResult] = field(default_factory=list)
     seconds: float = 0.0
     task_seconds: float = 0.0
+    task_cpu_seconds: float = 0.0
 
 
 @contextmanager
@@ -115,6 +116,7 @@ def run_sweep(
                 store.write(result)
                 outcome.replayed.append(result.key)
                 outcome.task_seconds += result.seconds
+                outcome.task_cpu_seconds += result.cpu_seconds
             else:
                 outcome.failures.append(result)
             if progress is not None:
