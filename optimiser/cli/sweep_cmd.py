@@ -163,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
         batteries=args.battery,
         budgets=args.budget,
     )
-    _check_tariffs(axes)
+    _check_tariffs(axes, live=config.tariff.live)
     if args.population is not None:
         households = population(args.population, args.seed)
     else:
@@ -176,12 +176,13 @@ def run(args: argparse.Namespace) -> int:
     )
     spec = SweepSpec(axes=axes, window=window, config=config, options=options)
     store = ResultStore(args.out)
-    store.open(
+    store.open(  # what the results depend on; a larger population with the same seed resumes
         {
             "axes": axes,
             "window": window,
             "options": options,
-            "population": None if args.population is None else [args.population, args.seed],
+            "config": config.model_dump(mode="json"),
+            "households": "recordings" if args.population is None else f"seed {args.seed}",
         }
     )
     print(
@@ -214,14 +215,15 @@ def run(args: argparse.Namespace) -> int:
     return OK if table.num_rows or not households else FAILED
 
 
-def _check_tariffs(axes) -> None:
-    """Fail before submitting anything when a tariff is unknown or a file is bad."""
+def _check_tariffs(axes, *, live: bool) -> None:
+    """Fail before submitting anything when a tariff file is bad or, offline, a product or
+    region is unknown (live, Octopus may know products that are not built in)."""
     from tariffs import builtin_tariff, load_custom_tariff
 
     for key, region in axes.priced():
         if region is None:
             load_custom_tariff(Path(key).expanduser())
-        else:
+        elif not live:
             builtin_tariff(key, region)
 
 

@@ -7,6 +7,10 @@ penny as ``simulate`` on that household alone. Modules, in the order a sweep run
 cells on a worker), ``runner`` (one Dask task per household, retries, progress), ``store``
 (one Parquet file per household, resumable; the combined table), ``summary`` (per tariff ×
 battery: savings quantiles and how often each tariff is best; plots).
+
+Errors: a sweep asked wrongly raises :class:`simulations.replay.ReplayError` (stop and tell);
+:class:`SchedulerUnreachable` when no scheduler answers at ``--scheduler`` (try again later).
+A household's own bad data is not an error of the sweep: it is reported and the rest carry on.
 """
 
 from simulations.sweep.axes import CONFIG_BUDGET, Axes, Battery, Budget
@@ -18,7 +22,13 @@ from simulations.sweep.households import (
     population,
     recordings,
 )
-from simulations.sweep.runner import DEFAULT_RETRIES, SweepOutcome, dask_client, run_sweep
+from simulations.sweep.runner import (
+    DEFAULT_RETRIES,
+    SchedulerUnreachable,
+    SweepOutcome,
+    dask_client,
+    run_sweep,
+)
 from simulations.sweep.store import SCHEMA, ResultStore
 from simulations.sweep.summary import plot_savings, summarise
 from simulations.sweep.task import HouseholdResult, SweepSpec, run_household
@@ -35,6 +45,7 @@ __all__ = [
     "HouseholdResult",
     "Recording",
     "ResultStore",
+    "SchedulerUnreachable",
     "SweepOutcome",
     "SweepSpec",
     "Window",

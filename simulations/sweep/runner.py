@@ -22,12 +22,20 @@ from dataclasses import dataclass, field
 
 from distributed import Client, LocalCluster, as_completed
 
+from optimiser.domain.errors import ErrorKind, NextStep, WattplanError
 from simulations.sweep.households import Household
 from simulations.sweep.store import ResultStore
 from simulations.sweep.task import HouseholdResult, SweepSpec, run_household
 
 DEFAULT_RETRIES = 2
 Progress = Callable[[HouseholdResult, int, int], None]  # (result, completed, to run)
+
+
+class SchedulerUnreachable(WattplanError):
+    """No Dask scheduler answered at the address given; try again when it runs."""
+
+    next_step = NextStep.GAP_AND_RETRY
+    kind = ErrorKind.TEMPORARY
 
 
 @dataclass
@@ -57,11 +65,22 @@ class SweepOutcome:
 
 
 @contextmanager
-def dask_client(scheduler: str | None = None, workers: int | None = None) -> Iterator[Client]:
-    """A client of the scheduler at ``scheduler`` (``tcp://HOST:8786``), or of a local cluster
-    on loopback with ``workers`` single-threaded worker processes (default: one per CPU)."""
+def dask_client(
+    scheduler: str | None = None, workers: int | None = None, *, connect_s: float = 30.0
+) -> Iterator[Client]:
+    """A client of the scheduler at ``scheduler`` (``tcp://HOST:8786``; tried for
+    ``connect_s`` [s]), or of a local cluster on loopback with ``workers`` single-threaded
+    worker processes (default: one per CPU)."""
     if scheduler is not None:
-        with Client(scheduler) as client:
+        try:
+            client = Client(scheduler, timeout=connect_s)
+        except OSError as exc:
+            raise SchedulerUnreachable(
+                f"--scheduler: expected a Dask scheduler at {scheduler}, got: {exc}",
+                hint="start one with `dask scheduler` (and workers with `dask worker "
+                f"{scheduler}`)",
+            ) from exc
+        with client:
             yield client
         return
     n = workers or os.cpu_count() or 1
