@@ -56,7 +56,7 @@ def main() -> None:
     options = ClosedLoopOptions(
         horizon=Horizon(args.horizon_hours), refit=Refit(args.refit_minutes)
     )
-    margin = (options.horizon.longest_hours or 0.0) + 1.0
+    margin = options.price_margin_hours
     prices = period_prices(get_tariff("flux", "C"), data.start, data.end, 30, margin)
     setup = time.perf_counter() - start
     print(

@@ -27,6 +27,7 @@ COMMANDS = (
     "octopus_cmd",
     "record_cmd",
     "simulate_cmd",
+    "sweep_cmd",
     "run_cmd",
     "dashboard_cmd",
     "doctor_cmd",

@@ -122,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
         load_data,
         period_prices,
         run_jobs,
+        tariff_for,
     )
     from simulations.replay.report import Comparison, plot, write_csv
     from simulations.replay.validate import actual_run, compare_days
@@ -162,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
         refit=Refit(args.refit_minutes),
         decision_minutes=args.decision_minutes,
     )
-    margin_hours = (options.horizon.longest_hours or 0.0) + 1.0
+    margin_hours = options.price_margin_hours
     region = args.region or config.tariff.region
     comparison = Comparison(data=data, tz=tz)
     tariff_keys = args.tariff or [config.tariff.product]
@@ -174,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
         )
     jobs: list[Job] = []
     for key in tariff_keys:
-        tariff = _tariff(key, region, config, data)
+        tariff = tariff_for(key, region, config, data.start, data.end)
         prices = period_prices(tariff, data.start, data.end, minutes, margin_hours)
         comparison.prices[key] = prices
         jobs.extend(Job(s, data, prices, site, options, rules) for s in strategies)
@@ -231,7 +232,7 @@ def _frontier(
     """``--budgets``: wattplan once per daily write budget, against the two references."""
     from dataclasses import replace
 
-    from simulations.replay import ReplayError, period_prices
+    from simulations.replay import ReplayError, period_prices, tariff_for
     from simulations.replay.frontier import (
         frontier_json,
         frontier_point,
@@ -250,7 +251,7 @@ def _frontier(
     tables: list[str] = []
     plots = []
     for key in tariff_keys:
-        tariff = _tariff(key, region, config, data)
+        tariff = tariff_for(key, region, config, data.start, data.end)
         prices = period_prices(tariff, data.start, data.end, minutes, margin_hours)
         sites = [
             replace(site, capabilities=replace(site.capabilities, commands_per_day=b))
@@ -294,25 +295,6 @@ def _weeks(comparison) -> dict:
             **{f"soe_kwh:{s}": r.soe_kwh[window] for s, r in runs.items() if s != "no-battery"},
         }
     return weeks
-
-
-def _tariff(key: str, region: str, config, data):
-    from datetime import timedelta
-
-    from tariffs import OctopusAccess, get_tariff, load_custom_tariff
-
-    if key.endswith((".yaml", ".yml")):
-        return load_custom_tariff(Path(key).expanduser())
-    access = OctopusAccess(
-        config.tariff.octopus_base_url, config.state_path(), live=config.tariff.live
-    )
-    return get_tariff(
-        key,
-        region,
-        access=access,
-        period_from=data.start,
-        period_to=data.end + timedelta(days=2),
-    )
 
 
 class _progress:

@@ -707,10 +707,9 @@ class _Year:
     solar_kw: np.ndarray
 
 
-@lru_cache(maxsize=16)
-def _year(key: str, year: int) -> _Year:
+@lru_cache(maxsize=8)
+def _year(h: RealisticHousehold, year: int) -> _Year:
     """One household-year at 5 minutes, UTC calendar year."""
-    h = household(key)
     t0 = int(datetime(year, 1, 1, tzinfo=UTC).timestamp())
     t1 = int(datetime(year + 1, 1, 1, tzinfo=UTC).timestamp())
     epoch_s = np.arange(t0, t1, BASE_STEP_S, dtype=np.int64)
@@ -740,12 +739,21 @@ def _year(key: str, year: int) -> _Year:
 
 
 def realistic_trace(key: str, start: datetime, end: datetime, *, step_minutes: int = 5) -> Trace:
-    """Household ``key``'s load and solar over ``[start, end)``.
+    """Household ``key`` (``h1`` … ``h6``, see :data:`HOUSEHOLDS`) over ``[start, end)`` (see
+    :func:`household_trace`)."""
+    return household_trace(household(key), start, end, step_minutes=step_minutes)
+
+
+def household_trace(
+    h: RealisticHousehold, start: datetime, end: datetime, *, step_minutes: int = 5
+) -> Trace:
+    """Household ``h``'s load and solar over ``[start, end)``: one of :data:`HOUSEHOLDS` or
+    any other built the same way (a population draws them).
 
     Parameters
     ----------
-    key : str
-        ``h1`` … ``h6`` (see :data:`HOUSEHOLDS`).
+    h : RealisticHousehold
+        Who lives there, their habits, heating and PV array.
     start, end : datetime
         Timezone-aware bounds; ``start`` is floored and ``end`` ceiled to the step (UTC).
     step_minutes : int
@@ -767,7 +775,7 @@ def realistic_trace(key: str, start: datetime, end: datetime, *, step_minutes: i
     t1 = -(-int(end.timestamp()) // step_s) * step_s
     first = datetime.fromtimestamp(t0, UTC).year
     last = datetime.fromtimestamp(t1 - 1, UTC).year
-    years = [_year(key, y) for y in range(first, last + 1)]
+    years = [_year(h, y) for y in range(first, last + 1)]
     epoch_s = np.concatenate([y.epoch_s for y in years])
     load = np.concatenate([y.load_kw for y in years])
     solar = np.concatenate([y.solar_kw for y in years])

@@ -10,14 +10,15 @@ those settings. Baseline strategies (no battery, Tesla self-powered, Tesla time-
 foresight) step the same model over the same data and prices.
 
 Modules, in the order data flows: ``data`` (recorded or demo data in, with its quality
-report), ``prices`` (a tariff's prices over the replayed period), ``site`` (the battery and
-site from the config), ``options`` (strategies, forecast and control modes, the closed loop's
-options), ``forecasts`` (the history the service would hold, or the truth), ``uploaded``
-(tariffs as the device holds them after an upload), ``closed_loop`` (wattplan, one decision at
-a time), ``commands`` (what its control cost in Fleet commands), ``strategies`` (every
-strategy by name), ``parallel`` (the closed loop split in time, tariff × strategy jobs over
-processes), ``ledger`` (realised flows and costs per step), ``report`` (per-day tables, JSON,
-CSV, plots), ``validate`` (against what the battery really did).
+report), ``prices`` (the tariff a ``--tariff`` value names, and its prices over the replayed
+period), ``site`` (the battery and site from the config), ``options`` (strategies, forecast
+and control modes, the closed loop's options), ``forecasts`` (the history the service would
+hold, or the truth), ``uploaded`` (tariffs as the device holds them after an upload),
+``closed_loop`` (wattplan, one decision at a time), ``commands`` (what its control cost in
+Fleet commands), ``strategies`` (every strategy by name), ``parallel`` (the closed loop split
+in time, tariff × strategy jobs over processes), ``ledger`` (realised flows and costs per
+step), ``report`` (per-day tables, JSON, CSV, plots), ``validate`` (against what the battery
+really did).
 
 Errors::
 
@@ -26,7 +27,7 @@ Errors::
 """
 
 from simulations.replay.closed_loop import run_closed_loop
-from simulations.replay.data import ReplayData, demo_data, load_data
+from simulations.replay.data import ReplayData, demo_data, generated_data, load_data
 from simulations.replay.errors import ReplayDataError, ReplayError
 from simulations.replay.ledger import StrategyRun
 from simulations.replay.options import (
@@ -37,7 +38,7 @@ from simulations.replay.options import (
     Strategy,
 )
 from simulations.replay.parallel import Job, run_closed_loop_parallel, run_jobs
-from simulations.replay.prices import PeriodPrices, period_prices
+from simulations.replay.prices import PeriodPrices, period_prices, tariff_for
 from simulations.replay.site import SiteModel
 from simulations.replay.strategies import run_strategy
 
@@ -55,10 +56,12 @@ __all__ = [
     "Strategy",
     "StrategyRun",
     "demo_data",
+    "generated_data",
     "load_data",
     "period_prices",
     "run_closed_loop",
     "run_closed_loop_parallel",
     "run_jobs",
     "run_strategy",
+    "tariff_for",
 ]

@@ -206,21 +206,22 @@ def demo_data(
         year = demo_year(2025, step_minutes=step_minutes)
         first = datetime(2025, 1, 1, tzinfo=UTC)
         warm = demo_trace(first - timedelta(days=history_days), first, step_minutes=step_minutes)
-        history = _history(warm, year)
-        return ReplayData(year, history, "demo year 2025 (simulations.datasets.demo_year)")
+        return generated_data(warm, year, "demo year 2025 (simulations.datasets.demo_year)")
     first_day = start or date(2025, 1, 1)
     t0 = datetime.combine(first_day, time(0), tz)
     t1 = datetime.combine(first_day + timedelta(days=days or 365), time(0), tz)
     trace = demo_trace(t0, t1, step_minutes=step_minutes)
     warm = demo_trace(t0 - timedelta(days=history_days), t0, step_minutes=step_minutes)
-    return ReplayData(trace, _history(warm, trace), f"demo household {first_day} +{days}d")
+    return generated_data(warm, trace, f"demo household {first_day} +{days}d")
 
 
-def _history(warm: Trace, trace: Trace) -> History:
+def generated_data(warm: Trace, trace: Trace, source: str) -> ReplayData:
+    """Generated data to replay: ``trace``, with ``warm`` (the days before it) joined on for
+    the forecasts' history."""
     keep = warm.epoch_s < trace.epoch_s[0]
     joined = Trace(
         np.concatenate([warm.epoch_s[keep], trace.epoch_s]),
         np.concatenate([warm.load_kw[keep], trace.load_kw]),
         np.concatenate([warm.solar_kw[keep], trace.solar_kw]),
     )
-    return coarsen(joined)
+    return ReplayData(trace, coarsen(joined), source)

@@ -64,3 +64,8 @@ class ClosedLoopOptions:
     refit: Refit = EVERY_PLAN
     decision_minutes: int | None = None
     context: Context = field(default_factory=Context)
+
+    @property
+    def price_margin_hours(self) -> float:
+        """Prices needed beyond the period's end: the longest horizon and an hour. [h]"""
+        return (self.horizon.longest_hours or 0.0) + 1.0

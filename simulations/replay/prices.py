@@ -10,13 +10,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from optimiser.config import Config
 from optimiser.domain.slots import SlotGrid
 from simulations.replay.errors import ReplayDataError
-from tariffs import PricesUnknown, SlotPrices, Tariff
+from tariffs import (
+    OctopusAccess,
+    PricesUnknown,
+    SlotPrices,
+    Tariff,
+    get_tariff,
+    load_custom_tariff,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -126,4 +135,26 @@ def period_prices(
         export_price=np.asarray(prices.export_price, dtype=float),
         estimated_slots=np.asarray(prices.estimated_slots, dtype=bool),
         source=prices.source,
+    )
+
+
+def is_tariff_file(key: str) -> bool:
+    """Whether a ``--tariff`` value names a custom tariff file rather than a product."""
+    return key.endswith((".yaml", ".yml"))
+
+
+def tariff_for(key: str, region: str, config: Config, start: datetime, end: datetime) -> Tariff:
+    """The tariff a replay's ``--tariff`` value names, for the period ``[start, end)``.
+
+    ``key`` is a product (``flux``, ``agile``…, priced for ``region`` as the config's tariff
+    section says: the bundled snapshot offline, Octopus with its cache live) or a custom
+    tariff file (``.yaml``/``.yml``; ``region`` does not apply).
+    """
+    if is_tariff_file(key):
+        return load_custom_tariff(Path(key).expanduser())
+    access = OctopusAccess(
+        config.tariff.octopus_base_url, config.state_path(), live=config.tariff.live
+    )
+    return get_tariff(
+        key, region, access=access, period_from=start, period_to=end + timedelta(days=2)
     )
