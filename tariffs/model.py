@@ -14,8 +14,8 @@ Two combinators build a tariff out of several sources over time:
 - :class:`WithFallback`: published rates where known, estimates from another source elsewhere,
   flagged estimated (live Octopus rates before tomorrow's are published).
 
-Dated price overrides (events, smart-charge dispatches) wrap a source the same way
-:class:`DispatchOverlay` does.
+Dated price overrides (saving sessions, power-ups, confirmed dispatches) are laid over a
+tariff's import source by :mod:`tariffs.events`, leaving the tariff itself as it is.
 
 A :class:`Tariff` pairs an import source with an export source (always both) and a standing
 charge, and prices any :class:`~optimiser.domain.slots.SlotGrid` by averaging over 5-minute
