@@ -29,7 +29,7 @@ from tariffs.octopus import OctopusClient
 
 GRAPHQL_PATH = "/v1/graphql/"
 
-OBTAIN_TOKEN = """mutation ObtainKrakenToken($input: ObtainJSONWebTokenInput!) {
+OBTAIN_JWT_MUTATION = """mutation ObtainKrakenToken($input: ObtainJSONWebTokenInput!) {
   obtainKrakenToken(input: $input) { token payload refreshToken refreshExpiresIn }
 }"""
 
@@ -113,7 +113,7 @@ class KrakenClient:
         else:
             how = {"APIKey": self.api_key.reveal()}
         answer = self.transport.post_json(
-            GRAPHQL_PATH, {"query": OBTAIN_TOKEN, "variables": {"input": how}}, {}
+            GRAPHQL_PATH, {"query": OBTAIN_JWT_MUTATION, "variables": {"input": how}}, {}
         )
         try:
             data = graphql_data(answer, "obtainKrakenToken")

@@ -152,8 +152,9 @@ def _join_new(
             except TariffError as exc:
                 notes.append(f"could not join saving session {event.code}: {exc}")
             else:
-                event = replace(event, joined=True)
                 notes.append(f"joined saving session {event.code}")
+                out.append(replace(event, joined=True))
+                continue
         out.append(event)
     return tuple(out), notes
 
