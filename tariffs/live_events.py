@@ -124,13 +124,38 @@ def octopus_events(
     return fetched
 
 
-def _fetch(
-    access: OctopusAccess, account: str, want_dispatches: bool, auto_join: bool
+def fetch_events_now(
+    access: OctopusAccess, *, dispatches: bool = True, join: str | None = None
 ) -> FetchedEvents:
+    """Saving sessions and dispatches read now by a command (patient, retried; raises on
+    failure), after joining the session ``join`` when given; the cache is updated."""
+    saved = load_account(access.state_dir) if access.state_dir is not None else None
+    if saved is None:
+        raise EventError("no Octopus account saved", hint="run `wattplan octopus login`")
+    client = _client(access, command=True)
+    if join is not None:
+        client.join_saving_session(saved.account.number, join)
+    fetched = _fetch(access, saved.account.number, dispatches, False, client)
+    _write_cache(_cache_path(access), fetched, access.now(), dispatches)
+    return fetched
+
+
+def _client(access: OctopusAccess, *, command: bool) -> KrakenClient:
     key = load_api_key(access.state_dir) if access.state_dir is not None else None
     if key is None:
         raise EventError("no stored API key", hint="run `wattplan octopus login`")
-    client = KrakenClient(access.planning_client(key), key)
+    transport = access.command_client(key) if command else access.planning_client(key)
+    return KrakenClient(transport, key)
+
+
+def _fetch(
+    access: OctopusAccess,
+    account: str,
+    want_dispatches: bool,
+    auto_join: bool,
+    client: KrakenClient | None = None,
+) -> FetchedEvents:
+    client = client if client is not None else _client(access, command=False)
     events = client.saving_sessions(account)
     notes = ["Octopus events live"]
     if auto_join:

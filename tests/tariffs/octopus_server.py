@@ -17,7 +17,8 @@ GraphQL: ``POST /v1/graphql/`` answers ``obtainKrakenToken`` (the API key of an 
 refresh token it issued) with a new token expiring at ``token_expires_at``; other operations
 need a token it issued in the Authorization header and answer from ``graphql`` (recorded
 payloads from ``tests/data/octopus_graphql/``: ``savingSessions``, ``dispatches``), with
-``KT-CT-1124`` for a token in ``expired_tokens`` (every token: ``expire_every_token``). ``joinSavingSessionsEvent`` joins the session.
+``KT-CT-1124`` for a token in ``expired_tokens`` (every token: ``expire_every_token``).
+``joinSavingSessionsEvent`` joins the session.
 ``graphql_inputs`` records each operation's name and its token input kind.
 
 Faults: ``fail_next`` (HTTP statuses, or ``(status, headers)`` such as
