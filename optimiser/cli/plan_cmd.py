@@ -170,7 +170,7 @@ def _events_note(prices, grid) -> dict:
                 "why": event.describe(),
                 "slots": [
                     {
-                        "start": grid.starts[a.slot].isoformat(),
+                        "start": _z(grid.starts[a.slot]),
                         "import_before_p": round(a.import_before, 4),
                         "import_after_p": round(a.import_after, 4),
                     }
@@ -179,6 +179,13 @@ def _events_note(prices, grid) -> dict:
             }
         )
     return {"events": events, "notes": list(prices.notes)}
+
+
+def _z(when) -> str:
+    """A UTC time as the plan's slots write it: ``2026-12-05T17:30:00Z``."""
+    from datetime import UTC
+
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _events_lines(note: dict, tz) -> list[str]:
