@@ -19,6 +19,7 @@ from optimiser.domain.history import History
 from optimiser.recorder import read_recording
 from rules.context import Context, ContextEntry, load_context_file, parse_cli_context
 from tariffs import OctopusAccess, Tariff, get_account_tariff, get_tariff, load_custom_tariff
+from tariffs.errors import EventError
 from tariffs.events import EventPrices, car_charging_until, dispatch_events
 from tariffs.events_file import load_events_file
 from tariffs.live_events import context_events, octopus_events
@@ -80,7 +81,10 @@ def load_prices(
             f"events file {path}: {len(file_events)} events, {len(file_dispatches)} dispatches"
         )
     if context is not None:
-        events += context_events(context.active(now), now, ZoneInfo(config.site.timezone))
+        try:
+            events += context_events(context.active(now), now, ZoneInfo(config.site.timezone))
+        except EventError as exc:  # a fact from the home must not stop planning
+            notes.append(f"context fact ignored: {exc}")
     events += dispatch_events(dispatches, now, tariff.dispatch_price)
     return EventPrices(tariff, tuple(events), tuple(n for n in notes if n), tuple(dispatches))
 

@@ -82,7 +82,6 @@ def run(args: argparse.Namespace) -> int:
                 if config.mqtt is not None:
                     _publish(config, backend, tariff, rules, state, result, applied, now)
         document = result.to_json_dict()
-        document["prices"] = _prices_note(prices, request.grid)
         document["events"] = _events_note(prices, request.grid)
         if result.outcome.plan is not None:
             _annotate_why(document, config, result, backend.capabilities, tariff, applied)
@@ -148,13 +147,6 @@ def _publish(config, backend, tariff, rules, state, result, applied, now) -> Non
             "did not take it in time",
             file=sys.stderr,
         )
-
-
-def _prices_note(priced, grid) -> dict:
-    """Where the plan's prices came from (live / cache and its age / snapshot) and how many
-    slots are priced with estimates."""
-    prices = priced.prices(grid)
-    return {"source": prices.source, "estimated_slots": int(prices.estimated_slots.sum())}
 
 
 def _events_note(prices, grid) -> dict:

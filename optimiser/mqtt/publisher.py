@@ -55,7 +55,6 @@ from optimiser.service.inbox import Inbox
 from optimiser.service.observers import EventKind, ServiceEvent
 from optimiser.service.records import DecisionRecord
 from rules.schema import RulesFile
-from tariffs.live_events import POWER_UP_FACT, SAVING_SESSION_FACT
 
 log = logging.getLogger("wattplan.mqtt")
 
@@ -96,10 +95,6 @@ class _Signal:
 
 
 _Job = _State | _Plan | DecisionRecord | ServiceEvent | _Signal
-
-
-#: Context facts that are events (a saving session, a power-up): settable whatever the rules.
-EVENT_FACTS = frozenset({SAVING_SESSION_FACT, POWER_UP_FACT})
 
 
 def rules_context_keys(rules: RulesFile | None) -> set[str]:
@@ -157,9 +152,7 @@ class MqttPublisher:
         self.tariff = tariff
         self.budget = budget
         self.database = database
-        self.context_keys = (
-            frozenset(self.mqtt.context_keys) | rules_context_keys(rules) | EVENT_FACTS
-        )
+        self.context_keys = frozenset(self.mqtt.context_keys) | rules_context_keys(rules)
         self._interval_s = float(config.recorder.interval_s)
         self._tz = ZoneInfo(config.site.timezone)
         self._discovery = discovery_configs(
