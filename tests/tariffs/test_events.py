@@ -87,8 +87,11 @@ def test_a_confirmed_dispatch_prices_the_whole_house_at_the_dispatch_rate():
     assert go.dispatch_price is not None
     done = Dispatch(utc(6, 13), utc(6, 14), DispatchStatus.COMPLETED)
     prices = EventPrices(go, dispatch_events((done,), utc(6, 20), go.dispatch_price)).prices(GRID)
-    assert prices.import_price[slot(utc(6, 13))] == go.dispatch_price
-    assert prices.import_price[slot(utc(6, 12))] > go.dispatch_price
+    base = go.prices(GRID).import_price
+    got = prices.import_price
+    assert got[slot(utc(6, 13))] == got[slot(utc(6, 13, 30))] == 7.0 < base[slot(utc(6, 13))]
+    assert got[slot(utc(6, 12, 30))] == base[slot(utc(6, 12, 30))]
+    assert got[slot(utc(6, 14))] == base[slot(utc(6, 14))]
 
 
 def test_events_files_round_trip_and_errors_name_the_line(tmp_path):
