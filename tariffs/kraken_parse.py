@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from optimiser.domain.errors import ErrorKind, NextStep
 from tariffs.errors import OctopusAuthError, OctopusProtocolError
 from tariffs.events import (
     OCTOPOINTS_PER_PENNY,
@@ -58,11 +59,15 @@ class KrakenToken:
         return f"KrakenToken(expires_at={self.expires_at.isoformat()})"
 
 
-class GraphqlErrors(Exception):
-    """The answer's ``errors``: their codes and (scrubbed) messages."""
+class GraphqlErrors(OctopusProtocolError):
+    """A GraphQL answer with ``errors``: their codes and messages (the client turns an expired
+    token into a renewal and a refusal into :class:`OctopusAuthError`)."""
+
+    next_step = NextStep.GAP_AND_RETRY
+    kind = ErrorKind.PROTOCOL
 
     def __init__(self, codes: tuple[str, ...], messages: tuple[str, ...]):
-        super().__init__("; ".join(messages))
+        super().__init__("GraphQL errors: " + "; ".join(messages))
         self.codes = codes
         self.messages = messages
 
