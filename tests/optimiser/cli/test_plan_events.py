@@ -62,7 +62,8 @@ def test_a_saving_session_makes_the_battery_cover_the_house_for_its_hour(env, ca
 def test_intelligent_dispatches_cheap_when_under_way_and_the_car_holds_the_battery(env, capsys):
     config = write_config(env, "tariff:\n  product: intelligent-go\n  offline: true\n")
     now = datetime.now(UTC)
-    under_way = (now - timedelta(minutes=10), now + timedelta(minutes=50))
+    slot_start = now.replace(minute=now.minute // 30 * 30, second=0, microsecond=0)
+    under_way = (slot_start, slot_start + timedelta(minutes=70))  # began with this slot
     planned = (local(1, 13), local(1, 14))  # tomorrow afternoon: may yet be cancelled
     events = env / "events.yaml"
     events.write_text(
