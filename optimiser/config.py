@@ -182,6 +182,25 @@ class TariffConfig(_Strict):
         return bool(self.model_fields_set)
 
 
+class OctopusConfig(_Strict):
+    """Octopus events: saving sessions and power-ups, and Intelligent Octopus dispatches."""
+
+    events: bool = Field(
+        True,
+        description="ask the Octopus API for saving sessions (needs `wattplan octopus login`; "
+        "cached, at most every 30 min)",
+    )
+    dispatches: bool | None = Field(
+        None,
+        description="ask for Intelligent Octopus dispatches (every 10 min at most); unset: when "
+        "the tariff has a dispatch rate (Intelligent Go)",
+    )
+    auto_join: bool = Field(False, description="join every new saving session announced")
+    events_file: Path | None = Field(
+        None, description="a YAML events file (saving sessions, power-ups, dispatches) to plan on"
+    )
+
+
 class PlannerConfig(_Strict):
     """Planner settings."""
 
@@ -655,6 +674,7 @@ class Config(_Strict):
     site: SiteConfig = SiteConfig()
     battery: BatteryConfig = BatteryConfig()
     tariff: TariffConfig = TariffConfig()
+    octopus: OctopusConfig = OctopusConfig()
     planner: PlannerConfig = PlannerConfig()
     forecast: ForecastConfig = ForecastConfig()
     recorder: RecorderConfig = RecorderConfig()

@@ -8,6 +8,8 @@ Public entry points::
     OctopusAccess(base_url, state_dir, live)  where and whether to reach Octopus
     Tariff.prices(grid) -> SlotPrices (import_price, export_price, estimated, source)
     tariffs.tesla.to_tesla_tariff(tariff, day) -> TeslaTariff
+    tariffs.events.EventPrices(tariff, events)  saving sessions, power-ups, confirmed
+                                               dispatches laid over the import price
 
 Exceptions (see :mod:`tariffs.errors`; each class declares what the caller does next)::
 
@@ -18,6 +20,8 @@ Exceptions (see :mod:`tariffs.errors`; each class declares what the caller does 
     │                                            publication
     ├── TariffFileError                          stop and tell (file:line:col)
     ├── TeslaExportError                         stop and tell
+    ├── EventError                               stop and tell (a saving session / power-up
+    │                                            fact that cannot be read)
     ├── OctopusAccountError                      stop and tell
     ├── NotLoggedIn                              stop and tell: `wattplan octopus login`
     ├── OctopusAuthError                         re-authenticate: fix the API key

@@ -16,6 +16,8 @@ Exceptions::
     │                                (file:line:col)
     ├── TeslaExportError             a tariff_content_v2 document is       stop and tell
     │                                malformed
+    ├── EventError                   a saving session / power-up given as  stop and tell
+    │                                a context fact cannot be understood
     ├── OctopusAccountError          the account cannot be planned on (no  stop and tell
     │                                current import meter point, pricing
     │                                on a two-register tariff…)
@@ -90,6 +92,13 @@ class TariffFileError(TariffError):
 
 class TeslaExportError(TariffError):
     """A Tesla ``tariff_content_v2`` document is malformed or does not tile the week."""
+
+    next_step = NextStep.STOP_AND_TELL
+    kind = ErrorKind.USER_MISTAKE
+
+
+class EventError(TariffError):
+    """A saving session or power-up written as a context fact cannot be understood."""
 
     next_step = NextStep.STOP_AND_TELL
     kind = ErrorKind.USER_MISTAKE

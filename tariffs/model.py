@@ -1,11 +1,10 @@
 """The tariff model: price sources on UTC instants, and a Tariff that prices a slot grid.
 
 Everything here is pure. A *price source* answers, for an array of UTC instants, the price in
-force at each (NaN where it knows none) and whether that price is an estimate. Three kinds:
+force at each (NaN where it knows none) and whether that price is an estimate. Two kinds:
 
 - :class:`RateSeries`: rates with ``valid_from``/``valid_to`` (Octopus unit rates, history);
-- :class:`TouSource`: time-of-use bands written in local time, with eras of prices over time;
-- :class:`DispatchOverlay`: a base source with cheap windows laid over it (Intelligent Go).
+- :class:`TouSource`: time-of-use bands written in local time, with eras of prices over time.
 
 Two combinators build a tariff out of several sources over time:
 
@@ -14,8 +13,8 @@ Two combinators build a tariff out of several sources over time:
 - :class:`WithFallback`: published rates where known, estimates from another source elsewhere,
   flagged estimated (live Octopus rates before tomorrow's are published).
 
-Dated price overrides (events, smart-charge dispatches) wrap a source the same way
-:class:`DispatchOverlay` does.
+Dated price overrides (saving sessions, power-ups, confirmed dispatches) are laid over a
+tariff's import source by :mod:`tariffs.events`, leaving the tariff itself as it is.
 
 A :class:`Tariff` pairs an import source with an export source (always both) and a standing
 charge, and prices any :class:`~optimiser.domain.slots.SlotGrid` by averaging over 5-minute
@@ -24,8 +23,7 @@ sub-slots, so a 60-minute slot across two half-hourly Agile prices gets their me
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Protocol
@@ -260,27 +258,6 @@ class TouSource:
         return max((e.valid_to for e in self.eras if e.valid_to), default=None)
 
 
-@dataclass(frozen=True)
-class DispatchOverlay:
-    """A base source with windows (UTC) priced at ``price`` instead (smart-charge dispatch)."""
-
-    base: PriceSource
-    windows: tuple[tuple[datetime, datetime], ...]
-    price: float
-
-    def values(self, epoch_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        epoch_s = np.asarray(epoch_s, dtype=np.int64)
-        out, estimated = self.base.values(epoch_s)
-        out = out.copy()
-        for start, end in self.windows:
-            out[(epoch_s >= _epoch(start)) & (epoch_s < _epoch(end))] = self.price
-        return out, estimated
-
-    @property
-    def known_until(self) -> datetime | None:
-        return self.base.known_until
-
-
 class Direction(StrEnum):
     """Which way energy flows through a meter point or a price series."""
 
@@ -512,19 +489,6 @@ class Tariff:
             raise PricesUnknown(f"{self.name}: no standing charge known for {day.isoformat()}")
         return value
 
-    def with_dispatch_slots(
-        self, windows: Sequence[tuple[datetime, datetime]], price: float | None = None
-    ) -> Tariff:
-        """This tariff with smart-charge dispatch windows priced at the cheap rate. [p/kWh]"""
-        cheap = price if price is not None else self.dispatch_price
-        if cheap is None:
-            raise ValueError(f"{self.name} has no dispatch price; pass price=")
-        clean = tuple(
-            (require_aware(a, "dispatch start"), require_aware(b, "dispatch end"))
-            for a, b in windows
-        )
-        return replace(self, import_source=DispatchOverlay(self.import_source, clean, cheap))
-
 
 def _slot_means(values: np.ndarray) -> np.ndarray:
     """Mean of each row; exactly the value when a row is constant (no float drift)."""
@@ -548,7 +512,6 @@ __all__ = [
     "BandTable",
     "ByPeriod",
     "Direction",
-    "DispatchOverlay",
     "Period",
     "PriceSource",
     "Rate",

@@ -260,18 +260,30 @@ class OctopusClient:
         self._cache_write(url, pages, settled)
         return pages
 
-    def _get(self, url: str, *, auth: tuple[str, str] | None = None) -> Any:
+    def post_json(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
+        """POST ``body`` as JSON to ``path`` (GraphQL), with the same retries, holds and
+        journal as every GET; never cached. The body is never logged or recorded."""
+        return self._get(f"{self.base_url}{path}", body=body, headers=headers)
+
+    def _get(
+        self,
+        url: str,
+        *,
+        auth: tuple[str, str] | None = None,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
         attempt = 0
         while True:
             self._keep_quiet_if_held()
             self._resolve_once(url)
-            answer, payload = self._attempt(url, auth)
+            answer, payload = self._attempt(url, auth, body, headers)
             if isinstance(answer, requests.Response):
                 status = answer.status_code
                 if status == 200:
                     if payload is _NOT_JSON:
                         raise OctopusProtocolError(
-                            f"{url}: expected JSON, got {self._scrub(answer.text[:80])!r}"
+                            f"{url}: expected JSON, got {self.scrub(answer.text[:80])!r}"
                         )
                     return payload
                 if status == 404:
@@ -284,8 +296,7 @@ class OctopusClient:
                     )
                 if status not in _RETRY_STATUS:
                     raise OctopusProtocolError(
-                        f"{url}: expected HTTP 200, got {status}: "
-                        f"{self._scrub(answer.text[:200])!r}"
+                        f"{url}: expected HTTP 200, got {status}: {self.scrub(answer.text[:200])!r}"
                     )
                 problem = f"HTTP {status}"
                 wait = retry_after_s(answer, self.now()) if status == 429 else None
@@ -314,19 +325,26 @@ class OctopusClient:
             attempt += 1
 
     def _attempt(
-        self, url: str, auth: tuple[str, str] | None
+        self,
+        url: str,
+        auth: tuple[str, str] | None,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[requests.Response | str, Any]:
-        """One GET, recorded in the journal: (the response or what went wrong, its JSON)."""
+        """One GET (a POST with ``body``), recorded in the journal: (the response or what went
+        wrong, its JSON)."""
         assert self.session is not None
         started, clock = self.now(), time.monotonic()
         connect = self.connect_timeout_s if self.connect_timeout_s is not None else self.timeout_s
         self.requests_made += 1
         try:
-            response = self.session.get(
+            response = self.session.request(
+                "GET" if body is None else "POST",
                 url,
                 timeout=(connect, self.timeout_s),
-                headers={"Accept": "application/json"},
+                headers={"Accept": "application/json", **(headers or {})},
                 auth=auth,
+                json=body,
             )
         except requests.Timeout:
             answer: requests.Response | str = f"timed out after {self.timeout_s:g} s"
@@ -415,7 +433,7 @@ class OctopusClient:
             f"Octopus API {url}: {problem}", hint="check the network", reason=problem
         )
 
-    def _scrub(self, text: str) -> str:
+    def scrub(self, text: str) -> str:
         """``text`` with the API key blanked, should a server echo it."""
         if self.api_key is None:
             return text

@@ -1,4 +1,5 @@
-"""``wattplan octopus login|show|logout``: the Octopus account whose agreements price the plan.
+"""``wattplan octopus login|show|events|logout``: the Octopus account whose agreements price
+the plan, and its events (saving sessions, Intelligent Octopus dispatches).
 
 ``login`` asks for the account number and the API key (never on the command line: a hidden
 prompt, ``--key-file FILE`` or ``--key-file -`` for stdin), reads the account with the key, and
@@ -44,6 +45,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show.add_argument("--refresh", action="store_true", help="read the account from Octopus now")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(func=_show)
+
+    events = sub.add_parser(
+        "events",
+        help="saving sessions and Intelligent Octopus dispatches, read from Octopus now",
+        description="Read the account's saving sessions (reward, joined or not) and "
+        "Intelligent Octopus dispatches (planned, completed) from Octopus's GraphQL API now. "
+        "--save records them in an events file for `wattplan simulate --events` (no key or "
+        "token in it).",
+    )
+    events.add_argument("--save", type=Path, metavar="FILE", help="write them to an events file")
+    events.add_argument("--join", metavar="CODE", help="join the saving session CODE first")
+    events.add_argument(
+        "--no-dispatches", action="store_true", help="skip dispatches (not an Intelligent tariff)"
+    )
+    events.add_argument("--json", action="store_true", help="print JSON")
+    events.set_defaults(func=_events)
 
     logout = sub.add_parser("logout", help="delete the stored API key and saved account")
     logout.set_defaults(func=_logout)
@@ -153,6 +170,35 @@ def _show(args: argparse.Namespace) -> int:
     print(f"API key: {'stored in ' + str(key) if key.exists() else 'none stored'}")
     for line in _account_lines(account):
         print(line)
+    return 0
+
+
+def _events(args: argparse.Namespace) -> int:
+    from tariffs.events_file import events_document, save_events_file
+    from tariffs.live_events import fetch_events_now
+
+    access = _access(args)
+    fetched = fetch_events_now(access, dispatches=not args.no_dispatches, join=args.join)
+    if args.save is not None:
+        save_events_file(args.save, fetched.events, fetched.dispatches, access.now())
+    if args.json:
+        print(
+            json.dumps(events_document(fetched.events, fetched.dispatches, access.now()), indent=2)
+        )
+        return 0
+    if args.join:
+        print(f"joined saving session {args.join}")
+    if not fetched.events:
+        print("no saving sessions listed")
+    for event in fetched.events:
+        print(f"{event.start:%Y-%m-%d %H:%M}–{event.end:%H:%M} UTC  {event.describe()}")
+    for dispatch in fetched.dispatches:
+        print(
+            f"{dispatch.start:%Y-%m-%d %H:%M}–{dispatch.end:%H:%M} UTC  dispatch "
+            f"{dispatch.status.value}"
+        )
+    if args.save is not None:
+        print(f"saved to {args.save}")
     return 0
 
 

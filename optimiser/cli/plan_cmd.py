@@ -23,6 +23,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--plot", type=Path, metavar="FILE.png", help="draw the plan to a PNG file")
     add_rules_arguments(p)
     p.add_argument(
+        "--events",
+        type=Path,
+        metavar="FILE",
+        help="saving sessions, power-ups and dispatches to plan on (YAML; see "
+        "examples/events.yaml), besides those from Octopus",
+    )
+    p.add_argument(
         "--apply",
         action="store_true",
         help="apply the current slot's settings through the configured control backend",
@@ -39,13 +46,12 @@ def run(args: argparse.Namespace) -> int:
     from optimiser.cli.site import emulator_sandbox, open_site, site_history
     from optimiser.config import load_config
     from optimiser.control.factory import backend_from_config
-    from optimiser.live import load_tariff, read_context
+    from optimiser.live import load_prices, read_context, with_car_context
     from optimiser.planning import build_request, plan_cycle
     from rules import load_rules
 
     with emulator_sandbox(load_config(args.config)) as config:
         rules = load_rules(args.rules) if args.rules else None
-        tariff = load_tariff(config)
         # The embedded emulator grants the installer login the local backend needs.
         role = "installer" if config.uses_emulator and config.control.backend == "local" else None
         with open_site(config, username=role) as gateway:
@@ -53,14 +59,17 @@ def run(args: argparse.Namespace) -> int:
             backend = backend_from_config(config, gateway=gateway, units=_units(state))
             now = datetime.now(UTC)
             context = read_context(config, args.context_file, args.context, now)
+            prices = load_prices(config, now, context, args.events)
+            tariff = prices.tariff
             request = build_request(
                 config,
                 state,
                 now=now,
                 tariff=tariff,
+                prices=prices,
                 history=site_history(config, now),
                 rules=rules,
-                context=context,
+                context=with_car_context(context, prices, now),
                 capabilities=backend.capabilities,
             )
             result = plan_cycle(request, config)
@@ -73,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
                 if config.mqtt is not None:
                     _publish(config, backend, tariff, rules, state, result, applied, now)
         document = result.to_json_dict()
-        document["prices"] = _prices_note(tariff, request.grid)
+        document["events"] = _events_note(prices, request.grid)
         if result.outcome.plan is not None:
             _annotate_why(document, config, result, backend.capabilities, tariff, applied)
         if applied is not None:
@@ -83,13 +92,14 @@ def run(args: argparse.Namespace) -> int:
             json.dump(document, sys.stdout, indent=2)
             sys.stdout.write("\n")
         else:
-            prices = document["prices"]
-            extra = [f"tariff: {tariff.name}", f"prices: {prices['source']}"]
-            if prices["estimated_slots"]:
+            note = document["prices"]
+            extra = [f"tariff: {tariff.name}", f"prices: {note['source']}"]
+            if note["estimated_slots"]:
                 extra.append(
-                    f"ESTIMATED: {prices['estimated_slots']} of {request.grid.count} slots are "
+                    f"ESTIMATED: {note['estimated_slots']} of {request.grid.count} slots are "
                     "priced with estimates, not published rates"
                 )
+            extra += _events_lines(document["events"], tz)
             extra.append(f"control: {backend.capabilities.name}")
             if config.uses_emulator:
                 extra.append("gateway: embedded emulator (no gateway configured; see the README)")
@@ -145,11 +155,52 @@ def _publish(config, backend, tariff, rules, state, result, applied, now) -> Non
         )
 
 
-def _prices_note(tariff, grid) -> dict:
-    """Where the plan's prices came from (live / cache and its age / snapshot) and how many
-    slots are priced with estimates."""
-    prices = tariff.prices(grid)
-    return {"source": prices.source, "estimated_slots": int(prices.estimated_slots.sum())}
+def _events_note(prices, grid) -> dict:
+    """The events priced into the plan: each one, the slots it changes and how, and where the
+    events came from."""
+    affected = prices.affected(grid)
+    events = []
+    for event in dict.fromkeys(a.event for a in affected):
+        slots = [a for a in affected if a.event == event]
+        events.append(
+            {
+                **event.to_json_dict(),
+                "why": event.describe(),
+                "slots": [
+                    {
+                        "start": _z(grid.starts[a.slot]),
+                        "import_before_p": round(a.import_before, 4),
+                        "import_after_p": round(a.import_after, 4),
+                    }
+                    for a in slots
+                ],
+            }
+        )
+    return {"events": events, "notes": list(prices.notes)}
+
+
+def _z(when) -> str:
+    """A UTC time as the plan's slots write it: ``2026-12-05T17:30:00Z``."""
+    from datetime import UTC
+
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _events_lines(note: dict, tz) -> list[str]:
+    """``events:`` lines for the printed plan (nothing when there are none)."""
+    from datetime import datetime
+
+    if not note["events"] and not note["notes"]:
+        return []
+    lines = ["events:"]
+    for event in note["events"]:
+        start = datetime.fromisoformat(event["start"]).astimezone(tz)
+        end = datetime.fromisoformat(event["end"]).astimezone(tz)
+        lines.append(
+            f"  {start:%a %H:%M}–{end:%H:%M}: {event['why']} ({len(event['slots'])} slots)"
+        )
+    lines += [f"  note: {n}" for n in note["notes"]]
+    return lines
 
 
 def _annotate_why(document: dict, config, result, capabilities, tariff, applied) -> None:

@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     from optimiser.control.backends.v1r import V1rBackend
     from optimiser.control.factory import backend_from_config, budget_of
     from optimiser.domain.clock import AcceleratedClock, RealClock
-    from optimiser.live import load_tariff, read_context
+    from optimiser.live import load_prices, load_tariff, read_context
     from optimiser.service import Service
     from optimiser.service.startup import wait_for_site
     from rules import load_rules
@@ -148,6 +148,7 @@ def run(args: argparse.Namespace) -> int:
                 backend=backend,
                 clock=clock,
                 tariff=tariff,
+                prices=lambda now, facts: load_prices(config, now, facts),
                 store=store,
                 history=lambda when: site_history(config, when),
                 rules=rules,

@@ -46,6 +46,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--rules", type=Path, metavar="FILE", help="YAML rules for wattplan")
     p.add_argument(
+        "--events",
+        type=Path,
+        metavar="FILE",
+        help="replay saving sessions, power-ups and completed dispatches from an events file "
+        "(examples/events.yaml; `wattplan octopus events --save FILE` records Octopus's)",
+    )
+    p.add_argument(
         "--capacity-kwh", type=positive_float, metavar="X", help="battery capacity override"
     )
     p.add_argument("--power-kw", type=positive_float, metavar="Y", help="battery power override")
@@ -173,10 +180,13 @@ def run(args: argparse.Namespace) -> int:
         return _frontier(
             args, tariff_keys, region, config, data, site, options, rules, margin_hours
         )
+    events, dispatches = _events(args.events)
     jobs: list[Job] = []
     for key in tariff_keys:
         tariff = tariff_for(key, region, config, data.start, data.end)
-        prices = period_prices(tariff, data.start, data.end, minutes, margin_hours)
+        prices = period_prices(
+            tariff, data.start, data.end, minutes, margin_hours, events, dispatches
+        )
         comparison.prices[key] = prices
         jobs.extend(Job(s, data, prices, site, options, rules) for s in strategies)
     with _progress(enabled=sys.stderr.isatty()) as bar:
@@ -252,7 +262,9 @@ def _frontier(
     plots = []
     for key in tariff_keys:
         tariff = tariff_for(key, region, config, data.start, data.end)
-        prices = period_prices(tariff, data.start, data.end, minutes, margin_hours)
+        prices = period_prices(
+            tariff, data.start, data.end, minutes, margin_hours, *_events(args.events)
+        )
         sites = [
             replace(site, capabilities=replace(site.capabilities, commands_per_day=b))
             for b in budgets
@@ -295,6 +307,19 @@ def _weeks(comparison) -> dict:
             **{f"soe_kwh:{s}": r.soe_kwh[window] for s, r in runs.items() if s != "no-battery"},
         }
     return weeks
+
+
+def _events(path: Path | None) -> tuple[tuple, tuple]:
+    """(events, dispatches) to replay from an events file: its saving sessions and
+    power-ups, and its completed dispatches (a replay knows which happened; planned ones may
+    have been cancelled)."""
+    if path is None:
+        return (), ()
+    from tariffs.events import DispatchStatus
+    from tariffs.events_file import load_events_file
+
+    events, dispatches = load_events_file(path)
+    return events, tuple(d for d in dispatches if d.status is DispatchStatus.COMPLETED)
 
 
 class _progress:

@@ -165,6 +165,8 @@ ENTITIES: tuple[Entity, ...] = (
     _energy("load_energy", "Home consumption", "load_kwh"),
     _binary("grid_up", "Grid", "grid_up", "power"),
     _binary("battery_held", "Battery held", "held", None),
+    _binary("prices_estimated", "Prices estimated", "prices_estimated", "problem"),
+    _sensor("prices_source", "Prices from", "prices_source"),
     _money("plan_cost", "Plan cost", "plan_gbp", Source.PLAN, None),
     _money(
         "plan_saving", "Plan saving vs no battery", "saving_vs_no_battery_gbp", Source.PLAN, None

@@ -106,6 +106,9 @@ def state_payload(
         "export_price_p_per_kwh": _r(sell, 2),
         "import_price_gbp_per_kwh": _r(None if buy is None else buy / 100.0, 4),
         "export_price_gbp_per_kwh": _r(None if sell is None else sell / 100.0, 4),
+        "prices_estimated": plan is not None
+        and bool(plan.request.prices_note()["estimated_slots"]),
+        "prices_source": plan.request.price_source if plan is not None else None,
         "commands_used_today": commands.used if commands is not None else None,
         "commands_left_today": commands.left if commands is not None else None,
         "last_error": error,

@@ -187,6 +187,10 @@ class PlanRequest:
         The last plan, for the stability penalty.
     limits : ControlLimits
         Per-slot limits from the control backend: what the device can really do.
+    price_source : str
+        Where the prices came from (live, cache and its age, snapshot; events), in words.
+    estimated_slots : numpy.ndarray or None
+        Per slot, whether its price is an estimate, not a published rate.
     """
 
     now: datetime
@@ -201,6 +205,13 @@ class PlanRequest:
     context_expires: Mapping[str, datetime] = field(default_factory=dict)
     previous: Plan | None = None
     limits: ControlLimits = ControlLimits()
+    price_source: str = ""
+    estimated_slots: np.ndarray | None = None
+
+    def prices_note(self) -> dict[str, object]:
+        """Where the prices came from and how many slots are priced with estimates."""
+        estimated = 0 if self.estimated_slots is None else int(self.estimated_slots.sum())
+        return {"source": self.price_source, "estimated_slots": estimated}
 
 
 def build_request(
@@ -263,6 +274,8 @@ def build_request(
         context_expires=context.expiries(now) if context is not None else {},
         previous=previous,
         limits=control_limits(config, state, grid, tariff, capabilities, uploaded_for),
+        price_source=slot_prices.source,
+        estimated_slots=np.asarray(slot_prices.estimated_slots, dtype=bool),
     )
 
 

@@ -30,6 +30,7 @@ from optimiser.domain.history import History
 from optimiser.domain.slots import require_aware
 from optimiser.forecast import Forecaster
 from optimiser.gateway.models import SiteState
+from optimiser.live import with_car_context
 from optimiser.planner.solve import Hook
 from optimiser.planning import Forecasting, PlanRequest, PlanResult, build_request, plan_cycle
 from optimiser.recorder import RecordingStore, sample_from_site_state
@@ -48,6 +49,7 @@ from optimiser.service.timer import (
 from optimiser.service.watchdog import Link, SafeRevert, Watchdog, carries_on
 from rules.context import Context
 from rules.schema import RulesFile
+from tariffs.events import EventPrices
 from tariffs.model import Tariff
 
 log = logging.getLogger("wattplan.run")
@@ -84,7 +86,12 @@ class Service:
     clock : Clock
         Time source (inject a stepped or accelerated clock in tests).
     tariff : Tariff
-        Prices the plans (and is doctored for export).
+        Prices the plans (and is doctored for export); replaced at every plan by ``prices``'s.
+    prices : callable, optional
+        ``prices(now, context) -> EventPrices``: the tariff and its events read again at every
+        plan (``wattplan run``: :func:`optimiser.live.load_prices`, which fetches at most as
+        often as prices can change and uses the cache in between). None: ``tariff`` alone.
+        A failed read keeps the last prices.
     store : RecordingStore, optional
         Where polls are recorded (None: not recorded).
     forecaster : Forecaster, optional
@@ -123,6 +130,7 @@ class Service:
     backend: Backend
     clock: Clock
     tariff: Tariff
+    prices: Callable[[datetime, Context | None], EventPrices] | None = None
     store: RecordingStore | None = None
     forecaster: Forecaster | None = None
     history: Callable[[datetime], History | None] | None = None
@@ -156,6 +164,7 @@ class Service:
         self._user_rules, self._user_context = self.rules, self.context
         self._user_config = self.config
         self._controlling = self.backend
+        self._prices: EventPrices | None = None
 
     # -- public -------------------------------------------------------------------------------
 
@@ -331,18 +340,36 @@ class Service:
     def _request(self, now: datetime, state: SiteState) -> PlanRequest:
         """The planning request at ``now``: the one request builder, fed the service's view."""
         previous = self.current_plan
+        prices, context = self._read_prices(now), self.context
+        if prices is not None:
+            context = with_car_context(context or Context(), prices, now)
         return build_request(
             self.config,
             state,
             now=now,
             tariff=self.tariff,
+            prices=prices,
             history=self._history,
             rules=self.rules,
-            context=self.context,
+            context=context,
             previous=previous.outcome.plan if previous is not None else None,
             capabilities=self.backend.capabilities,
             forecasting=None if self.forecaster is None else Forecasting(self.forecaster),
         )
+
+    def _read_prices(self, now: datetime) -> EventPrices | None:
+        """The tariff and events read again (None without ``prices``); the last ones when the
+        read fails."""
+        if self.prices is None:
+            return None
+        try:
+            self._prices = self.prices(now, self.context)
+        except Exception as exc:  # planning goes on with the last prices
+            if self._prices is None:
+                raise
+            log.warning("cannot read prices again (%s): planning on the last ones", exc)
+        self.tariff = self._prices.tariff
+        return self._prices
 
     def _plan(self, now: datetime) -> tuple[PlanResult | None, str | None]:
         """A fresh plan, or (None, why) when its inputs could not be read."""

@@ -80,5 +80,6 @@ def plan_vs_actual(board: Board, samples: Sequence[Sample], tariff: Any, config:
         "capacity_kwh": None if plan is None else plan["capacity_kwh"],
         "reserve_floor_kwh": None if plan is None else plan["reserve_floor_kwh"],
         "rule_windows": [] if plan is None else plan["rule_windows"],
+        "prices": None if plan is None else plan.get("prices"),
         "slots": rows,
     }

@@ -8,6 +8,7 @@ prices as last year's.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -26,6 +27,7 @@ from tariffs import (
     get_tariff,
     load_custom_tariff,
 )
+from tariffs.events import Dispatch, DispatchStatus, EventPrices, PriceEvent, dispatch_events
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,12 +119,23 @@ class PeriodPrices:
 
 
 def period_prices(
-    tariff: Tariff, start: datetime, end: datetime, minutes: int, margin_hours: float
+    tariff: Tariff,
+    start: datetime,
+    end: datetime,
+    minutes: int,
+    margin_hours: float,
+    events: Sequence[PriceEvent] = (),
+    dispatches: Sequence[Dispatch] = (),
 ) -> PeriodPrices:
-    """Prices from ``start`` to ``end`` plus ``margin_hours`` of look-ahead for the planner."""
+    """Prices from ``start`` to ``end`` plus ``margin_hours`` of look-ahead for the planner,
+    with ``events`` (saving sessions, power-ups) and completed ``dispatches`` laid over the
+    import price as :class:`tariffs.events.EventPrices` does live; ``tariff`` stays as it is
+    (it is what the replayed Powerwall is told)."""
     grid = SlotGrid.covering(start, end + timedelta(hours=margin_hours), minutes)
+    done = tuple(d for d in dispatches if d.status is DispatchStatus.COMPLETED)
+    overrides = tuple(events) + dispatch_events(done, start, tariff.dispatch_price)
     try:
-        prices = tariff.prices(grid)
+        prices = EventPrices(tariff, overrides).prices(grid)
     except PricesUnknown as exc:
         raise ReplayDataError(
             f"{tariff.name}: expected prices for {grid.start.isoformat()} → "

@@ -13,6 +13,14 @@ number), in the recorded shape (properties with addresses, meter points, agreeme
 Publication: ``published_until[tariff_code]`` hides rows starting at or after that time, as
 Octopus does before the day-ahead prices come out (~16:00 UK).
 
+GraphQL: ``POST /v1/graphql/`` answers ``obtainKrakenToken`` (the API key of an account, or a
+refresh token it issued) with a new token expiring at ``token_expires_at``; other operations
+need a token it issued in the Authorization header and answer from ``graphql`` (recorded
+payloads from ``tests/data/octopus_graphql/``: ``savingSessions``, ``dispatches``), with
+``KT-CT-1124`` for a token in ``expired_tokens`` (every token: ``expire_every_token``).
+``joinSavingSessionsEvent`` joins the session.
+``graphql_inputs`` records each operation's name and its token input kind.
+
 Faults: ``fail_next`` (HTTP statuses, or ``(status, headers)`` such as
 ``(429, {"Retry-After": "2"})``, to answer before behaving), ``bodies`` (path → raw body, e.g.
 malformed JSON), ``page_cap`` (rows per page, to force pagination), ``delay_s``; ``requests``
@@ -22,11 +30,13 @@ malformed JSON), ``page_cap`` (rows per page, to force pagination), ``delay_s``;
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 from zoneinfo import ZoneInfo
@@ -186,6 +196,14 @@ def default_data() -> dict[str, Any]:
     return {"rates": rates, "products": products, "postcodes": postcodes}
 
 
+GRAPHQL_DATA = Path(__file__).parents[1] / "data" / "octopus_graphql"
+
+
+def recorded(name: str) -> Any:
+    """A recorded GraphQL answer from ``tests/data/octopus_graphql/``."""
+    return json.loads((GRAPHQL_DATA / f"{name}.json").read_text(encoding="utf-8"))
+
+
 ACCOUNT = "A-1234ABCD"
 API_KEY = "sk_live_TestKeyNeverPrintedAnywhere42"
 
@@ -291,6 +309,17 @@ class OctopusServer:
         self.bodies: dict[str, str] = {}  # path → raw body override (protocol faults)
         self.accounts: dict[str, dict[str, Any]] = {}  # number → {"key", "payload"}
         self.published_until: dict[str, str] = {}  # tariff code → first unpublished time
+        self.graphql: dict[str, Any] = {
+            "savingSessions": recorded("saving_sessions"),
+            "dispatches": recorded("dispatches_planned"),
+        }
+        self.token_expires_at = datetime(2100, 1, 1, tzinfo=UTC)
+        self.issued: set[str] = set()
+        self.refresh_tokens: set[str] = set()
+        self.expired_tokens: set[str] = set()
+        self.expire_every_token = False  # a server whose clock is far ahead of ours
+        self.graphql_inputs: list[tuple[str, str]] = []  # (operation, APIKey/refreshToken/token)
+        self._serial = itertools.count(1)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(
@@ -343,6 +372,30 @@ class OctopusServer:
                     status, body = server.route(parsed.path, query)
                 self._send(status, body)
 
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                with server._lock:
+                    server.requests.append(self.path)
+                    fail = server.fail_next.pop(0) if server.fail_next else None
+                if fail is not None:
+                    status, headers = fail if isinstance(fail, tuple) else (fail, {})
+                    self._send(status, None if status == 502 else {"detail": "Error"}, headers)
+                    return
+                path = urlparse(self.path).path
+                if path in server.bodies:
+                    self._raw(200, server.bodies[path])
+                    return
+                if path != "/v1/graphql/":
+                    self._send(404, {"detail": "Not found."})
+                    return
+                try:
+                    request = json.loads(raw)
+                except ValueError:
+                    self._send(400, {"errors": [{"message": "Must provide query string."}]})
+                    return
+                self._send(200, server.graphql_answer(request, self.headers.get("Authorization")))
+
             def _send(self, status: int, body: Any, headers: dict[str, str] | None = None):
                 self._raw(status, "" if body is None else json.dumps(body), headers)
 
@@ -369,6 +422,60 @@ class OctopusServer:
         if entry is None or entry["key"] != user:
             return 404, {"detail": "Not found."}
         return 200, entry["payload"]
+
+    def graphql_answer(self, request: dict[str, Any], authorization: str | None) -> Any:
+        """The answer to one GraphQL request (always HTTP 200, as Kraken does)."""
+        query = str(request.get("query", ""))
+        variables = request.get("variables") or {}
+
+        def error(code: str, message: str) -> dict[str, Any]:
+            return {"errors": [{"message": message, "extensions": {"errorCode": code}}]}
+
+        if "obtainKrakenToken" in query:
+            given = variables.get("input") or {}
+            keys = {a["key"] for a in self.accounts.values()}
+            if given.get("APIKey") in keys:
+                how = "APIKey"
+            elif given.get("refreshToken") in self.refresh_tokens:
+                how = "refreshToken"
+            else:
+                self.graphql_inputs.append(("obtainKrakenToken", "refused"))
+                return error("KT-CT-1139", "Authentication failed.")
+            n = next(self._serial)
+            token, refresh = f"jwt-{n}", f"refresh-{n}"
+            self.issued.add(token)
+            self.refresh_tokens.add(refresh)
+            self.graphql_inputs.append(("obtainKrakenToken", how))
+            answer = recorded("obtain_token")
+            body = answer["data"]["obtainKrakenToken"]
+            exp = int(self.token_expires_at.timestamp())
+            body.update(token=token, refreshToken=refresh, refreshExpiresIn=exp + 7 * 86400)
+            body["payload"]["exp"] = exp
+            return answer
+        operation = next(
+            (
+                name
+                for name in ("joinSavingSessionsEvent", "savingSessions", "plannedDispatches")
+                if name in query
+            ),
+            "unknown",
+        )
+        self.graphql_inputs.append((operation, "token"))
+        if authorization not in self.issued:
+            return error("KT-CT-1111", "Unauthorized.")
+        if authorization in self.expired_tokens or self.expire_every_token:
+            return recorded("expired_token")
+        if operation == "savingSessions":
+            return self.graphql["savingSessions"]
+        if operation == "plannedDispatches":
+            return self.graphql["dispatches"]
+        if operation == "joinSavingSessionsEvent":
+            code = variables["input"]["eventCode"]
+            sessions = self.graphql["savingSessions"]["data"]["savingSessions"]
+            event = next(e for e in sessions["events"] if e["code"] == code)
+            sessions["account"]["joinedEvents"].append({"eventId": event["id"]})
+            return recorded("join_saving_session")
+        return error("KT-CT-0000", f"unknown operation in {query[:40]!r}")
 
     def route(self, path: str, query: dict[str, str]) -> tuple[int, Any]:
         parts = [p for p in path.split("/") if p]

@@ -115,16 +115,6 @@ def test_sixty_minute_slot_averages_half_hourly_prices():
     assert list(tariff.prices(SlotGrid(utc(2025, 1, 1), 15, 4)).export_price) == [10, 10, 20, 20]
 
 
-def test_intelligent_go_dispatch_slots_are_cheap():
-    tariff = get_tariff("intelligent-go", "C")
-    grid = SlotGrid(utc(2025, 2, 3, 12), 30, 4)
-    base = tariff.prices(grid).import_price
-    dispatched = tariff.with_dispatch_slots([(utc(2025, 2, 3, 12, 30), utc(2025, 2, 3, 13, 30))])
-    got = dispatched.prices(grid).import_price
-    assert got[0] == base[0] and got[3] == base[3]
-    assert got[1] == got[2] == 7.0 < base[1]
-
-
 def test_agile_offline_is_estimated_deterministic_and_sometimes_negative():
     tariff = get_tariff("agile", "C")
     grid = SlotGrid.local_days(date(2025, 1, 1), 365)

@@ -1,5 +1,6 @@
 """The Octopus API key never shows: not in stdout/stderr, logs, --json output, nor any file
-wattplan writes in the state directory other than the key file itself."""
+wattplan writes in the state directory other than the key file itself (recorded events files
+and the events cache included); nor does the Kraken token obtained with it."""
 
 from __future__ import annotations
 
@@ -60,6 +61,9 @@ def test_the_api_key_never_appears_outside_its_file(tmp_path, monkeypatch, capsy
         assert run("octopus", "show", "--refresh") == 0
         assert run("tariffs", "show", "--date", "2025-01-15", "--json") == 0
         assert run("tariffs", "fetch") == 0
+        recorded = state / "recorded-events.json"
+        assert run("octopus", "events", "--json", "--save", str(recorded)) == 0
+        assert run("octopus", "events", "--join", "EVENT_2025_12_07") == 0
         echo = f"<html>Bad request from key {API_KEY}</html>"  # a server that echoes it
         server.bodies[f"/v1/accounts/{ACCOUNT}/"] = echo
         assert run("octopus", "show", "--refresh") == 5  # the message quotes the body, blanked
@@ -75,7 +79,10 @@ def test_the_api_key_never_appears_outside_its_file(tmp_path, monkeypatch, capsy
     assert any(p.name == "octopus-account.json" for p in files)
     texts = [o.encode() for o in outputs] + [caplog.text.encode()]
     texts += [p.read_bytes() for p in files]
-    for secret in forms(API_KEY) + forms(WRONG_KEY):
+    assert any(p.name == "events.json" for p in files) and recorded in files
+    assert server.issued  # GraphQL was used (plan and `octopus events`)
+    tokens = [t.encode() for t in server.issued | server.refresh_tokens]
+    for secret in forms(API_KEY) + forms(WRONG_KEY) + tokens:
         leaks = [i for i, text in enumerate(texts) if secret in text]
         assert not leaks, f"the key shows in output/log/file #{leaks}"
     assert (state / "octopus-api-key").read_text().strip() == API_KEY

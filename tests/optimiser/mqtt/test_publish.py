@@ -86,6 +86,8 @@ def test_state_every_poll_and_the_plan_retained(wired, broker, ha):
     assert 0 <= state["battery_percent"] <= 100 and state["action"] == "self_power"
     assert state["commands_left_today"] is not None
     assert state["import_price_gbp_per_kwh"] == round(state["import_price_p_per_kwh"] / 100, 4)
+    # The bundled snapshot's estimates price this plan, and the state says so.
+    assert state["prices_estimated"] is True and "snapshot" in state["prices_source"]
 
     plan = ha.wait_for(lambda m: m.topic == w.topics.plan).json()
     assert plan["slots_shown"] == plan["slots_total"] > 0

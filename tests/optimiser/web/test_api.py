@@ -62,6 +62,11 @@ def test_plan_is_the_plan_json_with_one_row_per_slot(served):
     assert parse_iso(plan["made_at"]) == served.service.plans[-1].made_at
     assert plan["capacity_kwh"] == pytest.approx(13.5)
     assert set(plan["costs"]) >= {"plan_gbp", "no_battery_gbp", "self_powered_gbp"}
+    # The bundled snapshot prices it: every slot an estimate, and the plan says so.
+    assert plan["prices"]["estimated_slots"] == len(plan["slots"])
+    assert "snapshot" in plan["prices"]["source"]
+    page = served.get("plan").text
+    assert "ESTIMATED" in page and "priced with estimates" in page
     for slot in plan["slots"]:
         assert 0 <= slot["soe_kwh"] <= plan["capacity_kwh"] + 1e-6
         assert parse_iso(slot["end"]) > parse_iso(slot["start"])
