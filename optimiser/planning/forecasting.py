@@ -88,4 +88,5 @@ class Forecasting:
             self.fits += 1
         first = round((grid.start.timestamp() - self._fit_start_s) / self._slot_s)
         last = first + grid.count
-        return Forecast(self._fitted.load_kw[first:last], self._fitted.solar_kw[first:last])
+        fitted = self._fitted
+        return Forecast(fitted.load_kw[first:last], fitted.solar_kw[first:last], fitted.notes)

@@ -187,6 +187,9 @@ class PlanRequest:
         The last plan, for the stability penalty.
     limits : ControlLimits
         Per-slot limits from the control backend: what the device can really do.
+    forecast_notes : tuple of str
+        Where the forecast came from when the user should know (a weather provider that was
+        down and the history used instead…), for the plan to show.
     """
 
     now: datetime
@@ -201,6 +204,7 @@ class PlanRequest:
     context_expires: Mapping[str, datetime] = field(default_factory=dict)
     previous: Plan | None = None
     limits: ControlLimits = ControlLimits()
+    forecast_notes: tuple[str, ...] = ()
 
 
 def build_request(
@@ -232,7 +236,9 @@ def build_request(
         limits (the replay's direct dispatch).
     forecasting : Forecasting or None
         The forecaster and its refit policy; default: the config's ``HistoryForecaster``
-        fitted at every plan, as ``plan`` and ``run`` do.
+        fitted at every plan. ``plan`` and ``run`` pass the config's forecaster
+        (:func:`optimiser.forecast.weather.forecaster_for`: weather-aware solar where a
+        provider is configured), built where their I/O lives.
     horizon : Horizon
         Default: to local midnight at the end of tomorrow.
     prices : PriceSource or None
@@ -263,6 +269,7 @@ def build_request(
         context_expires=context.expiries(now) if context is not None else {},
         previous=previous,
         limits=control_limits(config, state, grid, tariff, capabilities, uploaded_for),
+        forecast_notes=forecast.notes,
     )
 
 

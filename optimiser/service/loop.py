@@ -88,7 +88,9 @@ class Service:
     store : RecordingStore, optional
         Where polls are recorded (None: not recorded).
     forecaster : Forecaster, optional
-        Default: ``HistoryForecaster`` over ``history``.
+        Default: ``HistoryForecaster`` over ``history``; ``wattplan run`` passes the config's
+        (:func:`optimiser.forecast.weather.forecaster_for`). Its notes (a weather provider
+        down, history used instead) are logged when they change and travel with each plan.
     history : callable, optional
         ``history(now) -> History | None``, read at start and nightly.
     rules, context : the user's rules and context, optional.
@@ -141,6 +143,7 @@ class Service:
         self._schedule: Schedule | None = None  # set by the start
         self._state: SiteState | None = None
         self._history: History | None = None
+        self._forecast_notes: tuple[str, ...] = ()
         self._lease: Lease | None = None
         self._tz = ZoneInfo(self.config.site.timezone)
         self._policy = ControlPolicy.from_config(self.config, self.backend.capabilities)
@@ -340,6 +343,9 @@ class Service:
         except Exception as exc:  # any input failure keeps the last plan until it expires
             self.stats.input_failures += 1
             return None, f"planning inputs unavailable: {type(exc).__name__}: {exc}"
+        if request.forecast_notes != self._forecast_notes:
+            self._forecast_notes = request.forecast_notes
+            log.info("forecast: %s", "; ".join(request.forecast_notes) or "as configured")
         try:
             result = plan_cycle(
                 request, self.config, cost_rules=False, hooks=tuple(self.plan_hooks)
