@@ -238,6 +238,12 @@ class WeatherConfig(_Strict):
     solcast_url: str = Field("https://api.solcast.com.au", pattern="^https?://")
     solcast_key_file: Path | None = Field(None, description="file holding the Solcast API key")
     solcast_resource_id: str | None = Field(None, description="Solcast rooftop site id")
+    keep_answers: bool = Field(
+        False,
+        description="append every provider answer, with when it was fetched, to "
+        "{state_dir}/weather/answers-{provider}.jsonl: an archive of issued forecasts for "
+        "wattplan simulate --forecast-archive",
+    )
 
     @model_validator(mode="after")
     def _solcast_needs_site(self) -> WeatherConfig:

@@ -177,7 +177,7 @@ class ClosedLoop:
         self.count = len(self.bounds)
         self.ideal = options.control is ControlMode.IDEAL
         self.uploaded = UploadedTariffs(prices.tariff, self.tz, doctor=True)
-        self.forecaster = forecaster_for(options.forecasts, data, config)
+        self.forecaster = forecaster_for(options, data, config)
         self.history = (
             None
             if options.forecasts is ForecastMode.PERFECT

@@ -1,4 +1,5 @@
-"""The closed loop's forecast sources: the history ``wattplan run`` would hold, or the truth.
+"""The closed loop's forecast sources: the history ``wattplan run`` would hold (with solar from
+an archive of issued provider forecasts, when given), or the truth.
 
 The service reads the recorded history when it starts and again at every nightly re-plan
 (``control.nightly_plan_time``, local) and fits its forecaster on it at every plan; a decision
@@ -14,9 +15,10 @@ from zoneinfo import ZoneInfo
 from optimiser.config import Config
 from optimiser.domain.history import History
 from optimiser.forecast import Forecaster, HistoryForecaster, PerfectForecaster
+from optimiser.forecast.weather import WeatherForecaster
 from optimiser.planning import Forecasting, Refit
 from simulations.replay.data import ReplayData
-from simulations.replay.options import ForecastMode
+from simulations.replay.options import ClosedLoopOptions, ForecastMode
 
 
 class ServiceHistory:
@@ -55,11 +57,15 @@ class ServiceHistory:
         return self._read[1]
 
 
-def forecaster_for(mode: ForecastMode, data: ReplayData, config: Config) -> Forecaster:
-    """Production's forecaster for the config, or the truth of ``data``."""
-    if mode is ForecastMode.PERFECT:
+def forecaster_for(options: ClosedLoopOptions, data: ReplayData, config: Config) -> Forecaster:
+    """Production's forecaster for the config (its solar from the options' archive of issued
+    forecasts, when given), or the truth of ``data``."""
+    if options.forecasts is ForecastMode.PERFECT:
         return PerfectForecaster(data.trace)
-    return HistoryForecaster(config.site, config.forecast)
+    history = HistoryForecaster(config.site, config.forecast)
+    if options.forecast_archive is None:
+        return history
+    return WeatherForecaster(history, options.forecast_archive)
 
 
 def new_forecasting(forecaster: Forecaster, mode: ForecastMode, refit: Refit) -> Forecasting:
