@@ -20,7 +20,8 @@ solar forecast (Open-Meteo's) for the array:
 
 Defaults (:class:`ErrorModel`) are set so that on the realistic households the day-ahead nMAE
 (30-min slots, nights included, as ``benchmarks/forecast_quality.py`` scores) is about 25–40 %
-and the intraday (next 6 h) about 20–27 % (tuning households, May 2025) — in the range published for NWP-based PV forecasts in
+and the intraday (next 6 h) about 20–27 % (tuning households, May 2025) — in the range
+published for NWP-based PV forecasts in
 north-west Europe (day-ahead nMAE of daily mean output 25–40 %), and well below persistence.
 They are assumptions, not measurements: a real archive (``forecast.weather.keep_answers``)
 replaces them.
