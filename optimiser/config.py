@@ -270,6 +270,13 @@ class ForecastConfig(_Strict):
     min_history_days: float = Field(
         2.0, ge=0, description="below this much history, typical UK values are used"
     )
+    history_refresh_minutes: float = Field(
+        30.0,
+        ge=1,
+        description="wattplan run reads the recorded history again for a plan when its last "
+        "read is older than this (and at every nightly plan), so today's cloud and demand "
+        "so far reach the forecast [min]",
+    )
     weather: WeatherConfig = WeatherConfig()
 
 

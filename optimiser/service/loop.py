@@ -92,7 +92,8 @@ class Service:
         (:func:`optimiser.forecast.weather.forecaster_for`). Its notes (a weather provider
         down, history used instead) are logged when they change and travel with each plan.
     history : callable, optional
-        ``history(now) -> History | None``, read at start and nightly.
+        ``history(now) -> History | None``, read at start, nightly, and for a plan when the
+        last read is ``forecast.history_refresh_minutes`` old.
     rules, context : the user's rules and context, optional.
         With an ``inbox``, the home's facts, override and reserve floor are merged into
         these as they arrive (:mod:`optimiser.service.home`).
@@ -143,6 +144,7 @@ class Service:
         self._schedule: Schedule | None = None  # set by the start
         self._state: SiteState | None = None
         self._history: History | None = None
+        self._history_read: datetime | None = None
         self._forecast_notes: tuple[str, ...] = ()
         self._lease: Lease | None = None
         self._tz = ZoneInfo(self.config.site.timezone)
@@ -312,6 +314,7 @@ class Service:
     def _refresh_history(self, now: datetime) -> None:
         if self.history is None:
             return
+        self._history_read = now
         try:
             self._history = self.history(now)
         except Exception as exc:
@@ -338,6 +341,9 @@ class Service:
         """A fresh plan, or (None, why) when its inputs could not be read."""
         if self._state is None:
             return None, "no site state yet"
+        refresh = timedelta(minutes=self.config.forecast.history_refresh_minutes)
+        if self._history_read is None or now - self._history_read >= refresh:
+            self._refresh_history(now)
         try:
             request = self._request(now, self._state)
         except Exception as exc:  # any input failure keeps the last plan until it expires
