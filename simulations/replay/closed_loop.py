@@ -252,7 +252,7 @@ class ClosedLoop:
         for d in range(self.count):
             now = self.now_at(d)
             grid = self.options.horizon.grid(now, self.minutes, self.tz)
-            if schedule.due(grid, self.history_at(now), now) is not None:
+            if schedule.due(grid, now) is not None:
                 points.append(d)
         return points
 
