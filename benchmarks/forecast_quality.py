@@ -24,7 +24,9 @@ Then the replay (``simulations.replay``'s public API, as ``wattplan simulate`` r
 Flux region C, the default battery, Fleet control within the ``observed`` limits of 20 writes a
 day) runs the closed loop with history forecasts, with the synthetic provider's solar, and with
 perfect forecasts; capture is the share of the perfect-foresight savings over no battery that
-each keeps. ``--forecasts`` picks which.
+each keeps. ``--forecasts`` picks which. ``--before`` replays the history forecaster as it was
+before the recent-level and today's-sky terms, with the history read only at start and nightly
+(``solar_today_weight: 0``, ``load_level_weight: 0``, ``history_refresh_minutes: 1440``).
 """
 
 from __future__ import annotations
@@ -88,9 +90,14 @@ def archive_for(key: str, start: date, days: int) -> ForecastArchive:
     return synthetic_archive(trace, h.array(), t0 - timedelta(days=1), t1, seed=seed)
 
 
-def forecaster_for(key: str, name: str, archive: ForecastArchive | None) -> Forecaster:
+BEFORE = ForecastConfig(solar_today_weight=0.0, load_level_weight=0.0, history_refresh_minutes=1440)
+
+
+def forecaster_for(
+    key: str, name: str, archive: ForecastArchive | None, config: ForecastConfig
+) -> Forecaster:
     """The history forecaster, or history load with the archive's solar (``provider``)."""
-    history = HistoryForecaster(household(key).site(), ForecastConfig())
+    history = HistoryForecaster(household(key).site(), config)
     if name == "provider":
         assert archive is not None
         return WeatherForecaster(history, archive)
@@ -141,7 +148,12 @@ def forecast_errors(key: str, start: date, days: int, forecaster: Forecaster) ->
 
 
 def capture(
-    key: str, start: date, days: int, forecasts: tuple[str, ...], archive: ForecastArchive | None
+    key: str,
+    start: date,
+    days: int,
+    forecasts: tuple[str, ...],
+    archive: ForecastArchive | None,
+    config: ForecastConfig,
 ) -> dict[str, float]:
     """The replay's capture with each of ``forecasts`` (Flux, region C)."""
     h = household(key)
@@ -150,7 +162,7 @@ def capture(
     trace = realistic_trace(key, t0, t1)
     history = realistic_trace(key, t0 - timedelta(days=HISTORY_DAYS), t1, step_minutes=15)
     data = ReplayData(trace, history, f"realistic {key} {start} +{days}d")
-    site = SiteModel.from_config(Config(site=h.site()))
+    site = SiteModel.from_config(Config(site=h.site(), forecast=config))
     prices = period_prices(get_tariff("flux", "C"), data.start, data.end, 30, 25.0)
     none = run_strategy("no-battery", data, prices, site)
     best = run_strategy("perfect-foresight", data, prices, site)
@@ -176,6 +188,12 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--no-replay", action="store_true", help="forecast errors only")
     parser.add_argument(
+        "--before",
+        action="store_true",
+        help="the history forecaster without the recent-level and today's-sky terms, history "
+        "read nightly (the figures before they were added)",
+    )
+    parser.add_argument(
         "--forecasts",
         nargs="+",
         choices=FORECASTS,
@@ -190,6 +208,7 @@ def main() -> None:
     header = f"{'':4} {'':10} {'':6} {'MAE kW':>8} {'RMSE kW':>8} {'bias kW':>8} {'nMAE':>6}"
     results = {}
     forecasts = tuple(f for f in FORECASTS if f in args.forecasts)
+    config = BEFORE if args.before else ForecastConfig()
     for key in keys:
         began = time.perf_counter()
         archive = archive_for(key, args.start, args.days) if "provider" in forecasts else None
@@ -199,7 +218,7 @@ def main() -> None:
         for name in forecasts:
             if name == "perfect":
                 continue
-            forecaster = forecaster_for(key, name, archive)
+            forecaster = forecaster_for(key, name, archive, config)
             errors = forecast_errors(key, args.start, args.days, forecaster)
             results[key]["forecast"][name] = errors
             for horizon, parts in errors.items():
@@ -210,7 +229,7 @@ def main() -> None:
                         f"{e['rmse_kw']:8.3f} {e['bias_kw']:+8.3f} {nmae:>6}"
                     )
         if not args.no_replay:
-            c = capture(key, args.start, args.days, forecasts, archive)
+            c = capture(key, args.start, args.days, forecasts, archive, config)
             results[key]["replay"] = c
             captures = ", ".join(f"{name} {c[f'{name}_capture']:.3f}" for name in forecasts)
             possible = c["possible_savings_gbp"]

@@ -270,6 +270,20 @@ class ForecastConfig(_Strict):
     min_history_days: float = Field(
         2.0, ge=0, description="below this much history, typical UK values are used"
     )
+    solar_today_weight: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="solar: weight of today's sky (the last 3 h's output over the expected) "
+        "in the next hours, fading over 3 h; 0: the recent days' weather only",
+    )
+    load_level_weight: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="load: share of the last 72 h's level over the profile applied to the "
+        "next hours, fading over 36 h; 0: the profile only",
+    )
     history_refresh_minutes: float = Field(
         30.0,
         ge=1,
