@@ -51,6 +51,7 @@ from simulations.datasets.realistic import HELD_BACK, TUNING, household, realist
 from simulations.datasets.synthetic_forecasts import synthetic_archive
 from simulations.replay import (
     ClosedLoopOptions,
+    ForecastMode,
     ReplayData,
     SiteModel,
     period_prices,
@@ -170,7 +171,7 @@ def capture(
     out = {"no_battery_gbp": round(none.cost_gbp, 2), "possible_savings_gbp": round(possible, 2)}
     for name in forecasts:
         options = ClosedLoopOptions(
-            forecasts="perfect" if name == "perfect" else "history",
+            forecasts=ForecastMode.PERFECT if name == "perfect" else ForecastMode.HISTORY,
             forecast_archive=archive if name == "provider" else None,
         )
         run = run_closed_loop(data, prices, site, options=options)
