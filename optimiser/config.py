@@ -257,6 +257,12 @@ class WeatherConfig(_Strict):
     solcast_url: str = Field("https://api.solcast.com.au", pattern="^https?://")
     solcast_key_file: Path | None = Field(None, description="file holding the Solcast API key")
     solcast_resource_id: str | None = Field(None, description="Solcast rooftop site id")
+    keep_answers: bool = Field(
+        False,
+        description="append every provider answer, with when it was fetched, to "
+        "{state_dir}/weather/answers-{provider}.jsonl: an archive of issued forecasts for "
+        "wattplan simulate --forecast-archive",
+    )
 
     @model_validator(mode="after")
     def _solcast_needs_site(self) -> WeatherConfig:
@@ -282,6 +288,27 @@ class ForecastConfig(_Strict):
     lookback_days: float = Field(42.0, gt=0, le=366, description="history older is ignored")
     min_history_days: float = Field(
         2.0, ge=0, description="below this much history, typical UK values are used"
+    )
+    solar_today_weight: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="solar: weight of today's sky (the last 3 h's output over the expected) "
+        "in the next hours, fading over 3 h; 0: the recent days' weather only",
+    )
+    load_level_weight: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="load: share of the last 72 h's level over the profile applied to the "
+        "next hours, fading over 36 h; 0: the profile only",
+    )
+    history_refresh_minutes: float = Field(
+        30.0,
+        ge=1,
+        description="wattplan run reads the recorded history again for a plan when its last "
+        "read is older than this (and at every nightly plan), so today's cloud and demand "
+        "so far reach the forecast [min]",
     )
     weather: WeatherConfig = WeatherConfig()
 

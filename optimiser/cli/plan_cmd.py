@@ -46,8 +46,9 @@ def run(args: argparse.Namespace) -> int:
     from optimiser.cli.site import emulator_sandbox, open_site, site_history
     from optimiser.config import load_config
     from optimiser.control.factory import backend_from_config
+    from optimiser.forecast.weather import forecaster_for
     from optimiser.live import load_prices, read_context, with_car_context
-    from optimiser.planning import build_request, plan_cycle
+    from optimiser.planning import Forecasting, build_request, plan_cycle
     from rules import load_rules
 
     with emulator_sandbox(load_config(args.config)) as config:
@@ -71,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
                 rules=rules,
                 context=with_car_context(context, prices, now),
                 capabilities=backend.capabilities,
+                forecasting=Forecasting(forecaster_for(config, config.state_path())),
             )
             result = plan_cycle(request, config)
             applied = None
@@ -101,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
                 )
             extra += _events_lines(document["events"], tz)
             extra.append(f"control: {backend.capabilities.name}")
+            extra += [f"forecast: {note}" for note in request.forecast_notes]
             if config.uses_emulator:
                 extra.append("gateway: embedded emulator (no gateway configured; see the README)")
             extra += _rules_lines(document, tz)

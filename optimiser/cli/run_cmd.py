@@ -75,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     from optimiser.control.backends.v1r import V1rBackend
     from optimiser.control.factory import backend_from_config, budget_of
     from optimiser.domain.clock import AcceleratedClock, RealClock
+    from optimiser.forecast.weather import forecaster_for
     from optimiser.live import load_prices, load_tariff, read_context
     from optimiser.service import Service
     from optimiser.service.startup import wait_for_site
@@ -151,6 +152,7 @@ def run(args: argparse.Namespace) -> int:
                 prices=lambda now, facts: load_prices(config, now, facts),
                 store=store,
                 history=lambda when: site_history(config, when),
+                forecaster=forecaster_for(config, config.state_path()),
                 rules=rules,
                 context=context,
                 observers=tuple(observers),

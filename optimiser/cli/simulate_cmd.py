@@ -78,6 +78,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="wattplan's forecasts: from history (production) or the truth",
     )
     p.add_argument(
+        "--forecast-archive",
+        type=Path,
+        metavar="FILE.jsonl",
+        help="solar forecasts as a provider issued them (collected with "
+        "forecast.weather.keep_answers, or built by benchmarks/forecast_archive.py): each "
+        "decision uses the latest issued before it",
+    )
+    p.add_argument(
         "--step-minutes", type=float, help="resample the data to this step (default: its own)"
     )
     p.add_argument(
@@ -169,6 +177,7 @@ def run(args: argparse.Namespace) -> int:
         horizon=Horizon(hours=args.horizon_hours),
         refit=Refit(args.refit_minutes),
         decision_minutes=args.decision_minutes,
+        forecast_archive=None if args.forecast_archive is None else _archive(args.forecast_archive),
     )
     margin_hours = options.price_margin_hours
     region = args.region or config.tariff.region
@@ -307,6 +316,17 @@ def _weeks(comparison) -> dict:
             **{f"soe_kwh:{s}": r.soe_kwh[window] for s, r in runs.items() if s != "no-battery"},
         }
     return weeks
+
+
+def _archive(path: Path):
+    """The archive of issued forecasts at ``path``; a bad file is a replay error naming it."""
+    from optimiser.forecast.weather import ForecastArchive, WeatherUnavailable
+    from simulations.replay import ReplayError
+
+    try:
+        return ForecastArchive.load(path.expanduser())
+    except (OSError, ValueError, WeatherUnavailable) as exc:
+        raise ReplayError(f"cannot read the forecast archive {path}: {exc}") from exc
 
 
 def _events(path: Path | None) -> tuple[tuple, tuple]:

@@ -3,10 +3,15 @@
 Load: a profile by local time of day (15-minute bins) for weekdays and for weekends, each day
 weighted by ``0.5 ** (age / half_life_days)``; a weekday or weekend bin with little data leans
 on the pooled bin, and a pooled bin with little data on the typical UK profile scaled to the
-history's level. Solar: pvlib clear-sky output of the configured array × typical UK
+history's level. Then the **recent level**: the last 72 hours' demand over what the profile
+expected for them (an away week, a busy spell, a cold snap) scales the profile by
+``load_level_weight`` of its departure, fading with lead time (:data:`LOAD_LEVEL_FADE_H`).
+Solar: pvlib clear-sky output of the configured array × typical UK
 clearness × a lasting factor (recorded / expected energy over ``half_life_days``, per local
 hour where enough energy backs it: array size, shading) × the recent weather anomaly (over
-``solar_half_life_days``), fading towards climatology with lead time. With less than
+``solar_half_life_days``), fading towards climatology with lead time; **today's sky**: the
+clear-sky index observed over the last :data:`SOLAR_NOW_HOURS` of daylight is blended into the
+next hours (weight ``solar_today_weight``, fading over :data:`SOLAR_NOW_FADE_H`). With less than
 ``min_history_days`` of usable history each part falls back to the typical UK household
 profile and clear-sky × typical UK monthly clearness.
 
@@ -40,6 +45,14 @@ PRIOR_DAYS = 0.5  # pseudo-days of data a bin's prior counts for
 WEATHER_PERSISTENCE = 0.5  # how much of recent days' weather anomaly carries to the next day
 SOLAR_HOUR_PRIOR = 0.25  # share of the best hour's clear-sky energy an hour's prior counts for
 HORIZON_AHEAD_DAYS = 2  # forecast points kept beyond a horizon, for the next plans' [d]
+# Recent-level and today's-sky terms, chosen on the realistic set's tuning households
+# (benchmarks/forecast_quality.py --part tuning); their weights are in ForecastConfig.
+LOAD_LEVEL_HOURS = 72.0  # the recent level is measured over this window [h]
+LOAD_LEVEL_FADE_H = 36.0  # e-folding lead time of the level's share [h]
+SOLAR_NOW_HOURS = 3.0  # today's sky is read over this much recent time [h]
+SOLAR_NOW_FADE_H = 3.0  # e-folding lead time of today's sky's weight [h]
+SOLAR_NOW_MIN_SHARE = 0.05  # read today's sky only when the window held this share of the
+# array's clear-sky peak hour of expected energy [-]
 
 
 @dataclass(frozen=True)
@@ -74,7 +87,7 @@ class HistoryForecaster:
         flat = points.reshape(-1)
         at = self._points.of(flat)
         recent = _recent(history, now, self.config.lookback_days)
-        load = self._load_kw(at, recent, now_s)
+        load = self._load_kw(flat, at, recent, now_s)
         solar = self._solar_kw(flat, at, recent, now_s)
         shape = points.shape
         return Forecast(
@@ -88,7 +101,9 @@ class HistoryForecaster:
         """The features of the recorded samples' times (clear sky mid-interval)."""
         return self._samples.of(recent.epoch_s, offset_s=recent.interval_s / 2)
 
-    def _load_kw(self, at: TimeFeatures, recent: History | None, now_s: float) -> np.ndarray:
+    def _load_kw(
+        self, at_s: np.ndarray, at: TimeFeatures, recent: History | None, now_s: float
+    ) -> np.ndarray:
         typical = at.typical_load_kw
         if recent is None:
             return typical
@@ -115,7 +130,17 @@ class HistoryForecaster:
             w = np.bincount(bins[mask], weight[mask], BINS_PER_DAY)
             s = np.bincount(bins[mask], weight[mask] * values[mask], BINS_PER_DAY)
             profile[kind] = _smooth((s + prior_w * pooled) / (w + prior_w))
-        return profile[at.weekend.astype(int), _bin(at.hour)]
+        expected = profile[at.weekend.astype(int), _bin(at.hour)]
+        fitted = profile[weekend, bins]  # what the profile says of the recorded samples
+        age_h = (now_s - t) / 3600.0
+        lead_h = np.maximum(at_s - now_s, 0.0) / 3600.0
+        window = age_h <= LOAD_LEVEL_HOURS
+        if self.config.load_level_weight > 0 and hours[window].sum() >= LOAD_LEVEL_HOURS / 2:
+            got, wanted = hours[window] * values[window], hours[window] * fitted[window]
+            ratio = np.sum(got) / max(np.sum(wanted), 1e-9)
+            share = self.config.load_level_weight * np.exp(-lead_h / LOAD_LEVEL_FADE_H)
+            expected = expected * (1.0 + share * (np.clip(ratio, 0.3, 3.0) - 1.0))
+        return expected
 
     # -- solar --------------------------------------------------------------------------
 
@@ -155,6 +180,14 @@ class HistoryForecaster:
         lead_days = np.maximum(at_s - now_s, 0.0) / DAY_S
         persistence = WEATHER_PERSISTENCE * WEATHER_PERSISTENCE**lead_days
         weather = np.clip(1.0 + persistence * (anomaly - 1.0), 0.2, 2.0)
+        # Today's sky so far: recorded over expected (with the hour's lasting factor).
+        now_window = age_days * 24.0 <= SOLAR_NOW_HOURS
+        expected_now = expected[now_window] * by_hour[hour_of[now_window]] * hours[now_window]
+        today = self.config.solar_today_weight
+        if today > 0 and expected_now.sum() >= SOLAR_NOW_MIN_SHARE * array.kwp:
+            sky = float(np.sum(recorded[now_window] * hours[now_window]) / expected_now.sum())
+            weight = today * np.exp(-lead_days * 24.0 / SOLAR_NOW_FADE_H)
+            weather = weight * np.clip(sky, 0.05, 2.0) + (1.0 - weight) * weather
         target_hour = at.hour.astype(int)
         return typical * np.clip(by_hour[target_hour], 0.0, 3.0) * weather
 

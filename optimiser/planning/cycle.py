@@ -86,6 +86,7 @@ class PlanResult:
                 "timings_ms": {k: round(v, 3) for k, v in outcome.timings_ms.items()},
             }
         out["prices"] = self.request.prices_note()
+        out["forecast_notes"] = list(self.request.forecast_notes)
         plan_gbp = out["costs"]["plan_gbp"]
         if self.rules is not None:
             out["rules"] = self.rules.to_json_dict(self.request.grid, plan_gbp)

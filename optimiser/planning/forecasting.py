@@ -27,8 +27,9 @@ class Refit:
     Attributes
     ----------
     minutes : float or None
-        None: at every plan (production). Otherwise every ``minutes``, and whenever the
-        history changes or a plan reaches past the last fit's grid. [min]
+        None: at every plan (production). Otherwise every ``minutes``, and whenever a plan
+        reaches past the last fit's grid (history read in between waits for the next fit).
+        [min]
     """
 
     minutes: float | None = None
@@ -53,21 +54,19 @@ class Forecasting:
         self.forecaster = forecaster
         self.refit = refit
         self.fits = 0
-        self._history: History | None = None
         self._fit_start_s = self._fit_until_s = self._fit_end_s = -np.inf
         self._slot_s = 0
         self._fitted: Forecast | None = None
 
-    def due(self, grid: SlotGrid, history: History | None, now: datetime) -> SlotGrid | None:
+    def due(self, grid: SlotGrid, now: datetime) -> SlotGrid | None:
         """The grid to fit on at ``now`` (bookkeeping updated as if fitted), or None when the
         last fit still serves this plan."""
         if self.refit.minutes is None:
             return grid
         t = now.timestamp()
-        fresh = history is self._history and self._slot_s == grid.minutes * 60
+        fresh = self._slot_s == grid.minutes * 60
         if fresh and t < self._fit_until_s and grid.end.timestamp() <= self._fit_end_s:
             return None
-        self._history = history
         self._slot_s = grid.minutes * 60
         refit_s = self.refit.minutes * 60.0
         extra = int(np.ceil(refit_s / self._slot_s))
@@ -79,7 +78,7 @@ class Forecasting:
 
     def forecast(self, grid: SlotGrid, history: History | None, now: datetime) -> Forecast:
         """Load and solar per slot of ``grid`` from ``history`` known at ``now``. [kW]"""
-        fit_grid = self.due(grid, history, now)
+        fit_grid = self.due(grid, now)
         if fit_grid is grid:
             self.fits += 1
             return self.forecaster.forecast(grid, history, now)
@@ -88,4 +87,5 @@ class Forecasting:
             self.fits += 1
         first = round((grid.start.timestamp() - self._fit_start_s) / self._slot_s)
         last = first + grid.count
-        return Forecast(self._fitted.load_kw[first:last], self._fitted.solar_kw[first:last])
+        fitted = self._fitted
+        return Forecast(fitted.load_kw[first:last], fitted.solar_kw[first:last], fitted.notes)

@@ -191,6 +191,9 @@ class PlanRequest:
         Where the prices came from (live, cache and its age, snapshot; events), in words.
     estimated_slots : numpy.ndarray or None
         Per slot, whether its price is an estimate, not a published rate.
+    forecast_notes : tuple of str
+        Where the forecast came from when the user should know (a weather provider that was
+        down and the history used instead…), for the plan to show.
     """
 
     now: datetime
@@ -212,6 +215,8 @@ class PlanRequest:
         """Where the prices came from and how many slots are priced with estimates."""
         estimated = 0 if self.estimated_slots is None else int(self.estimated_slots.sum())
         return {"source": self.price_source, "estimated_slots": estimated}
+
+    forecast_notes: tuple[str, ...] = ()
 
 
 def build_request(
@@ -243,7 +248,9 @@ def build_request(
         limits (the replay's direct dispatch).
     forecasting : Forecasting or None
         The forecaster and its refit policy; default: the config's ``HistoryForecaster``
-        fitted at every plan, as ``plan`` and ``run`` do.
+        fitted at every plan. ``plan`` and ``run`` pass the config's forecaster
+        (:func:`optimiser.forecast.weather.forecaster_for`: weather-aware solar where a
+        provider is configured), built where their I/O lives.
     horizon : Horizon
         Default: to local midnight at the end of tomorrow.
     prices : PriceSource or None
@@ -276,6 +283,7 @@ def build_request(
         limits=control_limits(config, state, grid, tariff, capabilities, uploaded_for),
         price_source=slot_prices.source,
         estimated_slots=np.asarray(slot_prices.estimated_slots, dtype=bool),
+        forecast_notes=forecast.notes,
     )
 
 

@@ -95,9 +95,12 @@ class Service:
     store : RecordingStore, optional
         Where polls are recorded (None: not recorded).
     forecaster : Forecaster, optional
-        Default: ``HistoryForecaster`` over ``history``.
+        Default: ``HistoryForecaster`` over ``history``; ``wattplan run`` passes the config's
+        (:func:`optimiser.forecast.weather.forecaster_for`). Its notes (a weather provider
+        down, history used instead) are logged when they change and travel with each plan.
     history : callable, optional
-        ``history(now) -> History | None``, read at start and nightly.
+        ``history(now) -> History | None``, read at start, nightly, and for a plan when the
+        last read is ``forecast.history_refresh_minutes`` old.
     rules, context : the user's rules and context, optional.
         With an ``inbox``, the home's facts, override and reserve floor are merged into
         these as they arrive (:mod:`optimiser.service.home`).
@@ -156,6 +159,8 @@ class Service:
         self._schedule: Schedule | None = None  # set by the start
         self._state: SiteState | None = None
         self._history: History | None = None
+        self._history_read: datetime | None = None
+        self._forecast_notes: tuple[str, ...] = ()
         self._lease: Lease | None = None
         self._tz = ZoneInfo(self.config.site.timezone)
         self._policy = ControlPolicy.from_config(self.config, self.backend.capabilities)
@@ -331,6 +336,7 @@ class Service:
     def _refresh_history(self, now: datetime) -> None:
         if self.history is None:
             return
+        self._history_read = now
         try:
             self._history = self.history(now)
         except Exception as exc:
@@ -375,11 +381,17 @@ class Service:
         """A fresh plan, or (None, why) when its inputs could not be read."""
         if self._state is None:
             return None, "no site state yet"
+        refresh = timedelta(minutes=self.config.forecast.history_refresh_minutes)
+        if self._history_read is None or now - self._history_read >= refresh:
+            self._refresh_history(now)
         try:
             request = self._request(now, self._state)
         except Exception as exc:  # any input failure keeps the last plan until it expires
             self.stats.input_failures += 1
             return None, f"planning inputs unavailable: {type(exc).__name__}: {exc}"
+        if request.forecast_notes != self._forecast_notes:
+            self._forecast_notes = request.forecast_notes
+            log.info("forecast: %s", "; ".join(request.forecast_notes) or "as configured")
         try:
             result = plan_cycle(
                 request, self.config, cost_rules=False, hooks=tuple(self.plan_hooks)

@@ -177,7 +177,7 @@ class ClosedLoop:
         self.count = len(self.bounds)
         self.ideal = options.control is ControlMode.IDEAL
         self.uploaded = UploadedTariffs(prices.tariff, self.tz, doctor=True)
-        self.forecaster = forecaster_for(options.forecasts, data, config)
+        self.forecaster = forecaster_for(options, data, config)
         self.history = (
             None
             if options.forecasts is ForecastMode.PERFECT
@@ -252,7 +252,7 @@ class ClosedLoop:
         for d in range(self.count):
             now = self.now_at(d)
             grid = self.options.horizon.grid(now, self.minutes, self.tz)
-            if schedule.due(grid, self.history_at(now), now) is not None:
+            if schedule.due(grid, now) is not None:
                 points.append(d)
         return points
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from optimiser.forecast.weather import ForecastArchive
 from optimiser.planning import EVERY_PLAN, PRODUCTION_HORIZON, Horizon, Refit
 from rules.context import Context
 
@@ -56,6 +57,10 @@ class ClosedLoopOptions:
         Minutes between decisions (a multiple of the slot length); None: every slot. [min]
     context : Context
         Context facts for the rules (as given; facts expire as they would in production).
+    forecast_archive : ForecastArchive or None
+        Solar forecasts as a provider issued them: with history forecasts, each decision's
+        solar comes from the latest issued at or before it (history where it does not reach),
+        as ``wattplan run`` with that provider would have planned. None: history only.
     """
 
     forecasts: ForecastMode = ForecastMode.HISTORY
@@ -64,6 +69,7 @@ class ClosedLoopOptions:
     refit: Refit = EVERY_PLAN
     decision_minutes: int | None = None
     context: Context = field(default_factory=Context)
+    forecast_archive: ForecastArchive | None = None
 
     @property
     def price_margin_hours(self) -> float:

@@ -52,6 +52,7 @@ class Provider(StrEnum):
     OPEN_METEO = "open-meteo"
     FORECAST_SOLAR = "forecast-solar"
     SOLCAST = "solcast"
+    SYNTHETIC = "synthetic"  # a replay study's stand-in with a documented error model
 
 
 DEFAULT_CALLS_PER_DAY = {

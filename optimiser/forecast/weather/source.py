@@ -9,6 +9,7 @@ without network pays the timeout once per ``retry_minutes``, not on every plan.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -104,7 +105,25 @@ class WeatherSource:
                 return SourcedForecast(parse_response(self.provider, state.payload), note)
             raise
         self._store(state.succeeded(now_s, payload, self.site_key))
+        if self.config.keep_answers:
+            self._keep(now, payload)
         return SourcedForecast(forecast)
+
+    def _keep(self, now: datetime, payload: object) -> None:
+        """Append the answer to the archive of issued forecasts (one JSON line)."""
+        path = self.cache.directory / f"answers-{self.provider}.jsonl"
+        record = {
+            "issued_at": now.isoformat(),
+            "provider": str(self.provider),
+            "site": self.site_key,
+            "answer": payload,
+        }
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as out:
+                out.write(json.dumps(record) + "\n")
+        except OSError as exc:
+            log.warning("cannot keep %s's answer in %s: %s", self.provider, path, exc)
 
     def _store(self, state: ProviderState) -> None:
         try:

@@ -266,3 +266,20 @@ def test_forecast_config_section_is_strict():
     assert config.forecast.half_life_days == 3
     with pytest.raises(ValueError, match="half_life"):
         Config.model_validate({"forecast": {"half_life": 3}})
+
+
+def test_todays_sky_and_the_recent_level_carry_into_the_next_hours(year):
+    """A grey morning lowers the afternoon's solar; a busier three days raise the load."""
+    now = datetime(2025, 6, 12, 11, 0, tzinfo=UTC)
+    grid = SlotGrid.covering(now, now + timedelta(hours=30), 30)
+    today = (year.epoch_s >= now.timestamp() - 3 * 3600) & (year.epoch_s < now.timestamp())
+    grey = replace(year, solar_kw=np.where(today, 0.3 * year.solar_kw, year.solar_kw))
+    busy = year.epoch_s >= now.timestamp() - 3 * 86400
+    busier = replace(grey, load_kw=np.where(busy, 1.5 * year.load_kw, year.load_kw))
+    plain = ForecastConfig(solar_today_weight=0.0, load_level_weight=0.0)
+    made = HistoryForecaster(SITE, CONFIG).forecast(grid, busier, now)
+    without = HistoryForecaster(SITE, plain).forecast(grid, busier, now)
+    assert made.solar_kw[:4].sum() < 0.7 * without.solar_kw[:4].sum()  # the next two hours
+    assert made.solar_kw[-4:].sum() == pytest.approx(without.solar_kw[-4:].sum(), rel=0.05)
+    assert made.load_kw[:4].sum() > 1.08 * without.load_kw[:4].sum()
+    assert made.load_kw[:4].sum() < 1.5 * without.load_kw[:4].sum()

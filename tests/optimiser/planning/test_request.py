@@ -11,12 +11,15 @@ from optimiser.config import Config
 from optimiser.control.capabilities import Capabilities
 from optimiser.domain.slots import LONDON
 from optimiser.forecast import PerfectForecaster
+from optimiser.forecast.weather import forecaster_for
 from optimiser.planning import (
     Forecasting,
     Horizon,
+    Refit,
     build_request,
     control_limits,
     horizon,
+    plan_cycle,
 )
 from rules.context import Context, ContextEntry
 from simulations.datasets import demo_trace
@@ -129,3 +132,23 @@ def test_the_uploaded_tariff_cache_is_asked_per_local_day():
     )
     assert not (limits.max_grid_charge_kw > 1.8).any()  # nothing uploaded: the reserve rate
     assert set(asked) == {date(2025, 1, 15), date(2025, 1, 16)}
+
+
+def test_a_weather_provider_that_is_down_is_said_in_the_request_and_the_plan(httpserver, tmp_path):
+    """``plan`` and ``run`` forecast with the config's forecaster; when its provider fails
+    the history forecast stands in and the plan's JSON says so."""
+    httpserver.expect_request("/v1/forecast").respond_with_data("", status=503)
+    weather = {"provider": "open-meteo", "open_meteo_url": httpserver.url_for("/v1/forecast")}
+    config = Config(gateway={"host": "127.0.0.1"}, forecast={"weather": weather})
+    request = build_request(
+        config,
+        Reading(),
+        now=NOW,
+        tariff=get_tariff("flux", "C"),
+        history=None,
+        forecasting=Forecasting(forecaster_for(config, tmp_path), Refit(60.0)),
+    )
+    host = f"{httpserver.host}:{httpserver.port}"
+    expected = f"solar from history: open-meteo: {host} answered HTTP 503"
+    assert request.forecast_notes == (expected,)
+    assert plan_cycle(request, config).to_json_dict()["forecast_notes"] == [expected]

@@ -9,6 +9,7 @@ at 21:00 is built from the battery the service read and the plan it made before.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -125,13 +126,24 @@ def test_a_replay_decision_builds_the_request_the_service_built(same_data, servi
 
 
 def test_the_history_the_replay_forecasts_from_is_the_one_the_service_read(same_data):
+    """The service reads the history again for a plan once its read is
+    ``forecast.history_refresh_minutes`` old (30 by default), and at the nightly re-plan."""
     data, site, prices = same_data
     loop = ClosedLoop(data, prices, site, ClosedLoopOptions())
     morning = datetime(2025, 1, 16, 9, 30, tzinfo=UTC)
-    assert loop.history.read_at(morning) == NIGHTLY  # read last at the nightly re-plan
-    assert loop.history.read_at(NIGHTLY) == NIGHTLY
-    assert loop.history.read_at(NIGHTLY - timedelta(minutes=30)) == NIGHTLY - timedelta(days=1)
-    assert loop.history.read_at(data.start + timedelta(hours=1)) == data.start  # at start
-    known = loop.history_at(morning)
-    assert known.epoch_s[-1] + known.interval_s <= NIGHTLY.timestamp()
-    assert len(known) == len(data.history.before(NIGHTLY))
+    assert loop.history.read_at(morning) == morning
+    assert loop.history.read_at(morning + timedelta(minutes=20)) == morning
+    assert loop.history.read_at(data.start + timedelta(minutes=10)) == data.start  # at start
+    known = loop.history_at(morning + timedelta(minutes=20))
+    assert known.epoch_s[-1] + known.interval_s <= morning.timestamp()
+    assert len(known) == len(data.history.before(morning))
+    daily = site.config.model_copy(
+        update={
+            "forecast": site.config.forecast.model_copy(update={"history_refresh_minutes": 1440})
+        }
+    )
+    nightly_only = ClosedLoop(data, prices, replace(site, config=daily), ClosedLoopOptions())
+    assert nightly_only.history.read_at(morning) == NIGHTLY  # read last at the nightly re-plan
+    assert nightly_only.history.read_at(NIGHTLY - timedelta(minutes=30)) == NIGHTLY - timedelta(
+        days=1
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 
 from optimiser.cli import main
 from rules import loads_rules
@@ -92,3 +92,25 @@ def test_workers_must_be_positive(capsys):
     code = main(["simulate", "--demo", "--days", "2", "--workers", "0", "--json"])
     assert code == 2
     assert "--workers" in capsys.readouterr().err
+
+
+def test_a_forecast_archive_is_replayed_and_a_bad_one_is_a_user_error(capsys, tmp_path):
+    from optimiser.forecast.weather import ForecastArchive
+    from optimiser.forecast.weather.archive import power_issue
+    from optimiser.forecast.weather.provider import Provider
+
+    missing = tmp_path / "missing.jsonl"
+    base = ["simulate", "--demo", "--days", "1", "--start", "2025-06-02", "--json"]
+    assert main([*base, "--forecast-archive", str(missing)]) == 2
+    assert f"cannot read the forecast archive {missing}" in capsys.readouterr().err
+    start = datetime(2025, 6, 1, tzinfo=UTC).timestamp()
+    archive = tmp_path / "archive.jsonl"
+    issued = [start + k * 6 * 3600 for k in range(12)]  # every 6 h, a sunless sky
+    ForecastArchive(power_issue(t, Provider.SYNTHETIC, t, 1800, [0.0] * 144) for t in issued).save(
+        archive
+    )
+    assert main([*base, "--strategy", "wattplan", "--forecast-archive", str(archive)]) == 0
+    with_archive = json.loads(capsys.readouterr().out)["results"]
+    assert main([*base, "--strategy", "wattplan"]) == 0
+    without = json.loads(capsys.readouterr().out)["results"]
+    assert with_archive != without  # a sunless forecast plans differently
