@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -669,9 +670,20 @@ class Config(_Strict):
         return self.gateway is None
 
     def state_path(self) -> Path:
-        """The state directory (certificate pins, caches), created on first use."""
-        path = Path(os.environ.get("WATTPLAN_STATE_DIR", str(self.state_dir))).expanduser()
-        path.mkdir(parents=True, exist_ok=True)
+        """The state directory (certificate pins, caches), created on first use; raises
+        :class:`ConfigError` when it cannot be created or written."""
+        env = os.environ.get("WATTPLAN_STATE_DIR")
+        where = "$WATTPLAN_STATE_DIR" if env else "state_dir"
+        path = Path(env or str(self.state_dir)).expanduser()
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=path):
+                pass
+        except OSError as exc:
+            raise ConfigError(
+                f"{where}: expected a directory wattplan can create and write, got {path} "
+                f"({exc.strerror or exc})"
+            ) from exc
         return path
 
 

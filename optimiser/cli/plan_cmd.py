@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from optimiser.cli.argtypes import output_file
 from optimiser.cli.common import add_rules_arguments
 from optimiser.cli.errors import FAILED, OK
 
@@ -20,7 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "tomorrow. With no configuration it plans against the embedded emulator.",
     )
     p.add_argument("--json", action="store_true", help="print only JSON")
-    p.add_argument("--plot", type=Path, metavar="FILE.png", help="draw the plan to a PNG file")
+    p.add_argument(
+        "--plot", type=output_file(".png"), metavar="FILE.png", help="draw the plan to a PNG file"
+    )
     add_rules_arguments(p)
     p.add_argument(
         "--apply",
@@ -52,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
             state = gateway.site_state()
             backend = backend_from_config(config, gateway=gateway, units=_units(state))
             now = datetime.now(UTC)
-            context = read_context(config, args.context_file, args.context, now)
+            context = read_context(config, args.context_file, args.context, now, rules)
             request = build_request(
                 config,
                 state,
@@ -101,9 +104,9 @@ def run(args: argparse.Namespace) -> int:
             else:
                 print(f"wattplan: no plan: {result.outcome.status.value}", file=sys.stderr)
         if args.plot and result.outcome.status.is_ok:
-            render.plot_plan(document, tz, args.plot)
+            written = render.plot_plan(document, tz, args.plot)
             if not args.json:
-                print(f"plot written to {args.plot}")
+                print(f"plot written to {written}")
         return OK if result.outcome.status.is_ok else FAILED
 
 

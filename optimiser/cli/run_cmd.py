@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         rules = load_rules(args.rules) if args.rules else None
         tariff = load_tariff(config)
         role = "installer" if config.uses_emulator and config.control.backend == "local" else None
-        context = read_context(config, args.context_file, args.context, clock.now())
+        context = read_context(config, args.context_file, args.context, clock.now(), rules)
         v1r_key = demo_v1r_key(config)
         with open_site(config, username=role, clock=clock, v1r_key=v1r_key) as gateway:
             # After a power cut the gateway may answer 500/429 or reset for minutes: wait it out.

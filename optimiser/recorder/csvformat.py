@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -379,6 +379,27 @@ def write_recording_csv(
     int
         Rows written.
     """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as handle:
+            count = write_recording_rows(samples, handle, since=since, until=until)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise RecordingFileError(str(path), f"cannot write: {exc.strerror}") from exc
+    return count
+
+
+def write_recording_rows(
+    samples: Iterable[Sample] | object,
+    handle: TextIO,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> int:
+    """Write recorded-data CSV (header and rows) to an open text stream; returns rows written
+    (see :func:`write_recording_csv`)."""
     if hasattr(samples, "rows"):
         rows: Iterable[list[str]] = _store_rows(samples, since, until)
     else:
@@ -387,20 +408,12 @@ def write_recording_csv(
             for s in samples  # type: ignore[union-attr]
             if (since is None or s.time >= since) and (until is None or s.time < until)
         )
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(COLUMNS)
     count = 0
-    try:
-        with tmp.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(COLUMNS)
-            for cells in rows:
-                if not cells[1] or not cells[2]:
-                    continue  # no load or solar power: not a usable row
-                writer.writerow(cells)
-                count += 1
-        tmp.replace(path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise RecordingFileError(str(path), f"cannot write: {exc.strerror}") from exc
+    for cells in rows:
+        if not cells[1] or not cells[2]:
+            continue  # no load or solar power: not a usable row
+        writer.writerow(cells)
+        count += 1
     return count
