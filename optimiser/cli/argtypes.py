@@ -146,4 +146,3 @@ def iso_day(text: str) -> date:
             f"expected a day within {DAYS // 365} years of today, got {text!r}"
         )
     return day
-

@@ -38,6 +38,7 @@ class UsageError(WattplanError):
     next_step = NextStep.STOP_AND_TELL
     kind = ErrorKind.USER_MISTAKE
 
+
 #: The exit code of each kind of error (every error class declares its kind).
 EXIT_CODES: dict[ErrorKind, int] = {
     ErrorKind.USER_MISTAKE: USER_ERROR,

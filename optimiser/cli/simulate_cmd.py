@@ -42,7 +42,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="PRODUCT|FILE.yaml",
         help="tariff to compare (repeatable; default: the config's)",
     )
-    p.add_argument("--region", type=region_letter, metavar="R", help="Octopus region letter (default: the config's)")
+    p.add_argument(
+        "--region",
+        type=region_letter,
+        metavar="R",
+        help="Octopus region letter (default: the config's)",
+    )
     p.add_argument(
         "--strategy",
         action="append",
@@ -63,7 +68,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "midnight at the end of tomorrow)",
     )
     p.add_argument(
-        "--decision-minutes", type=positive_int, help="minutes between decisions (default: every slot)"
+        "--decision-minutes",
+        type=positive_int,
+        help="minutes between decisions (default: every slot)",
     )
     p.add_argument(
         "--refit-minutes",
@@ -78,7 +85,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="wattplan's forecasts: from history (production) or the truth",
     )
     p.add_argument(
-        "--step-minutes", type=positive_float, help="resample the data to this step (default: its own)"
+        "--step-minutes",
+        type=positive_float,
+        help="resample the data to this step (default: its own)",
     )
     p.add_argument(
         "--workers",
@@ -105,7 +114,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--csv", type=output_file(".csv"), metavar="FILE", help="write the per-day CSV")
     p.add_argument("--plot", type=output_dir, metavar="DIR", help="write PNG plots to DIR")
     p.add_argument(
-        "--report", type=output_file(".html"), metavar="FILE.html", help="write a self-contained HTML report"
+        "--report",
+        type=output_file(".html"),
+        metavar="FILE.html",
+        help="write a self-contained HTML report",
     )
     p.add_argument("--json", action="store_true", help="print only JSON")
     p.set_defaults(func=run)

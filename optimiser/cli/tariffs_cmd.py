@@ -34,9 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "--region", type=region_letter, default=None, help="region letter A…P (default: config)"
         )
         if with_date:
-            p.add_argument(
-                "--date", type=iso_day, default=None, help="local day (default today)"
-            )
+            p.add_argument("--date", type=iso_day, default=None, help="local day (default today)")
 
     show = sub.add_parser("show", help="import and export price of every slot of a day")
     product_args(show)
