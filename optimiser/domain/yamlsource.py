@@ -231,9 +231,7 @@ def _construct(
             marks[(*loc, str(key))] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [
-            _construct(item, (*loc, i), marks, path, left) for i, item in enumerate(node.value)
-        ]
+        return [_construct(item, (*loc, i), marks, path, left) for i, item in enumerate(node.value)]
     return _scalar(node, path)
 
 

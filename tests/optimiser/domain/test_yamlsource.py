@@ -48,4 +48,3 @@ def test_non_utf8_is_a_yaml_error(tmp_path):
     path.write_bytes(b"name: caf\xe9\n")
     with pytest.raises(YamlError, match=r"latin1\.yaml"):
         read_yaml(path)
-
