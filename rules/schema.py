@@ -264,6 +264,12 @@ class Do(_Strict):
     def _something(self) -> Do:
         if not any(v is not None and v is not False for v in self.__dict__.values()):
             raise ValueError("a rule needs at least one action under 'do'")
+        floor, ceiling = self.min_reserve, self.max_soc_percent
+        if floor is not None and ceiling is not None and floor.percent > ceiling:
+            raise ValueError(
+                f"expected min_reserve at or below max_soc_percent, got a floor of "
+                f"{floor.percent:g}% above a ceiling of {ceiling:g}%"
+            )
         return self
 
 

@@ -117,3 +117,9 @@ def test_a_price_window_that_can_never_hold_is_refused():
     text = "rules:\n  - name: a\n    when: {price: {import: {above: 30, below: 10}}}\n"
     message = error_of(text + "    do: {hold: true}\n")
     assert "rules[0].when.price.import" in message and "never" in message
+
+
+def test_one_rule_cannot_want_a_floor_above_its_own_ceiling():
+    text = "rules:\n  - name: a\n    do: {min_reserve: {percent: 80}, max_soc_percent: 60}\n"
+    message = error_of(text)
+    assert "rules[0].do" in message and "80" in message and "60" in message
