@@ -72,6 +72,9 @@ def output_file(suffix: str) -> Callable[[str], Path]:
     a suffix gets ``suffix`` (what the writer would add anyway)."""
 
     def parse(text: str) -> Path:
+        return _checked(text, lambda: check(text))
+
+    def check(text: str) -> Path:
         path = Path(text).expanduser()
         if path.is_dir():
             raise argparse.ArgumentTypeError(
@@ -92,6 +95,10 @@ def output_file(suffix: str) -> Callable[[str], Path]:
 def output_dir(text: str) -> Path:
     """A directory wattplan may create and write files in, checked now (the nearest existing
     ancestor must be a directory that takes new files); created only when written."""
+    return _checked(text, lambda: _check_dir(text))
+
+
+def _check_dir(text: str) -> Path:
     path = Path(text).expanduser()
     if path.exists() and not path.is_dir():
         raise argparse.ArgumentTypeError(f"expected a directory, got {text!r}, which is a file")
@@ -104,6 +111,19 @@ def output_dir(text: str) -> Path:
         )
     _check_writable_dir(ancestor, f"a directory {text!r}")
     return path
+
+
+def _checked(text: str, check: Callable[[], Path]) -> Path:
+    """``check()``, with any error the file system raises on the way (a name too long, a
+    component that is a file) as a usage error naming ``text``."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a path, got an empty string")
+    try:
+        return check()
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(
+            f"expected a path wattplan can write, got {text[:80]!r}: {exc.strerror or exc}"
+        ) from None
 
 
 def _check_writable_dir(directory: Path, what: str) -> None:
