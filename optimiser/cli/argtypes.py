@@ -30,6 +30,15 @@ def positive_float(text: str) -> float:
     return value
 
 
+#: Fastest clock an emulator or accelerated run may have [x real time] (a year in 5 minutes).
+MAX_SPEED = 100_000.0
+
+
+def speed(text: str) -> float:
+    """A clock speed, a finite number in (0, :data:`MAX_SPEED`]."""
+    return float_in(0, MAX_SPEED, "times real time")(text)
+
+
 def positive_int(text: str) -> int:
     """A whole number >= 1 (a count)."""
     try:

@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-from optimiser.cli.argtypes import positive_float
+from optimiser.cli.argtypes import speed
 from optimiser.cli.common import add_rules_arguments
 from optimiser.cli.errors import OK
 
@@ -52,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--speed",
-        type=positive_float,
+        type=speed,
         metavar="X",
         help="embedded emulator only: run the clock X times faster (a day in minutes)",
     )

@@ -51,6 +51,9 @@ COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 _NUMERIC_COLUMNS = ("load_w", "solar_w", "site_w", "battery_w", "soe_percent", "reserve_percent")
 MODES = ("self_consumption", "autonomous", "backup")
 NEGATIVE_POWER_TOLERANCE_W = 100.0
+#: The years a recording's rows may fall in (no Powerwall recorded before 2000); a row outside
+#: is a glitch that would stretch the recording over millennia.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 SIGN_REVERSED_SHARE = 0.05  # more rows than this below the tolerance: a reversed sign [-]
 
 
@@ -121,6 +124,13 @@ def _parse_time(cell: str, source: str, line: int) -> tuple[float, int]:
             source,
             f"expected a UTC offset (e.g. +01:00 or Z), found local time without one {text!r}; "
             f"local times are ambiguous around clock changes",
+            line=line,
+            column="timestamp",
+        )
+    if not FIRST_YEAR <= when.year <= LAST_YEAR:
+        raise RecordingFileError(
+            source,
+            f"expected a time between {FIRST_YEAR} and {LAST_YEAR}, found {text!r}",
             line=line,
             column="timestamp",
         )

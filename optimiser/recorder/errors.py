@@ -8,8 +8,8 @@
     │   │                         disk full) (failed)
     │   ├── StoreLocked           another recorder is writing this file; stop that one first
     │   │                         (user mistake)
-    │   ├── StoreMissing          no recording at that path to read, or the path is a
-    │   │                         directory (user mistake)
+    │   ├── StoreMissing          no recording at that path to read, the path is a
+    │   │                         directory, or its directory cannot take one (user mistake)
     │   └── StoreCorrupt          not a wattplan recording, damaged, or from a newer schema;
     │                             never written to (user mistake)
     └── RecordingFileError        a recorded-data file (CSV) is malformed or unreadable; the
@@ -57,7 +57,8 @@ class StoreLocked(StoreError):
 
 
 class StoreMissing(StoreError):
-    """There is no recording at that path (nothing to read, or a directory)."""
+    """There is no recording at that path (nothing to read, a directory, or nowhere to
+    create one)."""
 
     next_step = NextStep.STOP_AND_TELL
     kind = ErrorKind.USER_MISTAKE

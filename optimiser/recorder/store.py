@@ -18,6 +18,7 @@ wattplan recording so that any other SQLite file is refused rather than written 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import logging
 import os
@@ -155,7 +156,12 @@ class RecordingStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise StoreError(self.path, f"cannot create lock file: {exc.strerror}") from exc
+            # Nowhere to put the recording (a missing or read-only directory) is the path's
+            # fault, not a failure of the store.
+            user = exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.EACCES, errno.EROFS)
+            raise (StoreMissing if user else StoreError)(
+                self.path, f"cannot create lock file: {exc.strerror}"
+            ) from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
