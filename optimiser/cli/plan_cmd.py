@@ -168,30 +168,21 @@ def _annotate_why(document: dict, config, result, capabilities, tariff, applied)
                 slot["why"] = applied.why
 
 
-def _slot_length(document: dict):
-    from datetime import datetime, timedelta
-
-    slots = document.get("slots") or []
-    if not slots:
-        return timedelta(minutes=30)
-    first = slots[0]
-    return datetime.fromisoformat(first["end"]) - datetime.fromisoformat(first["start"])
-
-
-def _ranges(starts: list[str], step, tz) -> str:
-    """Slot starts as local time ranges: ``Tue 19:00–23:30, Wed 19:00–23:30``."""
+def _ranges(starts: list[str], ends: dict[str, str], tz) -> str:
+    """Slot starts as local time ranges, a run going on while each slot starts where the one
+    before ended (a partial first slot included): ``Tue 19:07–23:30, Wed 19:00–23:30``."""
     from datetime import datetime
 
-    times = [datetime.fromisoformat(s) for s in starts]
     runs: list[list[datetime]] = []
-    for t in times:
-        if runs and t - runs[-1][1] == step:
-            runs[-1][1] = t
+    for start in starts:
+        t, end = datetime.fromisoformat(start), datetime.fromisoformat(ends[start])
+        if runs and t == runs[-1][1]:
+            runs[-1][1] = end
         else:
-            runs.append([t, t])
+            runs.append([t, end])
     parts = []
     for first, last in runs:
-        a, b = first.astimezone(tz), (last + step).astimezone(tz)
+        a, b = first.astimezone(tz), last.astimezone(tz)
         end = f"{b:%H:%M}" if a.date() == b.date() else f"{b:%a %H:%M}"
         parts.append(f"{a:%a %H:%M}–{end}")
     return ", ".join(parts)
@@ -206,10 +197,10 @@ def _rules_lines(document: dict, tz) -> list[str]:
     report = document.get("rules")
     if not report:
         return []
-    step = _slot_length(document)
+    ends = {slot["start"]: slot["end"] for slot in document["slots"]}
     lines = ["rules:"]
     for name, starts in report["fired"].items():
-        where = _ranges(starts, step, tz) if starts else "did not fire"
+        where = _ranges(starts, ends, tz) if starts else "did not fire"
         lines.append(f"  {name}: {where}")
     for conflict in report["conflicts"]:
         lines.append(f"  conflict: {conflict}")
