@@ -140,8 +140,11 @@ def run_record(
     out: Any = None,
 ) -> int:
     """Run ``wattplan record`` with an optional injected poll factory and clock."""
+    from zoneinfo import ZoneInfo
+
     from optimiser.cli.site import emulator_sandbox, open_site
     from optimiser.config import load_config
+    from optimiser.domain.units import kwh_to_app_percent
     from optimiser.recorder.service import run_recorder
 
     out = out or sys.stdout
@@ -150,12 +153,19 @@ def run_record(
         stop = threading.Event()
         previous = _install_stop_handlers(stop)
 
+        tz = ZoneInfo(config.site.timezone)
+
         def on_sample(s: Any) -> None:
             if args.quiet:
                 return
-            soe = "" if s.soe_percent is None else f" soe {s.soe_percent:5.1f}%"
+            soe = (
+                ""
+                if s.soe_kwh is None or not s.capacity_kwh
+                else f" charge {kwh_to_app_percent(s.soe_kwh, s.capacity_kwh):3.0f}% (app)"
+            )
             print(
-                f"{s.time.isoformat(timespec='seconds')} load {s.load_kw or 0:6.3f} kW"
+                f"{s.time.astimezone(tz).isoformat(timespec='seconds')}"
+                f" load {s.load_kw or 0:6.3f} kW"
                 f" solar {s.solar_kw or 0:6.3f} kW"
                 f" battery {s.battery_kw or 0:+6.3f} kW grid {s.site_kw or 0:+6.3f} kW{soe}"
                 f" {s.mode or ''} {s.grid_status or ''}".rstrip(),
@@ -165,7 +175,8 @@ def run_record(
 
         def on_gap(when: datetime, exc: BaseException) -> None:
             print(
-                f"{when.isoformat(timespec='seconds')} gap: {type(exc).__name__}: {exc}",
+                f"{when.astimezone(tz).isoformat(timespec='seconds')} gap: "
+                f"{type(exc).__name__}: {exc}",
                 file=sys.stderr,
             )
 
