@@ -96,5 +96,5 @@ def test_every_subcommand_describes_itself(command, capsys):
     with pytest.raises(SystemExit):
         build_parser().parse_args([command, "--help"])
     out = capsys.readouterr().out
-    usage, _, rest = out.partition("\n\n")
+    _, _, rest = out.partition("\n\n")
     assert rest and not rest.startswith("options:"), out
