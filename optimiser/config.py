@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -22,6 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 from optimiser.domain.errors import ErrorKind, NextStep, WattplanError
 from optimiser.domain.yamlsource import YamlError, load
+from tariffs import load_custom_tariff
+from tariffs.products import product_names
 
 DEFAULT_CONFIG = Path("~/.config/wattplan/config.yaml")
 DEFAULT_STATE_DIR = Path("~/.local/state/wattplan")
@@ -36,7 +39,12 @@ class ConfigError(WattplanError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+#: Upper bound of any power or energy in the config [kW] or [kWh]: far above a house, so a
+#: typo (1e308, an extra three zeros) is refused instead of planned with.
+SITE_MAX = 1000.0
 
 
 class GatewayConfig(_Strict):
@@ -101,7 +109,7 @@ class GatewayConfig(_Strict):
 class SolarArrayConfig(_Strict):
     """The PV array, for clear-sky solar forecasts."""
 
-    kwp: float = Field(4.0, ge=0, description="peak DC power [kWp]")
+    kwp: float = Field(4.0, ge=0, le=SITE_MAX, description="peak DC power [kWp]")
     tilt_deg: float = Field(35.0, ge=0, le=90)
     azimuth_deg: float = Field(180.0, ge=0, lt=360, description="180 = south")
     losses: float = Field(0.14, ge=0, lt=1, description="system losses [-]")
@@ -114,8 +122,8 @@ class SiteConfig(_Strict):
     latitude: float = Field(51.48, ge=-90, le=90)
     longitude: float = Field(-0.0, ge=-180, le=180)
     solar: SolarArrayConfig = SolarArrayConfig()
-    export_limit_kw: float = Field(3.68, ge=0)
-    import_limit_kw: float = Field(23.0, gt=0)
+    export_limit_kw: float = Field(3.68, ge=0, le=SITE_MAX)
+    import_limit_kw: float = Field(23.0, gt=0, le=SITE_MAX)
 
     @field_validator("timezone")
     @classmethod
@@ -132,9 +140,9 @@ class SiteConfig(_Strict):
 class BatteryConfig(_Strict):
     """Overrides of what the gateway reports about the battery (None = use the reading)."""
 
-    capacity_kwh: float | None = Field(None, gt=0)
-    max_charge_kw: float | None = Field(None, gt=0)
-    max_discharge_kw: float | None = Field(None, gt=0)
+    capacity_kwh: float | None = Field(None, gt=0, le=SITE_MAX)
+    max_charge_kw: float | None = Field(None, gt=0, le=SITE_MAX)
+    max_discharge_kw: float | None = Field(None, gt=0, le=SITE_MAX)
     round_trip_efficiency: float | None = Field(None, gt=0, le=1)
     reserve_percent: float = Field(
         20.0, ge=0, le=100, description="floor the plan keeps for outages, Tesla app scale [%]"
@@ -164,6 +172,17 @@ class TariffConfig(_Strict):
         "unset: the API when anything is set under tariff, the snapshot otherwise",
     )
     octopus_base_url: str = Field("https://api.octopus.energy", pattern="^https?://")
+
+    @field_validator("product")
+    @classmethod
+    def _known_product(cls, value: str) -> str:
+        names = product_names()
+        if value not in names:
+            raise ValueError(
+                f"expected a built-in product ({', '.join(names)}; see `wattplan tariffs "
+                f"list`), got {value!r}; for your own prices set tariff.custom_file"
+            )
+        return value
 
     @model_validator(mode="after")
     def _one_source(self) -> TariffConfig:
@@ -716,10 +735,73 @@ class Config(_Strict):
         return self.gateway is None
 
     def state_path(self) -> Path:
-        """The state directory (certificate pins, caches), created on first use."""
-        path = Path(os.environ.get("WATTPLAN_STATE_DIR", str(self.state_dir))).expanduser()
-        path.mkdir(parents=True, exist_ok=True)
+        """The state directory (certificate pins, caches), created on first use; raises
+        :class:`ConfigError` when it cannot be created or written."""
+        env = os.environ.get("WATTPLAN_STATE_DIR")
+        where = "$WATTPLAN_STATE_DIR" if env else "state_dir"
+        path = Path(env or str(self.state_dir)).expanduser()
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=path):
+                pass
+        except OSError as exc:
+            raise ConfigError(
+                f"{where}: expected a directory wattplan can create and write, got {path} "
+                f"({exc.strerror or exc})"
+            ) from exc
         return path
+
+
+def check_paths(config: Config) -> None:
+    """Try every file and directory the config names, as the commands will use them: read
+    each file it names (secrets are read, never shown), load the custom tariff, create the
+    state directory and a file in it; raises :class:`ConfigError` listing what cannot be used.
+    """
+    problems: list[str] = []
+    files: list[tuple[str, Path | None]] = [("tariff.custom_file", config.tariff.custom_file)]
+    if config.gateway is not None:
+        files += [
+            ("gateway.password_file", config.gateway.password_file),
+            ("gateway.ca_file", config.gateway.ca_file),
+        ]
+    if config.mqtt is not None:
+        files += [
+            ("mqtt.password_file", config.mqtt.password_file),
+            ("mqtt.ca_file", config.mqtt.ca_file),
+            ("mqtt.client_cert_file", config.mqtt.client_cert_file),
+            ("mqtt.client_key_file", config.mqtt.client_key_file),
+        ]
+    files += [
+        ("web.token_file", config.web.token_file),
+        ("control.fleet.token_file", config.control.fleet.token_file),
+        (
+            "forecast.weather.forecast_solar_key_file",
+            config.forecast.weather.forecast_solar_key_file,
+        ),
+        ("forecast.weather.solcast_key_file", config.forecast.weather.solcast_key_file),
+    ]
+    for name, path in files:
+        if path is None:
+            continue
+        full = path.expanduser()
+        try:
+            with full.open("rb") as handle:
+                handle.read(1)
+        except OSError as exc:
+            problems.append(f"{name}: expected a readable file, got {full} ({exc.strerror})")
+    if config.tariff.custom_file is not None and not problems:
+        try:
+            load_custom_tariff(config.tariff.custom_file.expanduser())
+        except WattplanError as exc:
+            problems.append(f"tariff.custom_file: {exc}")
+    try:
+        config.state_path()
+    except ConfigError as exc:
+        problems.append(str(exc))
+    if problems:
+        raise ConfigError(
+            "the config names files or directories wattplan cannot use:\n  " + "\n  ".join(problems)
+        )
 
 
 def find_config(explicit: Path | None = None) -> Path | None:

@@ -17,7 +17,15 @@ from zoneinfo import ZoneInfo
 from optimiser.config import Config
 from optimiser.domain.history import History
 from optimiser.recorder import read_recording
-from rules.context import Context, ContextEntry, load_context_file, parse_cli_context
+from rules.context import (
+    Context,
+    ContextEntry,
+    ContextError,
+    check_context,
+    load_context_file,
+    parse_cli_context,
+)
+from rules.schema import RulesFile
 from tariffs import OctopusAccess, Tariff, get_account_tariff, get_tariff, load_custom_tariff
 from tariffs.errors import EventError
 from tariffs.events import EventPrices, car_charging_until, dispatch_events
@@ -109,11 +117,25 @@ def read_recorded_history(config: Config) -> History | None:
 
 
 def read_context(
-    config: Config, files: list[Path], cli_values: list[str], now: datetime
+    config: Config,
+    files: list[Path],
+    cli_values: list[str],
+    now: datetime,
+    rules: RulesFile | None,
 ) -> Context:
-    """Context from YAML files and ``--context key=value[@expiry]`` values (CLI wins)."""
+    """Context from YAML files and ``--context key=value[@expiry]`` values (CLI wins), checked
+    against the rules that read it; raises :class:`ContextError` for context with no rules or
+    a value no rule can match."""
+    if rules is None and (files or cli_values):
+        raise ContextError(
+            "--context or --context-file given without --rules: expected a rules file whose "
+            "conditions read the context (nothing else does)"
+        )
     tz = ZoneInfo(config.site.timezone)
     context = Context()
     for path in files:
         context = context.merged(load_context_file(path, now, tz))
-    return context.merged(parse_cli_context(cli_values, now, tz))
+    context = context.merged(parse_cli_context(cli_values, now, tz))
+    if rules is not None:
+        check_context(context, rules)
+    return context

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from optimiser.domain.actions import Action
+from optimiser.domain.units import kwh_to_app_percent
 
 ACTION_STYLE = {
     Action.CHARGE_FROM_GRID: "bold cyan",
@@ -25,6 +26,10 @@ ACTION_STYLE = {
     Action.EXPORT: "bold magenta",
     Action.IDLE: "dim",
 }
+
+
+#: Narrowest terminal the per-slot plan table is printed on [columns].
+TABLE_MIN_WIDTH = 110
 
 
 def _local(iso: str, tz: ZoneInfo) -> datetime:
@@ -60,7 +65,7 @@ def plan_table(plan: Mapping[str, Any], tz: ZoneInfo, capacity_kwh: float | None
         battery = slot["charge_kwh"] - slot["discharge_kwh"]
         stored = f"{slot['soe_kwh']:.2f}"
         if capacity_kwh:
-            stored += f" ({100 * slot['soe_kwh'] / capacity_kwh:3.0f}%)"
+            stored += f" ({kwh_to_app_percent(slot['soe_kwh'], capacity_kwh):3.0f}%)"
         action = Action(slot["action"])
         table.add_row(
             label,
@@ -77,6 +82,35 @@ def plan_table(plan: Mapping[str, Any], tz: ZoneInfo, capacity_kwh: float | None
     return table
 
 
+#: Actions the compact summary names (the rest is the battery looking after the house).
+_NAMED = (Action.CHARGE_FROM_GRID, Action.CHARGE_FROM_SOLAR, Action.HOLD, Action.EXPORT)
+
+
+def compact_summary(
+    plan: Mapping[str, Any], tz: ZoneInfo, capacity_kwh: float | None = None
+) -> str:
+    """One line for any terminal: each run of a named action as a local window, charging with
+    the Tesla-app percentage it reaches — ``charge from grid 02:00–05:00 to 100%, export
+    16:30–19:00``; ``self-power throughout`` when nothing else happens."""
+    runs: list[tuple[Action, datetime, datetime, float]] = []
+    for slot in plan["slots"]:
+        action = Action(slot["action"])
+        start, end = _local(slot["start"], tz), _local(slot["end"], tz)
+        if runs and runs[-1][0] is action and runs[-1][2] == start:
+            runs[-1] = (action, runs[-1][1], end, slot["soe_kwh"])
+        else:
+            runs.append((action, start, end, slot["soe_kwh"]))
+    parts = []
+    for action, start, end, soe in runs:
+        if action not in _NAMED:
+            continue
+        text = f"{action.label} {start:%H:%M}–{end:%H:%M}"
+        if capacity_kwh and action in (Action.CHARGE_FROM_GRID, Action.CHARGE_FROM_SOLAR):
+            text += f" to {kwh_to_app_percent(soe, capacity_kwh):.0f}%"
+        parts.append(text)
+    return ", ".join(parts) or "self-power throughout"
+
+
 def summary_lines(plan: Mapping[str, Any]) -> list[str]:
     """Expected cost against the baselines, in pounds."""
     costs = plan["costs"]
@@ -85,7 +119,8 @@ def summary_lines(plan: Mapping[str, Any]) -> list[str]:
     for key, label in (("no_battery_gbp", "no battery"), ("self_powered_gbp", "self-powered")):
         if costs.get(key) is not None:
             saving = costs[key] - planned
-            lines.append(f"  vs {label}: £{costs[key]:.2f} (saves £{saving:.2f})")
+            verdict = f"saves £{saving:.2f}" if saving >= 0 else f"costs £{-saving:.2f} more"
+            lines.append(f"  vs {label}: £{costs[key]:.2f} ({verdict})")
     timings = plan.get("timings_ms", {})
     if timings:
         lines.append("solved in " + ", ".join(f"{k} {v:.1f} ms" for k, v in timings.items()))
@@ -99,12 +134,21 @@ def print_plan(
     console: Console | None = None,
     extra: Sequence[str] = (),
 ) -> None:
-    """Print the table and the summary to the terminal."""
+    """Print the compact summary, the table (when the terminal is wide enough for it) and the
+    cost summary."""
     if console is None:
         console = Console()
         if not console.is_terminal:  # piped or logged: don't squeeze the table to 80 columns
             console = Console(width=150)
-    console.print(plan_table(plan, tz, capacity_kwh))
+    console.print(f"plan: {compact_summary(plan, tz, capacity_kwh)}", highlight=False)
+    if console.width >= TABLE_MIN_WIDTH:
+        console.print(plan_table(plan, tz, capacity_kwh))
+    else:
+        console.print(
+            f"(the per-slot table needs {TABLE_MIN_WIDTH} columns; widen the terminal, or use "
+            "--json)",
+            highlight=False,
+        )
     for line in (*summary_lines(plan), *extra):
         console.print(line, highlight=False)
 

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, RootModel, field_validator
 
 from optimiser.domain.errors import ErrorKind, NextStep, WattplanError
 from optimiser.domain.yamlsource import YamlError, load
-from rules.schema import ContextValue
+from rules.schema import ContextValue, RulesFile
 
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([mhd])$")
@@ -161,7 +161,12 @@ def parse_expiry(value: object, now: datetime, tz: ZoneInfo) -> datetime | None:
     match = _DURATION.match(text)
     if match:
         unit = {"m": "minutes", "h": "hours", "d": "days"}[match[2]]
-        return now + timedelta(**{unit: float(match[1])})
+        try:
+            return now + timedelta(**{unit: float(match[1])})
+        except OverflowError:
+            raise ContextError(
+                f"expected a duration that ends before the year 9999, got {text!r}"
+            ) from None
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -173,6 +178,29 @@ def parse_expiry(value: object, now: datetime, tz: ZoneInfo) -> datetime | None:
             return datetime.combine(parsed.date() + timedelta(days=1), time(0), tz)
         raise ContextError(f"expiry {text!r} needs a time zone (e.g. …Z or +00:00)")
     return parsed
+
+
+def check_context(context: Context, rules: RulesFile) -> None:
+    """Raise :class:`ContextError` for a fact whose kind can never equal what a rule tests it
+    against (``storm_warning=maybe`` where a rule wants ``true``): a condition that would be
+    false without a word."""
+    for rule in rules.rules:
+        for key, wanted in (rule.when.context or {}).items():
+            entry = context.entries.get(key)
+            if entry is None or _kind(entry.value) == _kind(wanted):
+                continue
+            raise ContextError(
+                f"context {key}={entry.value!r} (from {entry.source}): rule {rule.name!r} "
+                f"tests {key} against {wanted!r}; expected {_kind(wanted)}, got {entry.value!r}"
+            )
+
+
+def _kind(value: ContextValue) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    return "text"
 
 
 def _check_key(key: str, where: str = "") -> None:

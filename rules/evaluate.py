@@ -188,7 +188,13 @@ def evaluate(rules: RulesFile, env: RuleEnvironment) -> RuleEffects:
             targets.extend(_reach_targets(rule, env, local, mask))
 
     conflicts = [
-        Conflict(family, winner, loser, tuple(ts), f"{family}: {loser!r} wanted {detail}")
+        Conflict(
+            family,
+            winner,
+            loser,
+            tuple(ts),
+            f"{family}: {loser!r} wanted {detail} (kept {winner!r})",
+        )
         for (family, winner, loser, detail), ts in overridden.items()
     ]
     conflicts.extend(_clip_floor_above_ceiling(slots, rules))
@@ -341,21 +347,29 @@ def _reach_targets(
 def _clip_floor_above_ceiling(slots: dict[str, list], rules: RulesFile) -> list[Conflict]:
     """Where a floor exceeds a ceiling, keep the higher-ranked rule's value and clip the other."""
     rank = {rule.name: i for i, rule in enumerate(rules.ordered())}
-    clipped: dict[tuple[str, str, str], list[int]] = {}
+    clipped: dict[tuple[str, str, str, str], list[int]] = {}
     floors, ceilings = slots["min_reserve"], slots["max_soc_percent"]
     for t, (floor, ceiling) in enumerate(zip(floors, ceilings, strict=True)):
         if floor is None or ceiling is None or floor.value.percent <= ceiling.value:
             continue
         if rank[floor.rule] < rank[ceiling.rule]:
             ceilings[t] = SlotValue(floor.value.percent, ceiling.rule)
-            key = ("max_soc_percent", floor.rule, ceiling.rule)
+            what = (
+                f"at most {ceiling.value:g}%, clipped to {floor.value.percent:g}% for "
+                f"{floor.rule!r}"
+            )
+            key = ("max_soc_percent", floor.rule, ceiling.rule, what)
         else:
             floor_value = floor.value
             floors[t] = SlotValue(
                 SoftFloor(ceiling.value, floor_value.hard, floor_value.penalty_p_per_kwh),
                 floor.rule,
             )
-            key = ("min_reserve", ceiling.rule, floor.rule)
+            what = (
+                f"a floor of {floor_value.percent:g}%, clipped to {ceiling.value:g}% for "
+                f"{ceiling.rule!r}"
+            )
+            key = ("min_reserve", ceiling.rule, floor.rule, what)
         clipped.setdefault(key, []).append(t)
     return [
         Conflict(
@@ -363,9 +377,10 @@ def _clip_floor_above_ceiling(slots: dict[str, list], rules: RulesFile) -> list[
             winner,
             loser,
             tuple(ts),
-            f"reserve floor above maximum state of charge: {loser!r} clipped to {winner!r}",
+            f"reserve floor above maximum state of charge: {loser!r} wanted {what} "
+            f"(kept {winner!r})",
         )
-        for (family, winner, loser), ts in clipped.items()
+        for (family, winner, loser, what), ts in clipped.items()
     ]
 
 

@@ -48,8 +48,21 @@ class Weekday(StrEnum):
         return list(Weekday).index(self)
 
 
+_FULL_DAYS = {
+    f"{day.value}{rest}": day.value
+    for day, rest in zip(
+        Weekday, ("day", "sday", "nesday", "rsday", "day", "urday", "day"), strict=True
+    )
+} | {day.value: day.value for day in Weekday}
+
+
+def _day_name(text: str) -> str:
+    """``Mon``/``monday`` → ``mon``; anything else is left as written for the enum to refuse."""
+    return _FULL_DAYS.get(text.strip().lower(), text)
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def parse_clock(value: str) -> time:
@@ -80,13 +93,19 @@ class TimeWindow(_Strict):
                 raise ValueError(f"expected a window like '16:00-19:00', got {value!r}")
             start = parse_clock(f"{match[1]}:{match[2]}")
             end = parse_clock(f"{match[3]}:{match[4]}")
+            all_day = (start, f"{match[3]}:{match[4]}") == (time(0, 0), "24:00")
+            if start == end and not all_day:
+                raise ValueError(
+                    f"expected a window that starts and ends at different times, got {value!r} "
+                    "(for all day write '00:00-24:00' or leave time out)"
+                )
             return {"start": start, "end": end}
         return value
 
     def contains(self, local: time) -> bool:
         """Whether local clock time ``local`` falls in the window."""
         if self.start == self.end:
-            return True  # "00:00-24:00": all day
+            return True  # "00:00-24:00", the only empty-looking window allowed: all day
         if self.start < self.end:
             return self.start <= local < self.end
         return local >= self.start or local < self.end
@@ -115,6 +134,11 @@ class Threshold(_Strict):
     def _some_bound(self) -> Threshold:
         if self.above is None and self.below is None:
             raise ValueError("give 'above' or 'below' (or both)")
+        if self.above is not None and self.below is not None and self.above >= self.below:
+            raise ValueError(
+                f"expected 'above' less than 'below', got above {self.above:g} and below "
+                f"{self.below:g}: no value is both, so the condition would never hold"
+            )
         return self
 
     def holds(self, value: float) -> bool:
@@ -162,7 +186,7 @@ class When(_Strict):
         if isinstance(value, str):
             value = [value]
         if isinstance(value, list | tuple):
-            return [v.lower()[:3] if isinstance(v, str) else v for v in value]
+            return [_day_name(v) if isinstance(v, str) else v for v in value]
         return value
 
     @field_validator("context", mode="before")
@@ -240,6 +264,12 @@ class Do(_Strict):
     def _something(self) -> Do:
         if not any(v is not None and v is not False for v in self.__dict__.values()):
             raise ValueError("a rule needs at least one action under 'do'")
+        floor, ceiling = self.min_reserve, self.max_soc_percent
+        if floor is not None and ceiling is not None and floor.percent > ceiling:
+            raise ValueError(
+                f"expected min_reserve at or below max_soc_percent, got a floor of "
+                f"{floor.percent:g}% above a ceiling of {ceiling:g}%"
+            )
         return self
 
 

@@ -454,10 +454,15 @@ class Tariff:
             if missing.size:
                 when = datetime.fromtimestamp(int(epochs[missing[0]]), UTC)
                 until = self.known_until
+                known = (
+                    f"prices known until {until.isoformat()}"
+                    if until is not None and when >= until
+                    else "no rate is known for that time"
+                )
                 raise PricesUnknown(
                     f"{self.name}: no {label} price at {when.isoformat()} "
                     f"(needed for slots {grid.start.isoformat()}…{grid.end.isoformat()}; "
-                    f"prices known until {until.isoformat() if until else 'open-ended'})",
+                    f"{known})",
                     hint="plan a shorter horizon, or refresh with `wattplan tariffs fetch`",
                 )
         shape = (grid.count, sub)

@@ -254,6 +254,11 @@ class OctopusClient:
             next_url = pages[-1]["next"]
             if not isinstance(next_url, str):
                 raise OctopusProtocolError(f"{path}: 'next' should be a URL, got {next_url!r}")
+            if _origin(next_url) != _origin(self.base_url):
+                raise OctopusProtocolError(
+                    f"{path}: 'next' should be a page on the same origin as {self.base_url}, "
+                    f"got {self._scrub(next_url)!r}; not followed"
+                )
             pages.append(self._get(next_url))
             if len(pages) > 1000:
                 raise OctopusProtocolError(f"{path}: more than 1000 pages; giving up")
@@ -504,6 +509,19 @@ def _outcome(response: requests.Response) -> str:
         after = response.headers.get("Retry-After")
         return f"HTTP 429 (Retry-After {after})" if after else "HTTP 429"
     return f"HTTP {response.status_code}"
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of ``url``, the port filled in for http and https."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1  # a malformed port matches no origin
+    if port is None:
+        port = {"http": 80, "https": 443}.get(scheme)
+    return scheme, (parts.hostname or "").lower(), port
 
 
 def _is_ip(host: str) -> bool:

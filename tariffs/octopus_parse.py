@@ -19,6 +19,9 @@ from tariffs.regions import REGIONS
 
 # Which row to keep when a period is listed once per payment method.
 _PAYMENT_PREFERENCE = {"DIRECT_DEBIT": 0, None: 1, "NON_DIRECT_DEBIT": 2}
+#: Largest believable rate either way, a unit rate [p/kWh] or a standing charge [p/day]: ten
+#: times the dearest Agile price seen; beyond it an answer is wrong, not expensive.
+MAX_RATE = 1000.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +98,11 @@ def parse_rates(pages: Sequence[Any], endpoint: str = "standard-unit-rates") -> 
     for page in pages:
         for row in page_results(page, endpoint):
             value = require_field(row, "value_inc_vat", endpoint, (int, float))
+            if not -MAX_RATE <= value <= MAX_RATE:  # also refuses NaN
+                raise OctopusProtocolError(
+                    f"{endpoint}: field 'value_inc_vat' should be a price within ±{MAX_RATE:g} "
+                    f"(p/kWh or p/day), got {value!r}"
+                )
             start = parse_time(
                 require_field(row, "valid_from", endpoint, str), endpoint, "valid_from"
             )

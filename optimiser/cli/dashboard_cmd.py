@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from optimiser.cli.argtypes import port
 from optimiser.cli.errors import OK
 
 
@@ -21,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--database", type=Path, metavar="FILE", help="default: recorder.database")
     p.add_argument("--state-dir", type=Path, metavar="DIR", help="default: the config's")
     p.add_argument("--host", help="default: web.host (127.0.0.1)")
-    p.add_argument("--port", type=int, help="default: web.port (8765; 0: any free port)")
+    p.add_argument("--port", type=port, help="default: web.port (8765; 0: any free port)")
     p.set_defaults(func=run)
 
 

@@ -142,14 +142,14 @@ def _gateway_checks(config: Any) -> list[Check]:
         if reach.ok is False:
             skipped = "skipped: gateway unreachable"
             return [reach, Check("certificate", None, skipped), Check("login", None, skipped)]
-        checks = [
-            reach,
-            _attempt(
-                "certificate",
-                lambda: _pin(config),
-                _hint_of("run `wattplan trust` to pin the gateway's certificate"),
-            ),
-        ]
+        certificate = _attempt(
+            "certificate",
+            lambda: _pin(config),
+            _hint_of("run `wattplan trust` to pin the gateway's certificate"),
+        )
+        if certificate.ok is False:
+            return [reach, certificate, Check("login", None, "skipped: certificate not trusted")]
+        checks = [reach, certificate]
 
     def login() -> str:
         with open_site(config) as gateway:
@@ -181,6 +181,7 @@ def _reach(host: str, port: int, timeout_s: float) -> str:
 
 
 def _pin(config: Any) -> str:
+    from optimiser.gateway.errors import CertificateMismatch
     from optimiser.gateway.tls import PINS_FILE, PinStore, fetch_fingerprint, server_name_for
 
     gw = config.gateway
@@ -196,10 +197,7 @@ def _pin(config: Any) -> str:
     if pinned is None:
         return f"not pinned yet (pinned on first use): SHA-256 {presented[:23]}…"
     if pinned.lower().replace(":", "") != presented.lower().replace(":", ""):
-        raise ValueError(
-            f"the gateway presents SHA-256 {presented}, but {pinned} is pinned; if the gateway "
-            "was replaced or reset, re-trust it with `wattplan trust --reset`"
-        )
+        raise CertificateMismatch(address, pinned, presented)  # its hint: trust --reset
     return f"matches the pinned SHA-256 {pinned[:23]}…"
 
 

@@ -11,7 +11,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from optimiser.cli.argtypes import port, positive_float
+from optimiser.cli.argtypes import port, positive_float, speed
 
 FAULT_KINDS = ("latency", "hang", "status", "restart", "malformed", "reset")
 _FAULT_FIELDS = {"count": int, "path": str, "seconds": float, "code": int, "skip": int}
@@ -67,7 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--password-env", metavar="VAR", help="environment variable holding the customer password"
     )
     parser.add_argument(
-        "--speed", type=positive_float, default=1.0, help="clock speed: 60 runs an hour a minute"
+        "--speed", type=speed, default=1.0, help="clock speed: 60 runs an hour a minute"
     )
     parser.add_argument(
         "--trace",

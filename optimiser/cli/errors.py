@@ -24,11 +24,20 @@ import os
 import sys
 from collections.abc import Callable
 
-from optimiser.domain.errors import ErrorKind, WattplanError
+from optimiser.domain.errors import ErrorKind, NextStep, WattplanError
 
 OK, FAILED, USER_ERROR, TEMPORARY, AUTH, PROTOCOL, INTERRUPTED = 0, 1, 2, 3, 4, 5, 130
 
 log = logging.getLogger("wattplan")
+
+
+class UsageError(WattplanError):
+    """Arguments that parse one by one but make no sense together (``--since`` after
+    ``--until``, ``--context`` with no rules to read it); nothing was done."""
+
+    next_step = NextStep.STOP_AND_TELL
+    kind = ErrorKind.USER_MISTAKE
+
 
 #: The exit code of each kind of error (every error class declares its kind).
 EXIT_CODES: dict[ErrorKind, int] = {

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from optimiser.cli.argtypes import output_file
 from optimiser.cli.common import add_rules_arguments
 from optimiser.cli.errors import FAILED, OK
 
@@ -20,7 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "tomorrow. With no configuration it plans against the embedded emulator.",
     )
     p.add_argument("--json", action="store_true", help="print only JSON")
-    p.add_argument("--plot", type=Path, metavar="FILE.png", help="draw the plan to a PNG file")
+    p.add_argument(
+        "--plot", type=output_file(".png"), metavar="FILE.png", help="draw the plan to a PNG file"
+    )
     add_rules_arguments(p)
     p.add_argument(
         "--events",
@@ -59,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
             state = gateway.site_state()
             backend = backend_from_config(config, gateway=gateway, units=_units(state))
             now = datetime.now(UTC)
-            context = read_context(config, args.context_file, args.context, now)
+            context = read_context(config, args.context_file, args.context, now, rules)
             prices = load_prices(config, now, context, args.events)
             tariff = prices.tariff
             request = build_request(
@@ -114,9 +117,9 @@ def run(args: argparse.Namespace) -> int:
             else:
                 print(f"wattplan: no plan: {result.outcome.status.value}", file=sys.stderr)
         if args.plot and result.outcome.status.is_ok:
-            render.plot_plan(document, tz, args.plot)
+            written = render.plot_plan(document, tz, args.plot)
             if not args.json:
-                print(f"plot written to {args.plot}")
+                print(f"plot written to {written}")
         return OK if result.outcome.status.is_ok else FAILED
 
 
@@ -225,30 +228,21 @@ def _annotate_why(document: dict, config, result, capabilities, tariff, applied)
                 slot["why"] = applied.why
 
 
-def _slot_length(document: dict):
-    from datetime import datetime, timedelta
-
-    slots = document.get("slots") or []
-    if not slots:
-        return timedelta(minutes=30)
-    first = slots[0]
-    return datetime.fromisoformat(first["end"]) - datetime.fromisoformat(first["start"])
-
-
-def _ranges(starts: list[str], step, tz) -> str:
-    """Slot starts as local time ranges: ``Tue 19:00–23:30, Wed 19:00–23:30``."""
+def _ranges(starts: list[str], ends: dict[str, str], tz) -> str:
+    """Slot starts as local time ranges, a run going on while each slot starts where the one
+    before ended (a partial first slot included): ``Tue 19:07–23:30, Wed 19:00–23:30``."""
     from datetime import datetime
 
-    times = [datetime.fromisoformat(s) for s in starts]
     runs: list[list[datetime]] = []
-    for t in times:
-        if runs and t - runs[-1][1] == step:
-            runs[-1][1] = t
+    for start in starts:
+        t, end = datetime.fromisoformat(start), datetime.fromisoformat(ends[start])
+        if runs and t == runs[-1][1]:
+            runs[-1][1] = end
         else:
-            runs.append([t, t])
+            runs.append([t, end])
     parts = []
     for first, last in runs:
-        a, b = first.astimezone(tz), (last + step).astimezone(tz)
+        a, b = first.astimezone(tz), last.astimezone(tz)
         end = f"{b:%H:%M}" if a.date() == b.date() else f"{b:%a %H:%M}"
         parts.append(f"{a:%a %H:%M}–{end}")
     return ", ".join(parts)
@@ -263,10 +257,10 @@ def _rules_lines(document: dict, tz) -> list[str]:
     report = document.get("rules")
     if not report:
         return []
-    step = _slot_length(document)
+    ends = {slot["start"]: slot["end"] for slot in document["slots"]}
     lines = ["rules:"]
     for name, starts in report["fired"].items():
-        where = _ranges(starts, step, tz) if starts else "did not fire"
+        where = _ranges(starts, ends, tz) if starts else "did not fire"
         lines.append(f"  {name}: {where}")
     for conflict in report["conflicts"]:
         lines.append(f"  conflict: {conflict}")

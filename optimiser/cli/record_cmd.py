@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from optimiser.cli.argtypes import positive_float, positive_int
+from optimiser.cli.argtypes import output_file, positive_float, positive_int
 
 # Injection point: a callable ``(config) -> poll | context manager of poll``; None = gateway.
 poll_factory: Callable[[Any], Any] | None = None
@@ -63,7 +63,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = parser.add_subparsers(dest="record_command", metavar="ACTION")
 
     export = sub.add_parser("export", help="write the recording as recorded-data CSV")
-    export.add_argument("--output", "-o", type=Path, required=True, metavar="FILE.csv")
+    export.add_argument(
+        "--output",
+        "-o",
+        type=_csv_output,
+        required=True,
+        metavar="FILE.csv",
+        help="where to write (- for standard output)",
+    )
     export.add_argument("--database", type=Path, default=argparse.SUPPRESS, metavar="FILE")
     export.add_argument(
         "--since",
@@ -91,6 +98,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     info.add_argument("--json", action="store_true", help="print JSON only")
     info.set_defaults(func=_info)
+
+
+def _csv_output(text: str) -> Path | None:
+    """``-`` (standard output, None) or a CSV file to write."""
+    return None if text == "-" else output_file(".csv")(text)
 
 
 def _when(text: str) -> datetime:
@@ -128,8 +140,11 @@ def run_record(
     out: Any = None,
 ) -> int:
     """Run ``wattplan record`` with an optional injected poll factory and clock."""
+    from zoneinfo import ZoneInfo
+
     from optimiser.cli.site import emulator_sandbox, open_site
     from optimiser.config import load_config
+    from optimiser.domain.units import kwh_to_app_percent
     from optimiser.recorder.service import run_recorder
 
     out = out or sys.stdout
@@ -138,12 +153,19 @@ def run_record(
         stop = threading.Event()
         previous = _install_stop_handlers(stop)
 
+        tz = ZoneInfo(config.site.timezone)
+
         def on_sample(s: Any) -> None:
             if args.quiet:
                 return
-            soe = "" if s.soe_percent is None else f" soe {s.soe_percent:5.1f}%"
+            soe = (
+                ""
+                if s.soe_kwh is None or not s.capacity_kwh
+                else f" charge {kwh_to_app_percent(s.soe_kwh, s.capacity_kwh):3.0f}% (app)"
+            )
             print(
-                f"{s.time.isoformat(timespec='seconds')} load {s.load_kw or 0:6.3f} kW"
+                f"{s.time.astimezone(tz).isoformat(timespec='seconds')}"
+                f" load {s.load_kw or 0:6.3f} kW"
                 f" solar {s.solar_kw or 0:6.3f} kW"
                 f" battery {s.battery_kw or 0:+6.3f} kW grid {s.site_kw or 0:+6.3f} kW{soe}"
                 f" {s.mode or ''} {s.grid_status or ''}".rstrip(),
@@ -153,7 +175,8 @@ def run_record(
 
         def on_gap(when: datetime, exc: BaseException) -> None:
             print(
-                f"{when.isoformat(timespec='seconds')} gap: {type(exc).__name__}: {exc}",
+                f"{when.astimezone(tz).isoformat(timespec='seconds')} gap: "
+                f"{type(exc).__name__}: {exc}",
                 file=sys.stderr,
             )
 
@@ -194,17 +217,28 @@ def _restore_handlers(previous: dict[int, Any]) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from optimiser.cli.errors import UsageError
     from optimiser.config import load_config
     from optimiser.recorder import RecordingStore
-    from optimiser.recorder.csvformat import write_recording_csv
+    from optimiser.recorder.csvformat import write_recording_csv, write_recording_rows
 
     config = load_config(args.config)
     database = _database(args, config)
     since = _aware(args.since, config.site.timezone)
     until = _aware(args.until, config.site.timezone)
+    if since is not None and until is not None and since >= until:
+        raise UsageError(
+            f"--since {since.isoformat()} is not before --until {until.isoformat()}: expected "
+            "a range with something in it"
+        )
     with RecordingStore(database, readonly=True) as store:
-        count = write_recording_csv(store, args.output, since=since, until=until)
-    print(f"{args.output}: {count} rows from {database}")
+        if args.output is None:
+            count = write_recording_rows(store, sys.stdout, since=since, until=until)
+        else:
+            count = write_recording_csv(store, args.output, since=since, until=until)
+    # The summary goes to stderr when the CSV itself is on stdout.
+    summary = sys.stdout if args.output is not None else sys.stderr
+    print(f"{args.output or 'standard output'}: {count} rows from {database}", file=summary)
     return 0
 
 

@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-from optimiser.cli.argtypes import positive_float
+from optimiser.cli.argtypes import speed
 from optimiser.cli.common import add_rules_arguments
 from optimiser.cli.errors import OK
 
@@ -52,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--speed",
-        type=positive_float,
+        type=speed,
         metavar="X",
         help="embedded emulator only: run the clock X times faster (a day in minutes)",
     )
@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         rules = load_rules(args.rules) if args.rules else None
         tariff = load_tariff(config)
         role = "installer" if config.uses_emulator and config.control.backend == "local" else None
-        context = read_context(config, args.context_file, args.context, clock.now())
+        context = read_context(config, args.context_file, args.context, clock.now(), rules)
         v1r_key = demo_v1r_key(config)
         with open_site(config, username=role, clock=clock, v1r_key=v1r_key) as gateway:
             # After a power cut the gateway may answer 500/429 or reset for minutes: wait it out.

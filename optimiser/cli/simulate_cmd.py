@@ -5,10 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
 from pathlib import Path
 
-from optimiser.cli.argtypes import float_in, positive_float
+from optimiser.cli.argtypes import (
+    float_in,
+    iso_day,
+    output_dir,
+    output_file,
+    positive_float,
+    positive_int,
+    region_letter,
+)
 from optimiser.cli.errors import OK
 
 
@@ -26,8 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--data", type=Path, metavar="FILE", help="recording (SQLite or CSV)")
     source.add_argument("--demo", action="store_true", help="the built-in demo household year")
-    p.add_argument("--days", type=int, metavar="N", help="replay N days (default: all)")
-    p.add_argument("--start", type=date.fromisoformat, metavar="YYYY-MM-DD", help="first day")
+    p.add_argument("--days", type=positive_int, metavar="N", help="replay N days (default: all)")
+    p.add_argument("--start", type=iso_day, metavar="YYYY-MM-DD", help="first day")
     p.add_argument(
         "--tariff",
         action="append",
@@ -35,7 +42,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="PRODUCT|FILE.yaml",
         help="tariff to compare (repeatable; default: the config's)",
     )
-    p.add_argument("--region", metavar="R", help="Octopus region letter (default: the config's)")
+    p.add_argument(
+        "--region",
+        type=region_letter,
+        metavar="R",
+        help="Octopus region letter (default: the config's)",
+    )
     p.add_argument(
         "--strategy",
         action="append",
@@ -63,11 +75,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "midnight at the end of tomorrow)",
     )
     p.add_argument(
-        "--decision-minutes", type=int, help="minutes between decisions (default: every slot)"
+        "--decision-minutes",
+        type=positive_int,
+        help="minutes between decisions (default: every slot)",
     )
     p.add_argument(
         "--refit-minutes",
-        type=float,
+        type=positive_float,
         help="re-fit the forecaster only this often, slicing its forecast in between [min] "
         "(faster; default: at every plan, as `wattplan run`)",
     )
@@ -86,11 +100,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "decision uses the latest issued before it",
     )
     p.add_argument(
-        "--step-minutes", type=float, help="resample the data to this step (default: its own)"
+        "--step-minutes",
+        type=positive_float,
+        help="resample the data to this step (default: its own)",
     )
     p.add_argument(
         "--workers",
-        type=int,
+        type=positive_int,
         metavar="N",
         help="processes for independent tariff × strategy runs and the closed loop's "
         "parallel-in-time chunks (default: one per CPU; 1 = sequential). Results are identical",
@@ -110,10 +126,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(reserve ≤ 80 or 100, tariff upload, a daily command budget) or v1r (any reserve, no "
         "tariff upload, no daily quota) (default: fleet)",
     )
-    p.add_argument("--csv", type=Path, metavar="FILE", help="write the per-day CSV")
-    p.add_argument("--plot", type=Path, metavar="DIR", help="write PNG plots to DIR")
+    p.add_argument("--csv", type=output_file(".csv"), metavar="FILE", help="write the per-day CSV")
+    p.add_argument("--plot", type=output_dir, metavar="DIR", help="write PNG plots to DIR")
     p.add_argument(
-        "--report", type=Path, metavar="FILE.html", help="write a self-contained HTML report"
+        "--report",
+        type=output_file(".html"),
+        metavar="FILE.html",
+        help="write a self-contained HTML report",
     )
     p.add_argument("--json", action="store_true", help="print only JSON")
     p.set_defaults(func=run)
@@ -150,8 +169,6 @@ def run(args: argparse.Namespace) -> int:
         raise ReplayError(f"expected strategies among {', '.join(names)}, got {unknown}")
     strategies = [Strategy(s) for s in dict.fromkeys(args.strategy or names)]
     strategies += [s for s in REFERENCES if s not in strategies]
-    if args.days is not None and args.days < 1:
-        raise ReplayError(f"--days must be at least 1, got {args.days}")
     rules = None
     if args.rules:
         from rules import load_rules
@@ -167,6 +184,11 @@ def run(args: argparse.Namespace) -> int:
         )
     config = site.config
     minutes = config.planner.slot_minutes
+    if args.decision_minutes is not None and args.decision_minutes % minutes:
+        raise ReplayError(
+            f"--decision-minutes: expected a multiple of the {minutes}-minute slot "
+            f"(planner.slot_minutes), got {args.decision_minutes}"
+        )
     if args.demo:
         data = demo_data(args.start, args.days, tz=tz)
     else:
@@ -183,8 +205,6 @@ def run(args: argparse.Namespace) -> int:
     region = args.region or config.tariff.region
     comparison = Comparison(data=data, tz=tz)
     tariff_keys = args.tariff or [config.tariff.product]
-    if args.workers is not None and args.workers < 1:
-        raise ReplayError(f"--workers must be at least 1, got {args.workers}")
     if args.budgets is not None:
         return _frontier(
             args, tariff_keys, region, config, data, site, options, rules, margin_hours

@@ -8,7 +8,10 @@ import json
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "status", help="show the gateway's current state (embedded emulator if none configured)"
+        "status",
+        help="show the gateway's current state (embedded emulator if none configured)",
+        description="Read the gateway once and show its state: charge (Tesla app scale), "
+        "powers, mode, backup reserve and grid status. Reads only; changes nothing.",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(func=_run)

@@ -12,6 +12,8 @@ import json
 from datetime import date
 from pathlib import Path
 
+from optimiser.cli.argtypes import iso_day, region_letter
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("tariffs", help="tariff prices, Octopus rates, Tesla export")
@@ -28,11 +30,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             help="built-in product (see `tariffs list`), `account` (the Octopus account's "
             "agreements) or a YAML file (default: the config's tariff)",
         )
-        p.add_argument("--region", default=None, help="region letter A…P (default: config)")
+        p.add_argument(
+            "--region", type=region_letter, default=None, help="region letter A…P (default: config)"
+        )
         if with_date:
-            p.add_argument(
-                "--date", type=date.fromisoformat, default=None, help="local day (default today)"
-            )
+            p.add_argument("--date", type=iso_day, default=None, help="local day (default today)")
 
     show = sub.add_parser("show", help="import and export price of every slot of a day")
     product_args(show)

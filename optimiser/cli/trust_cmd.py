@@ -7,7 +7,11 @@ import argparse
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "trust", help="pin the gateway's TLS certificate (trust on first use)"
+        "trust",
+        help="pin the gateway's TLS certificate (trust on first use)",
+        description="Fetch the certificate the gateway presents and pin its SHA-256 "
+        "fingerprint in the state directory, so a different certificate is refused later. "
+        "After the gateway is replaced or reset, --reset pins the new one.",
     )
     parser.add_argument(
         "--reset",

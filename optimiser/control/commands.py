@@ -7,7 +7,7 @@ the command budget, the look-ahead (:mod:`optimiser.control.value`) and the safe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
 from optimiser.control.budget import prioritise
@@ -25,6 +25,19 @@ class Command(StrEnum):
     OPERATION = "operation"
     GRID_IMPORT_EXPORT = "grid_import_export"
     TARIFF = "time_of_use_settings"
+
+
+def describe_commands(commands: Iterable[Command], target: Settings) -> str:
+    """What each command sets, with its value, for people: ``backup reserve 20%, mode
+    self_consumption`` (the Fleet endpoint ``backup`` sets the reserve, not backup mode)."""
+    grid = "on" if target.grid_charging else "off"
+    what = {
+        Command.BACKUP: f"backup reserve {target.backup_reserve_app_percent:g}%",
+        Command.OPERATION: f"mode {target.mode.value}",
+        Command.GRID_IMPORT_EXPORT: (f"grid charging {grid}, export {target.export_rule.value}"),
+        Command.TARIFF: "tariff",
+    }
+    return ", ".join(what[Command(c)] for c in commands)
 
 
 def differences(

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from optimiser.control.backends.base import ApplyReport
+from optimiser.control.commands import describe_commands
 from optimiser.control.safety import Failure, Lease
 from optimiser.control.settings_json import settings_to_json
 from optimiser.control.spans import ActionSpan
@@ -107,7 +108,8 @@ class AppliedReport:
         )
         lines = [
             f"apply ({what}): {self.target.describe()}",
-            f"  {verb}: {', '.join(r.sent) if r.sent else 'nothing (already in place)'}",
+            f"  {verb}: "
+            + (describe_commands(r.sent, r.target) if r.sent else "nothing (already in place)"),
         ]
         if self.lease is not None:
             lapse = "would lapse" if r.dry_run else "lapses"

@@ -27,6 +27,12 @@ from optimiser.domain.errors import ErrorKind, NextStep, WattplanError
 Model = TypeVar("Model", bound=pydantic.BaseModel)
 Loc = tuple[str | int, ...]
 
+#: Largest YAML file read [bytes]; config, rules and tariff files are a few kB.
+MAX_DOCUMENT_BYTES = 1_000_000
+#: Most values (scalars, lists, mappings) a document may expand to, aliases counted each time
+#: they are used: a "billion laughs" alias bomb stops here instead of filling the memory.
+MAX_VALUES = 100_000
+
 
 class YamlError(WattplanError):
     """A YAML file is unreadable, malformed, or does not match its schema."""
@@ -62,7 +68,15 @@ class Located:
 
 
 def parse_yaml(text: str, path: str = "<string>") -> Located:
-    """Parse YAML text with the safe loader, keeping positions; raises :class:`YamlError`."""
+    """Parse YAML text with the safe loader, keeping positions; raises :class:`YamlError`
+    (also for a document over :data:`MAX_DOCUMENT_BYTES` or expanding to more than
+    :data:`MAX_VALUES` values)."""
+    if len(text) > MAX_DOCUMENT_BYTES:
+        raise YamlError(
+            f"the document is larger than {MAX_DOCUMENT_BYTES} characters ({len(text)}); "
+            "expected a hand-written file",
+            path=path,
+        )
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -79,13 +93,19 @@ def parse_yaml(text: str, path: str = "<string>") -> Located:
     marks: dict[Loc, tuple[int, int]] = {}
     if node is None:
         return Located({}, marks, path)
-    value = _construct(node, (), marks, path)
+    value = _construct(node, (), marks, path, [MAX_VALUES])
     return Located(value, marks, path)
 
 
 def read_yaml(path: Path) -> Located:
     """Read and parse a YAML file; raises :class:`YamlError` naming the file."""
     try:
+        if path.stat().st_size > MAX_DOCUMENT_BYTES:
+            raise YamlError(
+                f"the file is larger than {MAX_DOCUMENT_BYTES} bytes "
+                f"({path.stat().st_size}); expected a hand-written file",
+                path=str(path),
+            )
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise YamlError("file not found", path=str(path)) from exc
@@ -167,7 +187,19 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _construct(node: yaml.Node, loc: Loc, marks: dict[Loc, tuple[int, int]], path: str) -> Any:
+def _construct(
+    node: yaml.Node, loc: Loc, marks: dict[Loc, tuple[int, int]], path: str, left: list[int]
+) -> Any:
+    """Plain Python values of ``node``; ``left`` holds how many more values may be made."""
+    left[0] -= 1
+    if left[0] < 0:
+        raise YamlError(
+            f"the document expands to more than {MAX_VALUES} values (aliases *name repeat "
+            "what they point at); expected a hand-written file",
+            path=path,
+            line=node.start_mark.line + 1,
+            column=node.start_mark.column + 1,
+        )
     marks[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
@@ -194,12 +226,12 @@ def _construct(node: yaml.Node, loc: Loc, marks: dict[Loc, tuple[int, int]], pat
                     line=key_node.start_mark.line + 1,
                     column=key_node.start_mark.column + 1,
                 )
-            out[key] = _construct(value_node, (*loc, str(key)), marks, path)
+            out[key] = _construct(value_node, (*loc, str(key)), marks, path, left)
             # Errors about an entry point at its key, where a reader looks for it.
             marks[(*loc, str(key))] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, (*loc, i), marks, path) for i, item in enumerate(node.value)]
+        return [_construct(item, (*loc, i), marks, path, left) for i, item in enumerate(node.value)]
     return _scalar(node, path)
 
 

@@ -43,7 +43,7 @@ class RulesReport:
             cost = round(with_rules_gbp - self.without_rules_gbp, 4)
         return {
             "fired": fired,
-            "conflicts": [c.detail + f" (kept {c.winner!r})" for c in self.effects.conflicts],
+            "conflicts": [c.detail for c in self.effects.conflicts],
             "notes": list(self.effects.notes) + list(self.shortfalls),
             "without_rules_gbp": self.without_rules_gbp,
             "rules_cost_gbp": cost,

@@ -5,7 +5,7 @@ Modules: ``sample`` (:class:`Sample`), ``store`` (:class:`RecordingStore`), ``lo
 (:func:`record`), ``service`` (:func:`run_recorder`), ``csvformat`` (the CSV writer and its one
 parser), ``recording`` (:func:`read_recording`, cleaning, :class:`Quality`). Errors: see
 ``optimiser.recorder.errors`` (``RecorderError`` → ``StoreError`` → ``StoreLocked``,
-``StoreCorrupt``; ``RecordingFileError``).
+``StoreCorrupt``, ``StoreMissing``; ``RecordingFileError``).
 """
 
 from optimiser.recorder.errors import (
@@ -14,6 +14,7 @@ from optimiser.recorder.errors import (
     StoreCorrupt,
     StoreError,
     StoreLocked,
+    StoreMissing,
 )
 from optimiser.recorder.loop import RecordStats, record
 from optimiser.recorder.recording import (
@@ -39,6 +40,7 @@ __all__ = [
     "StoreCorrupt",
     "StoreError",
     "StoreLocked",
+    "StoreMissing",
     "clean",
     "read_recording",
     "record",

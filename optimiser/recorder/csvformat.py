@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -51,6 +51,9 @@ COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 _NUMERIC_COLUMNS = ("load_w", "solar_w", "site_w", "battery_w", "soe_percent", "reserve_percent")
 MODES = ("self_consumption", "autonomous", "backup")
 NEGATIVE_POWER_TOLERANCE_W = 100.0
+#: The years a recording's rows may fall in (no Powerwall recorded before 2000); a row outside
+#: is a glitch that would stretch the recording over millennia.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 SIGN_REVERSED_SHARE = 0.05  # more rows than this below the tolerance: a reversed sign [-]
 
 
@@ -121,6 +124,13 @@ def _parse_time(cell: str, source: str, line: int) -> tuple[float, int]:
             source,
             f"expected a UTC offset (e.g. +01:00 or Z), found local time without one {text!r}; "
             f"local times are ambiguous around clock changes",
+            line=line,
+            column="timestamp",
+        )
+    if not FIRST_YEAR <= when.year <= LAST_YEAR:
+        raise RecordingFileError(
+            source,
+            f"expected a time between {FIRST_YEAR} and {LAST_YEAR}, found {text!r}",
             line=line,
             column="timestamp",
         )
@@ -379,6 +389,27 @@ def write_recording_csv(
     int
         Rows written.
     """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as handle:
+            count = write_recording_rows(samples, handle, since=since, until=until)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise RecordingFileError(str(path), f"cannot write: {exc.strerror}") from exc
+    return count
+
+
+def write_recording_rows(
+    samples: Iterable[Sample] | object,
+    handle: TextIO,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> int:
+    """Write recorded-data CSV (header and rows) to an open text stream; returns rows written
+    (see :func:`write_recording_csv`)."""
     if hasattr(samples, "rows"):
         rows: Iterable[list[str]] = _store_rows(samples, since, until)
     else:
@@ -387,20 +418,12 @@ def write_recording_csv(
             for s in samples  # type: ignore[union-attr]
             if (since is None or s.time >= since) and (until is None or s.time < until)
         )
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(COLUMNS)
     count = 0
-    try:
-        with tmp.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(COLUMNS)
-            for cells in rows:
-                if not cells[1] or not cells[2]:
-                    continue  # no load or solar power: not a usable row
-                writer.writerow(cells)
-                count += 1
-        tmp.replace(path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise RecordingFileError(str(path), f"cannot write: {exc.strerror}") from exc
+    for cells in rows:
+        if not cells[1] or not cells[2]:
+            continue  # no load or solar power: not a usable row
+        writer.writerow(cells)
+        count += 1
     return count

@@ -8,6 +8,8 @@
     │   │                         disk full) (failed)
     │   ├── StoreLocked           another recorder is writing this file; stop that one first
     │   │                         (user mistake)
+    │   ├── StoreMissing          no recording at that path to read, the path is a
+    │   │                         directory, or its directory cannot take one (user mistake)
     │   └── StoreCorrupt          not a wattplan recording, damaged, or from a newer schema;
     │                             never written to (user mistake)
     └── RecordingFileError        a recorded-data file (CSV) is malformed or unreadable; the
@@ -49,6 +51,14 @@ class StoreError(RecorderError):
 
 class StoreLocked(StoreError):
     """Another recorder holds the write lock on this store."""
+
+    next_step = NextStep.STOP_AND_TELL
+    kind = ErrorKind.USER_MISTAKE
+
+
+class StoreMissing(StoreError):
+    """There is no recording at that path (nothing to read, a directory, or nowhere to
+    create one)."""
 
     next_step = NextStep.STOP_AND_TELL
     kind = ErrorKind.USER_MISTAKE

@@ -15,7 +15,7 @@ import logging
 import math
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from optimiser.domain.clock import Clock
@@ -51,6 +51,10 @@ class RecordStats:
     gaps: int
     ignored: int
     skipped_intervals: int
+
+
+#: A gateway clock further than this from the host's is reported (once per run) [s].
+SKEW_WARN_S = 60.0
 
 
 def _utc(epoch_s: float) -> datetime:
@@ -167,6 +171,7 @@ def record(
         _utc(next_s).isoformat(),
     )
     polls = samples = gaps = ignored = 0
+    warned_skew = False
     while _sleep_until(clock, next_s, stop):
         polls += 1
         try:
@@ -185,6 +190,18 @@ def record(
             if on_gap is not None:
                 on_gap(_utc(next_s), exc)
         else:
+            skew_s = sample.time.timestamp() - next_s
+            if abs(skew_s) > SKEW_WARN_S and not warned_skew:
+                warned_skew = True
+                log.warning(
+                    "the gateway's clock is %.0f min %s this host's; samples are stamped with "
+                    "this host's clock, as gaps are",
+                    abs(skew_s) / 60,
+                    "ahead of" if skew_s > 0 else "behind",
+                )
+            # One clock for samples and gaps (the host's, at the poll's boundary), so a skewed
+            # gateway clock can never put a sample inside a gap.
+            sample = replace(sample, time=_utc(next_s))
             if store.add_sample(sample):
                 samples += 1
                 log.debug("sample at %s committed", sample.time.isoformat())

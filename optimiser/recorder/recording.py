@@ -8,8 +8,10 @@ Cleaning (:func:`clean`, pure) is never silent; each step is counted in :class:`
 - **out-of-order rows** are sorted (counted); **duplicates** (the same instant again) are
   dropped, keeping the first in file order (counted, and separately those whose values differ).
 - **implausible rows** (load or solar beyond :data:`MAX_PLAUSIBLE_KW`, e.g. a 1 TW load from a
-  meter glitch) are excluded like missing readings and named by source line.
-- **negative solar and load** readings (meter noise at night) are clipped to 0 (counted).
+  meter glitch, or below -:data:`MAX_NOISE_KW`, e.g. -5 kW of solar) are excluded like missing
+  readings and named by source line.
+- **small negative solar and load** readings (meter noise at night) are clipped to 0
+  (counted).
 - **gaps**: the resolution is the median spacing, at most :data:`MAX_STEP_S` (two rows a
   year apart are a year-long gap, not a year's resolution); a spacing over 1.5 steps is a
   gap. A gap whose missing time is at most ``max_fill_s`` (default 15 min) is filled by
@@ -42,6 +44,9 @@ from optimiser.recorder.store import COLUMNS
 DEFAULT_MAX_FILL_S = 15 * 60.0
 MAX_PLAUSIBLE_KW = 100.0
 """Largest believable household load or solar power; beyond it a row is a glitch. [kW]"""
+MAX_NOISE_KW = 0.5
+"""Most negative load or solar power taken as meter noise (clipped to 0); beyond it a row is
+a glitch. [kW]"""
 MAX_STEP_S = 3600.0
 """Coarsest resolution a recording is taken to have; sparser rows are gaps. [s]"""
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -93,7 +98,8 @@ class Quality:
     missing_values : int
         Rows without load or solar power, dropped (they become gaps).
     implausible_lines : tuple[int, ...]
-        Source lines of rows whose load or solar exceeds :data:`MAX_PLAUSIBLE_KW`, dropped
+        Source lines of rows whose load or solar is above :data:`MAX_PLAUSIBLE_KW` or below
+        -:data:`MAX_NOISE_KW`, dropped
         (they become gaps).
     negative_solar, negative_load : int
         Readings below zero, clipped to zero.
@@ -155,7 +161,8 @@ class Quality:
             more = len(self.implausible_lines) - 10
             out.append(
                 f"{len(self.implausible_lines)} implausible rows excluded (load or solar above "
-                f"{MAX_PLAUSIBLE_KW:g} kW): {shown}" + (f" … and {more} more" if more > 0 else "")
+                f"{MAX_PLAUSIBLE_KW:g} kW or below -{MAX_NOISE_KW:g} kW): {shown}"
+                + (f" … and {more} more" if more > 0 else "")
             )
         if self.short_gaps:
             out.append(
@@ -427,8 +434,10 @@ def clean(
     # A glitch (a 1 TW load) is excluded like a missing reading, and named by its line.
     with np.errstate(invalid="ignore"):
         absurd = present & (
-            (np.abs(numeric["load_kw"]) > MAX_PLAUSIBLE_KW)
-            | (np.abs(numeric["solar_kw"]) > MAX_PLAUSIBLE_KW)
+            (numeric["load_kw"] > MAX_PLAUSIBLE_KW)
+            | (numeric["solar_kw"] > MAX_PLAUSIBLE_KW)
+            | (numeric["load_kw"] < -MAX_NOISE_KW)
+            | (numeric["solar_kw"] < -MAX_NOISE_KW)
         )
     implausible_lines = tuple(int(n) for n in np.asarray(rows.line)[absurd])
     present &= ~absurd

@@ -18,6 +18,7 @@ wattplan recording so that any other SQLite file is refused rather than written 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import logging
 import os
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from optimiser.recorder.errors import StoreCorrupt, StoreError, StoreLocked
+from optimiser.recorder.errors import StoreCorrupt, StoreError, StoreLocked, StoreMissing
 from optimiser.recorder.sample import NUMERIC_FIELDS, TEXT_FIELDS, Sample
 
 log = logging.getLogger(__name__)
@@ -118,8 +119,10 @@ class RecordingStore:
         Another process (or another store object) is writing this file.
     StoreCorrupt
         The file is not a wattplan recording, is damaged, or has a newer schema.
+    StoreMissing
+        The path is a directory, or (read-only) there is no file.
     StoreError
-        Any other failure to open (permissions, missing file when read-only, I/O).
+        Any other failure to open (permissions, I/O).
     """
 
     def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
@@ -127,6 +130,10 @@ class RecordingStore:
         self.readonly = readonly
         self._lock_fd: int | None = None
         self._conn: sqlite3.Connection | None = None
+        if self.path.is_dir():
+            raise StoreMissing(
+                self.path, "is a directory; expected a recording file", hint="name a file"
+            )
         try:
             if readonly:
                 self._open_readonly()
@@ -149,7 +156,12 @@ class RecordingStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise StoreError(self.path, f"cannot create lock file: {exc.strerror}") from exc
+            # Nowhere to put the recording (a missing or read-only directory) is the path's
+            # fault, not a failure of the store.
+            user = exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.EACCES, errno.EROFS)
+            raise (StoreMissing if user else StoreError)(
+                self.path, f"cannot create lock file: {exc.strerror}"
+            ) from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
@@ -187,7 +199,7 @@ class RecordingStore:
 
     def _open_readonly(self) -> None:
         if not self.path.exists():
-            raise StoreError(self.path, "no such recording")
+            raise StoreMissing(self.path, "no such recording")
         with self._translate("open"):
             uri = f"{self.path.resolve().as_uri()}?mode=ro"
             conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from optimiser.control.budget import CommandBudget
+from optimiser.control.commands import describe_commands
 from optimiser.control.report import AppliedReport
 
 
@@ -57,7 +58,7 @@ class DecisionRecord:
             return f"{head}: nothing applied: {self.error}"
         a = self.applied
         verb = "would send" if a.dry_run else "sent"
-        sent = ", ".join(a.report.sent) or "nothing"
+        sent = describe_commands(a.report.sent, a.report.target) or "nothing"
         cost = f"; plan £{self.plan_gbp:.2f}" if self.plan_gbp is not None else ""
         why = a.failure.value if a.failure is not None else (a.report.reason or "plan")
         extra = ""

@@ -183,3 +183,32 @@ def test_fleet_limit_profiles():
     assert Config().control.writes_per_day == 20  # dry-run and local: the observed limits
     with pytest.raises(ValueError, match="fixes the limits"):
         Config(control={**fleet, "limits": "documented", "commands_per_day": 9})
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("tariff: {product: nonsense}\n", "tariff.product"),
+        ("battery: {capacity_kwh: 1e308}\n", "battery.capacity_kwh"),
+        ("battery: {capacity_kwh: .inf}\n", "battery.capacity_kwh"),
+        ("battery: {max_charge_kw: .nan}\n", "battery.max_charge_kw"),
+        ("site: {export_limit_kw: 1e12}\n", "site.export_limit_kw"),
+    ],
+)
+def test_impossible_values_are_refused_at_load(tmp_path, text, where):
+    with pytest.raises(ConfigError, match=where.replace(".", r"\.")):
+        load_config(write(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("gateway: {host: 10.0.0.2, password_file: /nonexistent/pw}\n", "gateway.password_file"),
+        ("tariff: {custom_file: /nonexistent/t.yaml}\n", "tariff.custom_file"),
+        ("state_dir: /proc/x\n", "state_dir"),
+    ],
+)
+def test_config_check_tries_the_files_the_config_names(tmp_path, capsys, text, named):
+    assert main(["--config", str(write(tmp_path, text)), "config", "check"]) == 2
+    err = capsys.readouterr().err
+    assert named in err and "Traceback" not in err

@@ -116,7 +116,11 @@ rules:
     effects = evaluate(rules, env())
     assert effects.min_reserve[0].value.percent == 80
     assert effects.max_soc_percent[0].value == 80
-    assert any("clipped" in c.detail for c in effects.conflicts)
+    [conflict] = effects.conflicts
+    assert conflict.detail == (
+        "reserve floor above maximum state of charge: 'headroom' wanted at most 60%, "
+        "clipped to 80% for 'storm' (kept 'storm')"
+    )
 
 
 def test_extra_loads_add_up_and_expired_rules_are_skipped():

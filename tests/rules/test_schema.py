@@ -86,3 +86,40 @@ def test_expiry_needs_a_timezone():
 def test_missing_file():
     with pytest.raises(YamlError, match="file not found"):
         load_rules(Path("/nonexistent/rules.yaml"))
+
+
+@pytest.mark.parametrize("day", ["monkey", "Sunny", "mo", "tues"])
+def test_a_day_name_is_a_day_name_not_a_prefix(day):
+    message = error_of(
+        f"rules:\n  - name: a\n    when: {{days: [{day}]}}\n    do: {{hold: true}}\n"
+    )
+    assert "rules[0].when.days" in message and repr(day) in message
+
+
+def test_full_and_short_day_names_in_any_case():
+    rules = loads_rules(
+        "rules:\n  - {name: a, when: {days: [Sunday, TUE, wednesday]}, do: {hold: true}}\n"
+    )
+    assert [d.value for d in rules.rules[0].when.days] == ["sun", "tue", "wed"]
+
+
+def test_an_empty_time_window_is_refused_and_all_day_is_spelt_out():
+    message = error_of(
+        "rules:\n  - name: a\n    when: {time: '23:30-23:30'}\n    do: {hold: true}\n"
+    )
+    assert "rules[0].when.time" in message and "'23:30-23:30'" in message
+    assert "00:00-24:00" in message
+    rules = loads_rules("rules:\n  - {name: a, when: {time: '00:00-24:00'}, do: {hold: true}}\n")
+    assert rules.rules[0].when.time.contains(time(12, 0))
+
+
+def test_a_price_window_that_can_never_hold_is_refused():
+    text = "rules:\n  - name: a\n    when: {price: {import: {above: 30, below: 10}}}\n"
+    message = error_of(text + "    do: {hold: true}\n")
+    assert "rules[0].when.price.import" in message and "never" in message
+
+
+def test_one_rule_cannot_want_a_floor_above_its_own_ceiling():
+    text = "rules:\n  - name: a\n    do: {min_reserve: {percent: 80}, max_soc_percent: 60}\n"
+    message = error_of(text)
+    assert "rules[0].do" in message and "80" in message and "60" in message

@@ -72,7 +72,10 @@ def test_show_table_marks_estimates_on_a_clock_change_day(capsys, config):
 def test_user_mistakes_exit_2(capsys, config):
     assert main(["--config", config(), "tariffs", "show", "fluxx"]) == 2
     assert "unknown product 'fluxx'" in capsys.readouterr().err
-    assert main(["--config", config(), "tariffs", "show", "flux", "--region", "O"]) == 2
+    with pytest.raises(SystemExit) as info:  # a usage error, refused while parsing
+        main(["--config", config(), "tariffs", "show", "flux", "--region", "O"])
+    assert info.value.code == 2
+    assert "expected a region letter A…P" in capsys.readouterr().err
 
 
 def test_fetch_and_region_against_a_local_octopus(capsys, config):

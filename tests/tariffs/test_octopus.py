@@ -190,6 +190,26 @@ def test_protocol_errors_name_the_endpoint_and_field(server):
         parse_rates([{"count": 1, "results": [{"value_inc_vat": "x", "valid_from": "2023"}]}])
 
 
+def test_pagination_stays_on_the_api_s_origin(server):
+    path = f"/v1/products/{IMPORT[0]}/electricity-tariffs/{IMPORT[1]}/standard-unit-rates/"
+    with OctopusServer() as elsewhere:
+        page = {"count": 2, "results": [], "next": f"{elsewhere.url}{path}?page=2"}
+        server.bodies[path] = json.dumps(page)
+        with pytest.raises(OctopusProtocolError, match=r"'next'.*same origin") as info:
+            client_for(server).get_unit_rates(*IMPORT, T0, T1)
+        assert elsewhere.requests == []
+    assert server.url in str(info.value) and elsewhere.url in str(info.value)
+
+
+@pytest.mark.parametrize("value", [1e308, -5000.0, float("nan")])
+def test_an_absurd_rate_is_a_protocol_error_naming_it(server, value):
+    path = f"/v1/products/{IMPORT[0]}/electricity-tariffs/{IMPORT[1]}/standard-unit-rates/"
+    row = {"value_inc_vat": value, "valid_from": "2023-03-25T00:00:00Z", "valid_to": None}
+    server.bodies[path] = json.dumps({"count": 1, "next": None, "results": [row]})
+    with pytest.raises(OctopusProtocolError, match=r"standard-unit-rates/: .*value_inc_vat"):
+        client_for(server).get_unit_rates(*IMPORT, T0, T1)
+
+
 def test_get_tariff_online_uses_the_configured_base_url(server, tmp_path):
     access = OctopusAccess(server.url, state_dir=tmp_path)
     tariff = get_tariff("flux", "E", access=access, period_from=T0, period_to=T1)

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Protocol
 
 from optimiser.control.capabilities import Capabilities
-from optimiser.control.commands import Command
+from optimiser.control.commands import Command, describe_commands
 from optimiser.domain.device import Settings
 
 
@@ -79,7 +79,8 @@ class ApplyReport:
         """One line for logs."""
         parts = [f"{self.reason}: {self.target.describe()}"]
         verb = "would send" if self.dry_run else "sent"
-        parts.append(f"{verb} {', '.join(self.sent) if self.sent else 'nothing'}")
+        sent = describe_commands(self.sent, self.target) if self.sent else "nothing"
+        parts.append(f"{verb} {sent}")
         for label, values in (
             ("did not take", self.not_taken),
             ("skipped (budget)", self.skipped),

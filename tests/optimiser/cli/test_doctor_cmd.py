@@ -126,3 +126,29 @@ def test_doctor_shows_the_last_octopus_calls_and_a_hold(tmp_path, monkeypatch):
     assert check.ok is False and not check.essential
     assert "/v1/products/AGILE-24-10-01/ 429 HTTP 429 (Retry-After 600)" in check.detail
     assert "1 of the last 2 failed" in check.detail and "no call before" in check.detail
+
+
+def test_a_changed_certificate_points_at_trust_reset(env, capsys):
+    from optimiser.gateway.tls import PINS_FILE, PinStore
+    from simulations.emulator import GatewayEmulator
+    from tests.optimiser.gateway.conftest import CUSTOMER, stepped_site
+
+    with GatewayEmulator(stepped_site(), customer_password=CUSTOMER) as emu:
+        (env / "pw").write_text(CUSTOMER)
+        config = write_config(
+            env,
+            f"gateway:\n  host: 127.0.0.1\n  port: {emu.port}\n  timeout_s: 5\n"
+            f"  password_file: {env / 'pw'}\n",
+        )
+        state = env / "state"
+        state.mkdir(exist_ok=True)
+        PinStore(state / PINS_FILE).set(f"127.0.0.1:{emu.port}", "AB" * 32)
+        assert main(["--config", str(config), "doctor"]) == 1
+    out = capsys.readouterr().out
+    certificate = next(line for line in out.splitlines() if line.startswith("✗ certificate"))
+    assert "is pinned" in certificate
+    hints = [line for line in out.splitlines() if "hint:" in line]
+    assert any("`wattplan trust --reset`" in h for h in hints), out
+    assert not any(
+        h.rstrip().endswith("run `wattplan trust` to pin the gateway's certificate") for h in hints
+    ), out

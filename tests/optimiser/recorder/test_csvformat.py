@@ -157,3 +157,14 @@ def test_a_few_strongly_negative_readings_are_cleaned_not_refused(tmp_path):
     path.write_text("\n".join(rows) + "\n")
     recording = read_recording(path)
     assert recording.solar_kw.min() >= 0
+
+
+def test_a_row_outside_the_plausible_years_is_named():
+    import pytest
+
+    from optimiser.recorder.csvformat import parse_recording_csv
+    from optimiser.recorder.errors import RecordingFileError
+
+    text = "timestamp,load_w,solar_w\n2026-01-01T00:00:00Z,300,0\n9999-12-31T23:59:59Z,300,0\n"
+    with pytest.raises(RecordingFileError, match=r"far\.csv:3.*between 2000 and 2100"):
+        parse_recording_csv(text, "far.csv")

@@ -210,3 +210,24 @@ def test_run_recorder_wires_config_store_and_an_injected_poll_factory(tmp_path):
     with RecordingStore(database, readonly=True) as store:
         epochs = store.epochs()
     assert all(e % 30 == 0 for e in epochs)
+
+
+def test_samples_and_gaps_share_the_host_s_clock_when_the_gateway_s_is_skewed(db, caplog):
+    clock = SteppedClock(START)
+    skew = timedelta(minutes=7)
+
+    def poll():
+        poll.calls += 1
+        if poll.calls == 2:
+            raise ConnectionError("gateway did not answer")
+        return make_sample(clock.now() + skew, poll.calls)  # the gateway's clock runs ahead
+
+    poll.calls = 0
+    with RecordingStore(db) as store:
+        record(poll, store, clock=clock, interval_s=90, max_polls=6)
+        epochs, gaps = store.epochs(), store.gaps()
+    base = (int(START.timestamp()) // 90 + 1) * 90
+    assert epochs == [base + 90 * i for i in (0, 2, 3, 4, 5)]
+    [gap] = gaps
+    assert not any(gap.start.timestamp() <= e < gap.end.timestamp() for e in epochs)
+    assert "7 min" in caplog.text and "ahead" in caplog.text

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -36,6 +37,20 @@ def record_some(config_file, *extra):
     out = io.StringIO()
     code = record_cmd.run_record(args, poll_factory=factory, clock=clock, out=out)
     return code, out.getvalue().splitlines()
+
+
+def test_each_sample_line_is_in_local_time_with_the_app_percent(tmp_path, capsys):
+    path = tmp_path / "summer.yaml"
+    path.write_text(f"recorder:\n  database: {tmp_path / 'rec.sqlite'}\n  interval_s: 60\n")
+    clock = SteppedClock(START + timedelta(days=90))  # June: BST
+    args = build_parser().parse_args(["--config", str(path), "record", "--count", "1"])
+    out = io.StringIO()
+    record_cmd.run_record(
+        args, poll_factory=lambda config: lambda: make_sample(clock.now()), clock=clock, out=out
+    )
+    line = out.getvalue()
+    assert line.startswith("2026-06-27T01:01:00+01:00 load")
+    assert "charge  34% (app)" in line  # 5.0 of 13.5 kWh: 37% raw
 
 
 def test_record_then_export_then_info(tmp_path, config_file, capsys):
@@ -114,4 +129,7 @@ def test_info_flags_an_absurd_row_by_line(tmp_path, capsys):
     path.write_text("timestamp,load_w,solar_w\n" + "\n".join(rows) + "\n")
     assert main(["record", "info", str(path)]) == 0
     out = capsys.readouterr().out
-    assert f"1 implausible rows excluded (load or solar above 100 kW): {path}:5" in out
+    assert (
+        f"1 implausible rows excluded (load or solar above 100 kW or below -0.5 kW): {path}:5"
+        in out
+    )

@@ -297,6 +297,15 @@ def test_an_absurd_row_is_named_by_line_and_excluded():
     assert q.to_dict()["implausible_lines"] == [7]
 
 
+def test_a_large_negative_reading_is_a_glitch_not_noise():
+    rows = regular(60)  # one bad row in many: a glitch, not a reversed sign
+    rows[3] = (rows[3][0], rows[3][1], -5000.0)  # -5 kW of solar: not night-time noise
+    rec = clean(parse_recording_csv(csv_of(rows), "s.csv"))
+    q = rec.quality
+    assert q.implausible_lines == (5,) and q.negative_solar == 0
+    assert any("s.csv:5" in line and "below -0.5 kW" in line for line in q.lines())
+
+
 def test_two_rows_a_year_apart_are_a_gap_not_a_resolution():
     rows = [(T0, 300.0, 0.0), (T0 + timedelta(days=365), 320.0, 0.0)]
     rec = clean(parse_recording_csv(csv_of(rows), "y.csv"))

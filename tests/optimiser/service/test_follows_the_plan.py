@@ -161,7 +161,7 @@ def test_dry_run_sends_nothing(house):
     would = [d for d in service.decisions if d.applied and d.applied.report.sent]
     assert would, "the plan charges off-peak: the dry run must say what it would send"
     assert all(d.applied.dry_run for d in would)
-    assert "would send backup" in would[0].line()
+    assert "would send backup reserve" in would[0].line()
     assert house.emulator.post_count() == 0
     assert service.stats.commands_sent == 0
     assert house.site.settings.backup_reserve_raw_percent == pytest.approx(FLOOR_RAW, abs=0.01)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 
+import pytest
+
 from optimiser.cli import main
 from rules import loads_rules
 from simulations.replay import ClosedLoopOptions, run_closed_loop
@@ -89,8 +91,9 @@ def test_workers_give_the_same_results_as_sequential(capsys):
 
 
 def test_workers_must_be_positive(capsys):
-    code = main(["simulate", "--demo", "--days", "2", "--workers", "0", "--json"])
-    assert code == 2
+    with pytest.raises(SystemExit) as info:  # refused while parsing, before any work
+        main(["simulate", "--demo", "--days", "2", "--workers", "0", "--json"])
+    assert info.value.code == 2
     assert "--workers" in capsys.readouterr().err
 
 
