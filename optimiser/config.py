@@ -661,7 +661,10 @@ class Config(_Strict):
     control: ControlConfig = ControlConfig()
     mqtt: MqttConfig | None = Field(None, description="absent: nothing is published")
     web: WebConfig = WebConfig()
-    state_dir: Path = DEFAULT_STATE_DIR
+    state_dir: Path = Field(
+        DEFAULT_STATE_DIR,
+        description="certificate pins, command budget, lease, caches ($WATTPLAN_STATE_DIR wins)",
+    )
 
     @property
     def uses_emulator(self) -> bool:
@@ -670,7 +673,7 @@ class Config(_Strict):
 
     def state_path(self) -> Path:
         """The state directory (certificate pins, caches), created on first use."""
-        path = Path(os.environ.get("WATTPLAN_STATE_DIR", str(self.state_dir))).expanduser()
+        path = self.state_dir.expanduser()
         path.mkdir(parents=True, exist_ok=True)
         return path
 
@@ -687,11 +690,12 @@ def find_config(explicit: Path | None = None) -> Path | None:
 
 
 def load_config(explicit: Path | None = None) -> Config:
-    """Load the configuration; raises :class:`ConfigError` with file:line on a mistake."""
+    """Load the configuration; raises :class:`ConfigError` with file:line on a mistake.
+    ``$WATTPLAN_STATE_DIR``, when set, replaces ``state_dir``."""
     path = find_config(explicit)
-    if path is None:
-        return Config()
     try:
-        return load(path.expanduser(), Config)
+        config = Config() if path is None else load(path.expanduser(), Config)
     except YamlError as exc:
         raise ConfigError(str(exc)) from exc
+    state_dir = os.environ.get("WATTPLAN_STATE_DIR")
+    return config if not state_dir else config.model_copy(update={"state_dir": Path(state_dir)})

@@ -175,6 +175,8 @@ def run(args: argparse.Namespace) -> int:
             f"gaps, {stats.plans} plans ({stats.plan_failures} failed), {stats.decisions} "
             f"decisions, {stats.commands_sent} commands sent, {stats.safe_fallbacks} safe fallbacks"
         )
+        if args.speed is not None:
+            print(f"wattplan run: the accelerated clock read {clock.now():%Y-%m-%d %H:%M:%S} UTC")
         if isinstance(backend, V1rBackend):
             print(
                 f"wattplan run: v1r: {backend.confirmed} changes confirmed by behaviour, "

@@ -6,9 +6,9 @@ With no ``gateway`` section in the config, ``plan``, ``run``, ``status``, ``reco
 forecast from that household's last fortnight. Everything below the CLI only ever sees a
 :class:`~optimiser.gateway.Gateway` and a :class:`~optimiser.forecast.History`.
 
-Fake data never lands in the real recordings: while a command talks to the embedded emulator,
-:func:`emulator_sandbox` points the default recorder database at a throw-away directory,
-removed when the command ends.
+Fake data never lands in real places: while a command talks to the embedded emulator,
+:func:`emulator_sandbox` points the state directory (command budget, lease, dashboard journal,
+caches) and the recorder database at a throw-away directory, removed when the command ends.
 """
 
 from __future__ import annotations
@@ -40,15 +40,16 @@ DEMO_V1R_KEY_BITS = 2048
 
 @contextmanager
 def emulator_sandbox(config: Config) -> Iterator[Config]:
-    """``config`` unchanged for a real gateway; for the embedded emulator, unless the config
-    names a recorder database, ``config`` with its database in a throw-away directory, so
-    emulator samples never reach the real recordings."""
-    if not config.uses_emulator or "database" in config.recorder.model_fields_set:
+    """``config`` unchanged for a real gateway; for the embedded emulator, ``config`` with its
+    state directory and recorder database in a throw-away directory (whatever the config or
+    ``$WATTPLAN_STATE_DIR`` name), so emulator samples, command budget, lease and dashboard
+    journal never reach the real ones."""
+    if not config.uses_emulator:
         yield config
         return
     with tempfile.TemporaryDirectory(prefix="wattplan-emulator-") as tmp:
         recorder = config.recorder.model_copy(update={"database": Path(tmp) / "recordings.sqlite"})
-        yield config.model_copy(update={"recorder": recorder})
+        yield config.model_copy(update={"recorder": recorder, "state_dir": Path(tmp) / "state"})
 
 
 def embedded_emulator(
