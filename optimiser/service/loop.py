@@ -32,6 +32,7 @@ from optimiser.gateway.models import SiteState
 from optimiser.planner.solve import Hook
 from optimiser.planning import Forecasting, PlanRequest, PlanResult, build_request, plan_cycle
 from optimiser.recorder import RecordingStore, sample_from_site_state
+from optimiser.service.backlog import HeldGap, RecorderBacklog
 from optimiser.service.home import HomeInputs
 from optimiser.service.inbox import Inbox
 from optimiser.service.observers import EventKind, Observer, ServiceEvent, notify
@@ -86,7 +87,8 @@ class Service:
     tariff : Tariff
         Prices the plans (and is doctored for export).
     store : RecordingStore, optional
-        Where polls are recorded (None: not recorded).
+        Where polls are recorded (None: not recorded); while it cannot write (a full disk)
+        the samples and gaps are held in memory (:mod:`optimiser.service.backlog`).
     forecaster : Forecaster, optional
         Default: ``HistoryForecaster`` over ``history``.
     history : callable, optional
@@ -149,6 +151,7 @@ class Service:
         self._user_rules, self._user_context = self.rules, self.context
         self._user_config = self.config
         self._controlling = self.backend
+        self._backlog = RecorderBacklog(self.store) if self.store is not None else None
 
     # -- public -------------------------------------------------------------------------------
 
@@ -266,8 +269,9 @@ class Service:
             self._on_poll_failed(now, exc)
             return
         self._state = state
-        if self.store is not None and self.store.add_sample(sample_from_site_state(state)):
-            self.stats.samples += 1
+        if self._backlog is not None:
+            self.stats.samples += self._backlog.add(sample_from_site_state(state))
+            self.stats.unrecorded = self._backlog.held
         if self.on_poll is not None:
             self.on_poll(state)
         notify(self.observers, lambda o: o.on_state(state, now))
@@ -290,9 +294,11 @@ class Service:
 
     def _on_poll_failed(self, now: datetime, exc: BaseException) -> None:
         self.stats.gaps += 1
-        if self.store is not None:
+        if self._backlog is not None:
             gap_end = now + timedelta(seconds=self._interval_s)
-            self.store.add_gap(now, gap_end, type(exc).__name__, str(exc))
+            gap = HeldGap(now, gap_end, type(exc).__name__, str(exc))
+            self.stats.samples += self._backlog.add(gap)
+            self.stats.unrecorded = self._backlog.held
         if self.watchdog.link is Link.UP:
             log.warning("gateway lost at %s: %s: %s", now.isoformat(), type(exc).__name__, exc)
             self._event(EventKind.GATEWAY_LOST, now, f"{type(exc).__name__}: {exc}")
