@@ -4,6 +4,8 @@ bounded, logged back-off, instead of exiting before the service exists."""
 from __future__ import annotations
 
 import logging
+import threading
+from datetime import timedelta
 
 import pytest
 from pydantic import SecretStr
@@ -65,3 +67,32 @@ def test_startup_does_not_retry_what_retrying_cannot_fix(house):
     with pytest.raises(AuthenticationError):
         wait_for_site(refused, clock=house.clock, give_up_after_s=600)
     assert calls == [1]
+
+
+def test_startup_waits_out_a_gateway_down_for_hours(house):
+    """A gateway answering 503 for three hours after a power cut: run waits (it used to exit
+    after 30 minutes, and systemd's start limit then left it stopped)."""
+    calls = []
+
+    def read():
+        calls.append(house.clock.now())
+        if house.clock.now() - calls[0] < timedelta(hours=3):
+            return house.gateway.site_state()  # raises: 503 below
+        house.emulator.faults.clear()
+        return house.gateway.site_state()
+
+    house.emulator.faults.add(FaultKind.STATUS, code=503, path="/api/meters")
+    state = wait_for_site(read, clock=house.clock)
+    assert state is not None and state.capacity_kwh > 0
+    assert house.clock.now() - calls[0] >= timedelta(hours=3)
+
+
+def test_a_stop_ends_the_startup_wait(house):
+    stop = threading.Event()
+
+    def read():
+        stop.set()  # SIGTERM arrives while the gateway is still down
+        return house.gateway.site_state()
+
+    house.emulator.faults.add(FaultKind.STATUS, code=503, path="/api/meters")
+    assert wait_for_site(read, clock=house.clock, stop=stop) is None
