@@ -363,6 +363,7 @@ class Soak:
 
     def begin(self, fault: Fault, now: datetime) -> None:
         fault.started = now
+        self.log.write(f"SOAK {now:%a %H:%M:%S} begin {fault.kind.value} {fault.minutes:.0f} min\n")
         self.report.faults[fault.kind.value] += 1
         faults = self.gateway.faults
         match fault.kind:
@@ -401,6 +402,7 @@ class Soak:
             spent = fault.handle.hits >= fault.requests
             if spent and fault.ended is None:
                 fault.ended = now
+                self.log.write(f"SOAK {now:%a %H:%M:%S} spent {fault.kind.value}\n")
             return spent
         if now < fault.until:
             return False
@@ -416,6 +418,7 @@ class Soak:
                 if self.child is not None:
                     self.child.limit_file_size(None)
         fault.ended = now
+        self.log.write(f"SOAK {now:%a %H:%M:%S} end {fault.kind.value}\n")
         return True
 
     def _swap_certificate(self, certificate) -> None:

@@ -229,6 +229,24 @@ class Service:
             self._revert_on_stop()
         except Exception as exc:  # never raise from shutdown: log and leave the lease behind
             log.error("stop: reverting failed: %s: %s", type(exc).__name__, exc)
+        self._flush_backlog()
+
+    def _flush_backlog(self) -> None:
+        """Write what the recorder holds in memory; say what could not be written."""
+        if self._backlog is None or not self._backlog.held:
+            return
+        try:
+            self.stats.samples += self._backlog.flush()
+        except Exception as exc:  # never raise from shutdown
+            log.error("stop: writing the held samples failed: %s: %s", type(exc).__name__, exc)
+        self.stats.unrecorded = self._backlog.held
+        if self._backlog.held:
+            log.error(
+                "stop: %d samples and gaps held in memory could not be written to %s (is the "
+                "disk full?)",
+                self._backlog.held,
+                self.store.path if self.store is not None else "the recorder",
+            )
 
     # -- steps --------------------------------------------------------------------------------
 

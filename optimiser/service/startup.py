@@ -1,8 +1,9 @@
 """Start-up: wait for the gateway's first answer with a bounded, logged back-off.
 
 After a power cut the gateway can take minutes (or hours) to answer again (500, 429, resets)
-while the host is already up; ``wattplan run`` must not exit then. Gap-and-retry errors are
-waited out (:mod:`optimiser.domain.errors`) until the gateway answers or a stop is requested
+while the host is already up; ``wattplan run`` must not exit then. Gap-and-retry errors (and a
+certificate other than the pinned one, as in the loop: :func:`~optimiser.service.watchdog.
+carries_on`) are waited out until the gateway answers or a stop is requested
 (or, when given, a bound is spent: the last temporary error is raised); anything else (a
 refused password, a changed certificate) is raised at once.
 """
@@ -16,8 +17,8 @@ from datetime import timedelta
 from typing import TypeVar
 
 from optimiser.domain.clock import Clock
-from optimiser.domain.errors import NextStep, next_step_of
 from optimiser.service.timer import sleep_until
+from optimiser.service.watchdog import carries_on
 
 log = logging.getLogger("wattplan.run")
 
@@ -46,7 +47,7 @@ def wait_for_site(
         try:
             return read()
         except Exception as exc:
-            if not next_step_of(exc, foreign=NextStep.STOP_AND_TELL).keeps_running:
+            if not carries_on(exc):
                 raise
             waited = (clock.now() - start).total_seconds()
             if give_up_after_s is not None and waited + delay > give_up_after_s:

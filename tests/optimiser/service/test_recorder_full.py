@@ -35,3 +35,15 @@ def test_a_full_disk_under_the_recorder_does_not_stop_the_service(house):
     assert service.stats.samples >= service.stats.polls - service.stats.gaps - 1  # 1: same second
     assert house.store.gap_count() == service.stats.gaps == 1
     assert service.stats.unrecorded == 0
+
+
+def test_held_samples_are_written_on_stop(house):
+    service = make_service(house)
+    service.run(until=house.clock.now() + timedelta(minutes=10))
+    _fill_the_disk(house.store)
+    service.run(until=house.clock.now() + timedelta(hours=3))
+    assert service.stats.unrecorded > 0
+    _make_room(house.store)  # room again, just as the service stops
+    service.shutdown()
+    assert service.stats.unrecorded == 0
+    assert house.store.sample_count() == service.stats.samples
