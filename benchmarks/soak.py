@@ -512,15 +512,15 @@ class Soak:
         self.report.gap_rows = len(gaps)
         slack = timedelta(seconds=2 * INTERVAL_S) + timedelta(seconds=3 * self.clock.speed)
         for gap in gaps:
-            why = None
-            for fault in self.faults:
-                if fault.started is None or fault.kind not in GAP_CLASSES:
-                    continue
-                end = (fault.ended or self.end) + slack
-                if fault.started - slack <= gap.start <= end:
-                    why = fault.kind.value
-                    if gap.error_class in GAP_CLASSES[fault.kind]:
-                        break
+            near = [
+                f
+                for f in self.faults
+                if f.started is not None
+                and f.kind in GAP_CLASSES
+                and f.started - slack <= gap.start <= (f.ended or self.end) + slack
+            ]
+            same = [f for f in near if gap.error_class in GAP_CLASSES[f.kind]]
+            why = (same or near)[0].kind.value if near else None
             if why is None:
                 self.report.gaps_unexplained.append(
                     f"{gap.start:%a %H:%M} {gap.error_class}: {gap.message[:120]}"
