@@ -95,7 +95,7 @@ def serve(args: argparse.Namespace, config, clock) -> int:
     from optimiser.control.factory import backend_from_config
     from optimiser.live import load_tariff, read_context
     from optimiser.service import Service
-    from optimiser.service.startup import wait_for_site
+    from optimiser.service.startup import wait_for_site, wait_for_store
     from rules import load_rules
 
     if args.backend:
@@ -141,7 +141,11 @@ def serve(args: argparse.Namespace, config, clock) -> int:
             if not args.no_record:
                 from optimiser.recorder import RecordingStore
 
-                store = RecordingStore(Path(config.recorder.database).expanduser())
+                database = Path(config.recorder.database).expanduser()
+                store = wait_for_store(lambda: RecordingStore(database), clock=clock, stop=stop)
+                if store is None:
+                    print("wattplan run: stopped before the recorder's database opened")
+                    return OK
             publisher, inbox = smart_home(config, clock, backend, tariff, rules, record=store)
             observers: list = [publisher] if publisher is not None else []
             dashboard = None

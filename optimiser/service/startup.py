@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 from optimiser.domain.clock import Clock
+from optimiser.recorder.errors import StoreCorrupt, StoreError, StoreLocked
 from optimiser.service.timer import sleep_until
 from optimiser.service.watchdog import carries_on
 
@@ -70,3 +71,28 @@ def wait_for_site(
             return None
         delay = min(2 * delay, MAX_DELAY_S)
         attempt += 1
+
+
+def wait_for_store(
+    open_store: Callable[[], T], *, clock: Clock, stop: threading.Event | None = None
+) -> T | None:
+    """``open_store()``, retried with the same back-off while the recorder's database cannot
+    be opened for want of disk ("disk I/O error", "database or disk is full": a full disk is
+    temporary); any other store error is raised at once. None when ``stop`` is set first."""
+    delay = FIRST_DELAY_S
+    while True:
+        try:
+            return open_store()
+        except (StoreLocked, StoreCorrupt):
+            raise
+        except StoreError as exc:
+            if "disk" not in str(exc).lower():
+                raise
+            log.warning(
+                "start-up: recorder database unavailable: %s; retrying in %.0f s", exc, delay
+            )
+        if not sleep_until(
+            clock, clock.now() + timedelta(seconds=delay), stop or threading.Event()
+        ):
+            return None
+        delay = min(2 * delay, MAX_DELAY_S)

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from optimiser.gateway import Gateway, GatewayApi, TlsPolicy
 from optimiser.gateway.errors import AuthenticationError
-from optimiser.service.startup import wait_for_site
+from optimiser.service.startup import wait_for_site, wait_for_store
 from simulations.emulator.faults import FaultKind
 
 
@@ -96,3 +96,28 @@ def test_a_stop_ends_the_startup_wait(house):
 
     house.emulator.faults.add(FaultKind.STATUS, code=503, path="/api/meters")
     assert wait_for_site(read, clock=house.clock, stop=stop) is None
+
+
+def test_startup_waits_for_a_database_on_a_full_disk(house):
+    from optimiser.recorder.errors import StoreError
+
+    tries = []
+
+    def open_store():
+        tries.append(house.clock.now())
+        if len(tries) < 3:
+            raise StoreError(house.tmp / "rec.sqlite", "open: disk I/O error")
+        return house.store
+
+    assert wait_for_store(open_store, clock=house.clock) is house.store
+    assert len(tries) == 3
+
+
+def test_startup_does_not_wait_for_a_database_it_may_not_open(house):
+    from optimiser.recorder.errors import StoreError
+
+    def open_store():
+        raise StoreError(house.tmp / "rec.sqlite", "open: unable to open database file")
+
+    with pytest.raises(StoreError):
+        wait_for_store(open_store, clock=house.clock)
