@@ -727,7 +727,10 @@ class Config(_Strict):
     control: ControlConfig = ControlConfig()
     mqtt: MqttConfig | None = Field(None, description="absent: nothing is published")
     web: WebConfig = WebConfig()
-    state_dir: Path = DEFAULT_STATE_DIR
+    state_dir: Path = Field(
+        DEFAULT_STATE_DIR,
+        description="certificate pins, command budget, lease, caches ($WATTPLAN_STATE_DIR wins)",
+    )
 
     @property
     def uses_emulator(self) -> bool:
@@ -737,17 +740,15 @@ class Config(_Strict):
     def state_path(self) -> Path:
         """The state directory (certificate pins, caches), created on first use; raises
         :class:`ConfigError` when it cannot be created or written."""
-        env = os.environ.get("WATTPLAN_STATE_DIR")
-        where = "$WATTPLAN_STATE_DIR" if env else "state_dir"
-        path = Path(env or str(self.state_dir)).expanduser()
+        path = self.state_dir.expanduser()
         try:
             path.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryFile(dir=path):
                 pass
         except OSError as exc:
             raise ConfigError(
-                f"{where}: expected a directory wattplan can create and write, got {path} "
-                f"({exc.strerror or exc})"
+                "state_dir (or $WATTPLAN_STATE_DIR): expected a directory wattplan can create "
+                f"and write, got {path} ({exc.strerror or exc})"
             ) from exc
         return path
 
@@ -816,11 +817,12 @@ def find_config(explicit: Path | None = None) -> Path | None:
 
 
 def load_config(explicit: Path | None = None) -> Config:
-    """Load the configuration; raises :class:`ConfigError` with file:line on a mistake."""
+    """Load the configuration; raises :class:`ConfigError` with file:line on a mistake.
+    ``$WATTPLAN_STATE_DIR``, when set, replaces ``state_dir``."""
     path = find_config(explicit)
-    if path is None:
-        return Config()
     try:
-        return load(path.expanduser(), Config)
+        config = Config() if path is None else load(path.expanduser(), Config)
     except YamlError as exc:
         raise ConfigError(str(exc)) from exc
+    state_dir = os.environ.get("WATTPLAN_STATE_DIR")
+    return config if not state_dir else config.model_copy(update={"state_dir": Path(state_dir)})

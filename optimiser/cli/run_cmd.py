@@ -65,42 +65,66 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the service until stopped (or for ``--for``)."""
-    import logging
-    import signal
     from datetime import UTC, datetime
 
-    from optimiser.cli.site import demo_v1r_key, emulator_sandbox, open_site, site_history
+    from optimiser.cli.site import emulator_sandbox
     from optimiser.config import ConfigError, load_config
-    from optimiser.control import LocalBackend
-    from optimiser.control.backends.v1r import V1rBackend
-    from optimiser.control.factory import backend_from_config, budget_of
     from optimiser.domain.clock import AcceleratedClock, RealClock
-    from optimiser.forecast.weather import forecaster_for
-    from optimiser.live import load_prices, load_tariff, read_context
-    from optimiser.service import Service
-    from optimiser.service.startup import wait_for_site
-    from rules import load_rules
 
-    with emulator_sandbox(load_config(args.config)) as sandboxed:
-        config = sandboxed
-        if args.backend:
-            control = config.control.model_copy(update={"backend": args.backend})
-            config = config.model_copy(update={"control": control})
+    with emulator_sandbox(load_config(args.config)) as config:
         if args.speed is not None and not config.uses_emulator:
             raise ConfigError(
                 "--speed only works with the embedded emulator (no gateway section in the "
                 "config): a real Powerwall lives in real time"
             )
         clock = AcceleratedClock(datetime.now(UTC), speed=args.speed) if args.speed else RealClock()
-        logging.getLogger("wattplan.run").setLevel(logging.INFO)
-        rules = load_rules(args.rules) if args.rules else None
-        tariff = load_tariff(config)
-        role = "installer" if config.uses_emulator and config.control.backend == "local" else None
-        context = read_context(config, args.context_file, args.context, clock.now(), rules)
-        v1r_key = demo_v1r_key(config)
+        return serve(args, config, clock)
+
+
+def serve(args: argparse.Namespace, config, clock) -> int:
+    """The service ``run`` builds from ``config`` (already sandboxed for the embedded
+    emulator), on ``clock``, until stopped; the fault soak (``benchmarks/soak.py``) runs it in
+    a child process on a clock shared with its emulators."""
+    import logging
+    import signal
+    import threading
+
+    from optimiser.cli.site import demo_v1r_key, open_site, site_history
+    from optimiser.control import LocalBackend
+    from optimiser.control.backends.v1r import V1rBackend
+    from optimiser.control.factory import backend_from_config, budget_of
+    from optimiser.forecast.weather import forecaster_for
+    from optimiser.live import load_prices, load_tariff, read_context
+    from optimiser.service import Service
+    from optimiser.service.startup import wait_for_site, wait_for_store
+    from rules import load_rules
+
+    if args.backend:
+        control = config.control.model_copy(update={"backend": args.backend})
+        config = config.model_copy(update={"control": control})
+    logging.getLogger("wattplan.run").setLevel(logging.INFO)
+    rules = load_rules(args.rules) if args.rules else None
+    tariff = load_tariff(config)
+    role = "installer" if config.uses_emulator and config.control.backend == "local" else None
+    context = read_context(config, args.context_file, args.context, clock.now(), rules)
+    v1r_key = demo_v1r_key(config)
+    # A stop (SIGTERM, Ctrl-C) is taken from the start: while waiting for the gateway too.
+    stop = threading.Event()
+    running: list[Service] = []
+
+    def on_signal(*_: object) -> None:
+        stop.set()
+        for service in running:
+            service.request_stop()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
         with open_site(config, username=role, clock=clock, v1r_key=v1r_key) as gateway:
             # After a power cut the gateway may answer 500/429 or reset for minutes: wait it out.
-            state = wait_for_site(gateway.site_state, clock=clock)
+            state = wait_for_site(gateway.site_state, clock=clock, stop=stop)
+            if state is None:
+                print("wattplan run: stopped before the gateway answered")
+                return OK
             units = max(1, round(state.capacity_kwh / 13.5))
             source = (
                 LocalBackend(gateway, units=units) if config.control.backend == "dry-run" else None
@@ -118,7 +142,11 @@ def run(args: argparse.Namespace) -> int:
             if not args.no_record:
                 from optimiser.recorder import RecordingStore
 
-                store = RecordingStore(Path(config.recorder.database).expanduser())
+                database = Path(config.recorder.database).expanduser()
+                store = wait_for_store(lambda: RecordingStore(database), clock=clock, stop=stop)
+                if store is None:
+                    print("wattplan run: stopped before the recorder's database opened")
+                    return OK
             budget = budget_of(backend)
             publisher, inbox = smart_home(config, clock, budget, tariff, rules, record=store)
             observers: list = [publisher] if publisher is not None else []
@@ -160,35 +188,37 @@ def run(args: argparse.Namespace) -> int:
                 budget=budget,
                 first_state=state,  # the start's poll: the gateway is not read twice
             )
-            previous = {
-                sig: signal.signal(sig, lambda *_: service.request_stop())
-                for sig in (signal.SIGTERM, signal.SIGINT)
-            }
+            running.append(service)
+            if stop.is_set():
+                service.request_stop()
             try:
                 # --for counts from when the service is ready (gateway, backend, first decision);
                 # serve() reverts a forced state however run ends: a stop, --for, or an error.
                 stats = service.serve(run_for=args.run_for)
             finally:
-                for sig, handler in previous.items():
-                    signal.signal(sig, handler)
                 if dashboard is not None:
                     dashboard.stop()
                 if publisher is not None:
                     publisher.close()
                 if store is not None:
                     store.close()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print(
+        f"wattplan run: stopped: {stats.polls} polls, {stats.samples} samples, {stats.gaps} "
+        f"gaps, {stats.plans} plans ({stats.plan_failures} failed), {stats.decisions} "
+        f"decisions, {stats.commands_sent} commands sent, {stats.safe_fallbacks} safe fallbacks"
+    )
+    if args.speed is not None:
+        print(f"wattplan run: the accelerated clock read {clock.now():%Y-%m-%d %H:%M:%S} UTC")
+    if isinstance(backend, V1rBackend):
         print(
-            f"wattplan run: stopped: {stats.polls} polls, {stats.samples} samples, {stats.gaps} "
-            f"gaps, {stats.plans} plans ({stats.plan_failures} failed), {stats.decisions} "
-            f"decisions, {stats.commands_sent} commands sent, {stats.safe_fallbacks} safe fallbacks"
+            f"wattplan run: v1r: {backend.confirmed} changes confirmed by behaviour, "
+            f"{backend.unacted} stored but not acted on ({backend.fell_back} made again "
+            "through Fleet)"
         )
-        if isinstance(backend, V1rBackend):
-            print(
-                f"wattplan run: v1r: {backend.confirmed} changes confirmed by behaviour, "
-                f"{backend.unacted} stored but not acted on ({backend.fell_back} made again "
-                "through Fleet)"
-            )
-        return OK
+    return OK
 
 
 def smart_home(config, clock, budget, tariff, rules, *, record) -> tuple:

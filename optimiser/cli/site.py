@@ -6,13 +6,16 @@ With no ``gateway`` section in the config, ``plan``, ``run``, ``status``, ``reco
 forecast from that household's last fortnight. Everything below the CLI only ever sees a
 :class:`~optimiser.gateway.Gateway` and a :class:`~optimiser.forecast.History`.
 
-Fake data never lands in the real recordings: while a command talks to the embedded emulator,
-:func:`emulator_sandbox` points the default recorder database at a throw-away directory,
-removed when the command ends.
+Fake data never lands in real places: while a command talks to the embedded emulator,
+:func:`emulator_sandbox` points the state directory (command budget, lease, dashboard journal,
+caches) and the recorder database at a throw-away directory, removed when the command ends
+(the real Octopus key, account and caches are copied in, and what Octopus answered is copied
+back: real data; the site's budget, lease and journal never are).
 """
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,15 +43,41 @@ DEMO_V1R_KEY_BITS = 2048
 
 @contextmanager
 def emulator_sandbox(config: Config) -> Iterator[Config]:
-    """``config`` unchanged for a real gateway; for the embedded emulator, unless the config
-    names a recorder database, ``config`` with its database in a throw-away directory, so
-    emulator samples never reach the real recordings."""
-    if not config.uses_emulator or "database" in config.recorder.model_fields_set:
+    """``config`` unchanged for a real gateway; for the embedded emulator, ``config`` with its
+    state directory and recorder database in a throw-away directory (whatever the config or
+    ``$WATTPLAN_STATE_DIR`` name), so emulator samples, command budget, lease and dashboard
+    journal never reach the real ones."""
+    if not config.uses_emulator:
         yield config
         return
+    real = config.state_dir.expanduser()
     with tempfile.TemporaryDirectory(prefix="wattplan-emulator-") as tmp:
+        state = Path(tmp) / "state"
+        _copy_real_data(real, state)
         recorder = config.recorder.model_copy(update={"database": Path(tmp) / "recordings.sqlite"})
-        yield config.model_copy(update={"recorder": recorder})
+        try:
+            yield config.model_copy(update={"recorder": recorder, "state_dir": state})
+        finally:
+            _copy_real_data(state, real)
+
+
+SITE_STATE_FILES = frozenset({"lease.json", "command-budget.json", "dashboard.json"})
+"""What a site leaves in the state directory (the demo site's stay in its sandbox)."""
+
+
+def _copy_real_data(source: Path, target: Path) -> None:
+    """Copy what in a state directory is not about a site (the Octopus API key and account,
+    tariff and weather caches: real data) from ``source`` to ``target``, modes kept."""
+    if not source.is_dir():
+        return
+    entries = [p for p in source.iterdir() if p.name not in SITE_STATE_FILES]
+    if entries:
+        target.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for path in entries:
+        if path.is_dir():
+            shutil.copytree(path, target / path.name, dirs_exist_ok=True)
+        elif path.is_file():
+            shutil.copy2(path, target / path.name)
 
 
 def embedded_emulator(

@@ -21,6 +21,7 @@ import ipaddress
 import json
 import logging
 import os
+import re
 import socket
 import ssl
 from dataclasses import dataclass
@@ -249,6 +250,10 @@ def resolve_policy(
     return TlsPolicy(name, fingerprint=pinned)
 
 
+_SHOWN = re.compile(r'Fingerprints did not match\. Expected "[0-9a-fA-F]+", got "([0-9a-fA-F]+)"')
+"""urllib3's message for a pinned fingerprint that did not match, naming what was shown."""
+
+
 def explain_tls_failure(
     exc: BaseException, host: str, port: int, policy: TlsPolicy, timeout_s: float
 ) -> Exception:
@@ -259,6 +264,10 @@ def explain_tls_failure(
             presented = fetch_fingerprint(host, port, policy.server_name, timeout_s)
         except (TrustError, GatewayUnavailable):
             presented = None
+        if presented is None or presented == policy.fingerprint:
+            # Gone or back on the pinned one by now: what the failed handshake was shown.
+            shown = _SHOWN.search(str(exc))
+            presented = shown.group(1).lower() if shown else presented
         if presented is not None and presented != policy.fingerprint:
             return CertificateMismatch(address, policy.fingerprint, presented)
     return TrustError(f"TLS with the gateway at {address} failed: {exc}")

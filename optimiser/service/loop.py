@@ -34,6 +34,7 @@ from optimiser.live import with_car_context
 from optimiser.planner.solve import Hook
 from optimiser.planning import Forecasting, PlanRequest, PlanResult, build_request, plan_cycle
 from optimiser.recorder import RecordingStore, sample_from_site_state
+from optimiser.service.backlog import HeldGap, RecorderBacklog
 from optimiser.service.home import HomeInputs
 from optimiser.service.inbox import Inbox
 from optimiser.service.observers import EventKind, Observer, ServiceEvent, notify
@@ -93,7 +94,8 @@ class Service:
         often as prices can change and uses the cache in between). None: ``tariff`` alone.
         A failed read keeps the last prices.
     store : RecordingStore, optional
-        Where polls are recorded (None: not recorded).
+        Where polls are recorded (None: not recorded); while it cannot write (a full disk)
+        the samples and gaps are held in memory (:mod:`optimiser.service.backlog`).
     forecaster : Forecaster, optional
         Default: ``HistoryForecaster`` over ``history``; ``wattplan run`` passes the config's
         (:func:`optimiser.forecast.weather.forecaster_for`). Its notes (a weather provider
@@ -170,6 +172,7 @@ class Service:
         self._user_config = self.config
         self._controlling = self.backend
         self._prices: EventPrices | None = None
+        self._backlog = RecorderBacklog(self.store) if self.store is not None else None
 
     # -- public -------------------------------------------------------------------------------
 
@@ -247,6 +250,24 @@ class Service:
             self._revert_on_stop()
         except Exception as exc:  # never raise from shutdown: log and leave the lease behind
             log.error("stop: reverting failed: %s: %s", type(exc).__name__, exc)
+        self._flush_backlog()
+
+    def _flush_backlog(self) -> None:
+        """Write what the recorder holds in memory; say what could not be written."""
+        if self._backlog is None or not self._backlog.held:
+            return
+        try:
+            self.stats.samples += self._backlog.flush()
+        except Exception as exc:  # never raise from shutdown
+            log.error("stop: writing the held samples failed: %s: %s", type(exc).__name__, exc)
+        self.stats.unrecorded = self._backlog.held
+        if self._backlog.held:
+            log.error(
+                "stop: %d samples and gaps held in memory could not be written to %s (is the "
+                "disk full?)",
+                self._backlog.held,
+                self.store.path if self.store is not None else "the recorder",
+            )
 
     # -- steps --------------------------------------------------------------------------------
 
@@ -293,8 +314,9 @@ class Service:
                 self._on_poll_failed(now, exc)
                 return
         self._state = state
-        if self.store is not None and self.store.add_sample(sample_from_site_state(state)):
-            self.stats.samples += 1
+        if self._backlog is not None:
+            self.stats.samples += self._backlog.add(sample_from_site_state(state))
+            self.stats.unrecorded = self._backlog.held
         if self.on_poll is not None:
             self.on_poll(state)
         notify(self.observers, lambda o: o.on_state(state, now))
@@ -317,9 +339,11 @@ class Service:
 
     def _on_poll_failed(self, now: datetime, exc: BaseException) -> None:
         self.stats.gaps += 1
-        if self.store is not None:
+        if self._backlog is not None:
             gap_end = now + timedelta(seconds=self._interval_s)
-            self.store.add_gap(now, gap_end, type(exc).__name__, str(exc))
+            gap = HeldGap(now, gap_end, type(exc).__name__, str(exc))
+            self.stats.samples += self._backlog.add(gap)
+            self.stats.unrecorded = self._backlog.held
         if self.watchdog.link is Link.UP:
             log.warning("gateway lost at %s: %s: %s", now.isoformat(), type(exc).__name__, exc)
             self._event(EventKind.GATEWAY_LOST, now, f"{type(exc).__name__}: {exc}")

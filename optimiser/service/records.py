@@ -84,4 +84,6 @@ class ServiceStats:
     decisions: int = 0
     safe_fallbacks: int = 0
     commands_sent: int = 0
+    unrecorded: int = 0
+    """Samples and gaps held in memory because the database could not take them (now)."""
     reverted_on_stop: bool = False

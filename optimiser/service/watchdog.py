@@ -6,8 +6,8 @@ and each apply did, and the watchdog says what is due. Two parts:
 ``link`` (:class:`Link`)
     ``UP`` — polls read the site; decisions follow the plan.
     ``LOST_IN_GRACE`` — polls fail with a gap-and-retry error (unreachable, rate-limited, an
-    answer not understood); the device keeps its leased settings for
-    ``control.gateway_loss_grace_s``; decisions apply nothing.
+    answer not understood) or meet a certificate other than the pinned one; the device keeps
+    its leased settings for ``control.gateway_loss_grace_s``; decisions apply nothing.
     ``LOST_PAST_GRACE`` — still failing after the grace, or the forced state's lease lapsed
     first: safe settings became due once for this loss; decisions apply nothing.
     A poll that reads the site again returns to ``UP`` from either.
@@ -30,6 +30,7 @@ from enum import Enum
 
 from optimiser.control.safety import Failure
 from optimiser.domain.errors import NextStep, next_step_of
+from optimiser.gateway.errors import CertificateMismatch
 
 
 class Link(Enum):
@@ -54,8 +55,13 @@ class SafeRevert:
 
 
 def carries_on(exc: BaseException) -> bool:
-    """Whether the service keeps running after ``exc`` (its class's ``next_step`` is
-    gap-and-retry); anything else, or an exception that is not wattplan's, stops it."""
+    """Whether the service keeps running after ``exc``: its class's ``next_step`` is
+    gap-and-retry, or the gateway presented another certificate than the pinned one (nothing
+    is exchanged with it, the loss is handled as an unreachable gateway, and the service goes
+    on when the pinned certificate is back; one-shot commands stop and tell). Anything else,
+    or an exception that is not wattplan's, stops it."""
+    if isinstance(exc, CertificateMismatch):
+        return True
     return next_step_of(exc, foreign=NextStep.STOP_AND_TELL).keeps_running
 
 

@@ -23,3 +23,12 @@ def write_config(tmp: Path, text: str) -> Path:
         f"recorder:\n  database: {tmp / 'rec.sqlite'}\n  interval_s: 90\nweb:\n  port: 0\n{text}"
     )
     return path
+
+
+def gateway_section(emulator, tmp: Path) -> str:
+    """A ``gateway`` config section for a running :class:`GatewayEmulator` (pinned on first
+    use, its customer password in a file under ``tmp``)."""
+    secret = tmp / "gateway-password"
+    secret.write_text(emulator.customer_password)
+    secret.chmod(0o600)
+    return f"gateway:\n  host: 127.0.0.1\n  port: {emulator.port}\n  password_file: {secret}\n"

@@ -12,7 +12,8 @@ import time
 
 import requests
 
-from tests.optimiser.cli.conftest import ROOT, write_config
+from simulations.emulator import GatewayEmulator
+from tests.optimiser.cli.conftest import ROOT, gateway_section, write_config
 
 URL = re.compile(r"(http://127\.0\.0\.1:\d+/)")
 
@@ -52,8 +53,14 @@ def _stop(proc: subprocess.Popen) -> str:
 
 
 def test_run_serves_the_dashboard_and_dashboard_serves_what_it_left(env):
-    config = write_config(env, f"state_dir: {env / 'state'}\n")
-    run, url = _start(config, "run", "--speed", "600", stream="stderr")
+    # A configured gateway (the embedded emulator's run would leave nothing behind).
+    with GatewayEmulator(host="127.0.0.1", port=0) as emulator:
+        config = write_config(env, f"state_dir: {env / 'state'}\n" + gateway_section(emulator, env))
+        _run_then_dashboard(env, config)
+
+
+def _run_then_dashboard(env, config) -> None:
+    run, url = _start(config, "run", stream="stderr")
     try:
         deadline = time.monotonic() + 60
         state = {}

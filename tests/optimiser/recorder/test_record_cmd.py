@@ -16,7 +16,11 @@ from .conftest import START, make_sample
 @pytest.fixture
 def config_file(tmp_path):
     path = tmp_path / "config.yaml"
-    path.write_text(f"recorder:\n  database: {tmp_path / 'rec.sqlite'}\n  interval_s: 60\n")
+    # A configured gateway (polls injected): the embedded emulator's would go to a sandbox.
+    path.write_text(
+        f"recorder:\n  database: {tmp_path / 'rec.sqlite'}\n  interval_s: 60\n"
+        "gateway:\n  host: 192.0.2.1\n"
+    )
     return path
 
 

@@ -5,6 +5,7 @@ reads the gateway once to start, not twice."""
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import timedelta
 from http import HTTPMethod
 
@@ -13,7 +14,7 @@ from pydantic import SecretStr
 
 from optimiser.gateway import Gateway, GatewayApi, TlsPolicy
 from optimiser.gateway.errors import AuthenticationError
-from optimiser.service.startup import wait_for_site
+from optimiser.service.startup import wait_for_site, wait_for_store
 from simulations.emulator.faults import FaultKind
 from tests.optimiser.service.conftest import START, make_service
 
@@ -69,6 +70,60 @@ def test_startup_does_not_retry_what_retrying_cannot_fix(house):
     with pytest.raises(AuthenticationError):
         wait_for_site(refused, clock=house.clock, give_up_after_s=600)
     assert calls == [1]
+
+
+def test_startup_waits_out_a_gateway_down_for_hours(house):
+    """A gateway answering 503 for three hours after a power cut: run waits (it used to exit
+    after 30 minutes, and systemd's start limit then left it stopped)."""
+    calls = []
+
+    def read():
+        calls.append(house.clock.now())
+        if house.clock.now() - calls[0] < timedelta(hours=3):
+            return house.gateway.site_state()  # raises: 503 below
+        house.emulator.faults.clear()
+        return house.gateway.site_state()
+
+    house.emulator.faults.add(FaultKind.STATUS, code=503, path="/api/meters")
+    state = wait_for_site(read, clock=house.clock)
+    assert state is not None and state.capacity_kwh > 0
+    assert house.clock.now() - calls[0] >= timedelta(hours=3)
+
+
+def test_a_stop_ends_the_startup_wait(house):
+    stop = threading.Event()
+
+    def read():
+        stop.set()  # SIGTERM arrives while the gateway is still down
+        return house.gateway.site_state()
+
+    house.emulator.faults.add(FaultKind.STATUS, code=503, path="/api/meters")
+    assert wait_for_site(read, clock=house.clock, stop=stop) is None
+
+
+def test_startup_waits_for_a_database_on_a_full_disk(house):
+    from optimiser.recorder.errors import StoreError
+
+    tries = []
+
+    def open_store():
+        tries.append(house.clock.now())
+        if len(tries) < 3:
+            raise StoreError(house.tmp / "rec.sqlite", "open: disk I/O error")
+        return house.store
+
+    assert wait_for_store(open_store, clock=house.clock) is house.store
+    assert len(tries) == 3
+
+
+def test_startup_does_not_wait_for_a_database_it_may_not_open(house):
+    from optimiser.recorder.errors import StoreError
+
+    def open_store():
+        raise StoreError(house.tmp / "rec.sqlite", "open: unable to open database file")
+
+    with pytest.raises(StoreError):
+        wait_for_store(open_store, clock=house.clock)
 
 
 def meter_reads(house) -> int:
