@@ -84,8 +84,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--budgets",
         metavar="LIST",
         help="the value-per-command frontier: replay wattplan once per daily write budget "
-        "(e.g. 2,5,10,20,unlimited) and report cost and capture per budget (table, JSON, and "
-        "frontier.png with --plot)",
+        "(e.g. 2,5,10,20,unlimited; each finite budget with the documented 1 tariff change a "
+        "month) and report cost and capture per budget (table, JSON, and frontier.png with "
+        "--plot)",
     )
     p.add_argument(
         "--backend",
@@ -231,6 +232,7 @@ def _frontier(
     """``--budgets``: wattplan once per daily write budget, against the two references."""
     from dataclasses import replace
 
+    from optimiser.config import DOCUMENTED_LIMITS
     from simulations.replay import ReplayError, period_prices
     from simulations.replay.frontier import (
         frontier_json,
@@ -252,8 +254,16 @@ def _frontier(
     for key in tariff_keys:
         tariff = _tariff(key, region, config, data)
         prices = period_prices(tariff, data.start, data.end, minutes, margin_hours)
+        monthly = DOCUMENTED_LIMITS.tariff_changes_per_month
         sites = [
-            replace(site, capabilities=replace(site.capabilities, commands_per_day=b))
+            replace(
+                site,
+                capabilities=replace(
+                    site.capabilities,
+                    commands_per_day=b,
+                    tariff_changes_per_month=None if b is None else monthly,
+                ),
+            )
             for b in budgets
         ]
         jobs = [

@@ -29,6 +29,7 @@ from optimiser.control.lease_file import save_lease, settle_lease
 from optimiser.control.policy import ControlPolicy
 from optimiser.control.report import AppliedReport
 from optimiser.control.safety import Failure, Lease, decide, is_forced
+from optimiser.control.scarce import control_style
 from optimiser.control.value import BudgetOutlook
 from optimiser.domain.device import Settings
 from optimiser.domain.slots import require_aware
@@ -127,6 +128,7 @@ def apply_current_slot(
             policy=policy,
             short=lambda t: _budget_short(backend, t, now, outlook),
             current=held,
+            style=control_style(config, capabilities),
         )
         failure = exhausted or failure
     lease = decision.lease if forced and decision.lease is not None else None

@@ -50,6 +50,7 @@ from optimiser.control.budget import CommandBudget
 from optimiser.control.budget_decision import afford_forced, budget_shortfall
 from optimiser.control.decision import decide_plan_settings
 from optimiser.control.safety import decide
+from optimiser.control.scarce import control_style
 from optimiser.control.value import BudgetOutlook
 from optimiser.domain.device import ExportRule, OperationMode, Settings
 from optimiser.domain.history import History
@@ -192,7 +193,10 @@ class ClosedLoop:
         if site.capabilities.commands_per_day is not None:
             per_day = site.capabilities.commands_per_day
             budget = CommandBudget(
-                per_day, None, safety_reserve=min(config.control.safety_commands, per_day - 1)
+                per_day,
+                None,
+                safety_reserve=min(config.control.safety_commands, per_day - 1),
+                tariff_per_month=site.capabilities.tariff_changes_per_month,
             )
         self.backend = MemoryBackend(
             site.capabilities,
@@ -396,7 +400,12 @@ class ClosedLoop:
             return budget_shortfall(backend.device, t, caps, budget.remaining(now), outlook)
 
         target, forced, refused = afford_forced(
-            target, now, policy=self.site.policy, short=short, current=backend.device
+            target,
+            now,
+            policy=self.site.policy,
+            short=short,
+            current=backend.device,
+            style=control_style(self.config, caps),
         )
         report = backend.apply(target, reason=reason, safety=not forced)
         self.last_control = CommandRecord(
