@@ -30,7 +30,7 @@ from optimiser.control.policy import ControlPolicy
 from optimiser.control.report import AppliedReport
 from optimiser.control.safety import Failure, Lease, decide, is_forced
 from optimiser.control.scarce import control_style
-from optimiser.control.value import BudgetOutlook
+from optimiser.control.value import Outlook
 from optimiser.domain.device import Settings
 from optimiser.domain.slots import require_aware
 from tariffs import Tariff
@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # planning imports control (capabilities, limits): type only,
 
 
 def _budget_short(
-    backend: Backend, target: Settings, now: datetime, outlook: BudgetOutlook | None
+    backend: Backend, target: Settings, now: datetime, outlook: Outlook | None
 ) -> str | None:
     """Why the backend's command budget cannot pay for all of ``target`` now (None: it can)."""
     left = backend.commands_left(now)

@@ -3,7 +3,7 @@
 Pure decisions shared by the production apply path (:mod:`optimiser.control.apply_now`) and the
 replay. A forced state is all or nothing: half of one (say autonomous without the export rule)
 is worse than none, and reverting it would cost commands too. Commands the day's more valuable
-later spans need are kept back (:class:`~optimiser.control.value.BudgetOutlook`).
+later spans need are kept back (:class:`~optimiser.control.value.Outlook`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from optimiser.control.policy import ControlPolicy
 from optimiser.control.safety import Failure, decide, is_forced
 from optimiser.control.scarce import ControlStyle, in_time_based
 from optimiser.control.translate import action_held
-from optimiser.control.value import BudgetOutlook
+from optimiser.control.value import Outlook
 from optimiser.domain.actions import Action
 from optimiser.domain.device import ExportRule, OperationMode, Settings
 
@@ -28,7 +28,7 @@ def budget_shortfall(
     target: Settings,
     capabilities: Capabilities,
     left: int,
-    outlook: BudgetOutlook | None = None,
+    outlook: Outlook | None = None,
 ) -> str | None:
     """Why ``left`` commands cannot pay for all of ``target`` from ``current`` (None: they
     can).

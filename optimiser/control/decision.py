@@ -31,19 +31,22 @@ from optimiser.control.plan_check import plan_problems
 from optimiser.control.policy import ControlPolicy
 from optimiser.control.safety import Failure, Lease, is_forced
 from optimiser.control.scarce import (
-    TARIFF_VALUE_MIN_GBP,
     ControlStyle,
     control_style,
     entry_step,
     in_scarce_family,
     month_tariff_for,
     scarce_settings,
+)
+from optimiser.control.scarce_value import (
+    TARIFF_VALUE_MIN_GBP,
     tariff_value_gbp,
+    write_schedule,
 )
 from optimiser.control.spans import ActionSpan, span_due, spans_from_plan
 from optimiser.control.tariff_upload import uploaded_tariff_for
 from optimiser.control.translate import action_held, settings_for
-from optimiser.control.value import BudgetOutlook, budget_outlook
+from optimiser.control.value import Outlook, budget_outlook
 from optimiser.domain.actions import Action
 from optimiser.domain.device import OperationMode, Settings, UploadedTariff
 from optimiser.domain.slots import require_aware
@@ -75,8 +78,10 @@ class Decision:
         When the plan stops being trusted.
     notes : tuple of str
         Why.
-    outlook : BudgetOutlook or None
-        The span's value and the later spans' claims on the command budget.
+    outlook : Outlook or None
+        The span's value and the later spans' claims on the command budget (the scarce
+        policy: the day's candidate writes, :class:`~optimiser.control.scarce_value.
+        WriteSchedule`).
     """
 
     span: ActionSpan | None
@@ -85,7 +90,7 @@ class Decision:
     failure: Failure | None
     valid_until: datetime | None
     notes: tuple[str, ...] = ()
-    outlook: BudgetOutlook | None = None
+    outlook: Outlook | None = None
 
 
 def device_spans(
@@ -164,7 +169,13 @@ def plan_settings_now(
     if style is ControlStyle.SCARCE:
         uploaded_for = month_tariff_for(uploaded_for)
         uploaded, why = _month_tariff(
-            config, result, plan, policy, uploaded_for(when.astimezone(tz).date()), current
+            config,
+            result,
+            plan,
+            policy,
+            uploaded_for(when.astimezone(tz).date()),
+            current,
+            capabilities,
         )
         notes += [why] if why else []
         settings = scarce_settings(
@@ -217,8 +228,28 @@ def plan_settings_now(
             until=span.end,
             reason=f"{span.action.value} {span.start:%H:%M}–{span.end:%H:%M} UTC",
         )
-    outlook = None
-    if capabilities.commands_per_day is not None:
+    outlook: Outlook | None = None
+    if (
+        style is ControlStyle.SCARCE
+        and capabilities.commands_per_day is not None
+        and uploaded is not None
+        and current is not None
+        and in_scarce_family(current)
+    ):
+        outlook = write_schedule(
+            plan,
+            spans,
+            span,
+            now,
+            device=current,
+            target=settings,
+            battery=battery,
+            policy=policy,
+            capabilities=capabilities,
+            uploaded=uploaded,
+            export_limit_kw=config.site.export_limit_kw,
+        )
+    elif capabilities.commands_per_day is not None:
         outlook = budget_outlook(
             plan,
             spans,
@@ -245,6 +276,7 @@ def _month_tariff(
     policy: ControlPolicy,
     designed: tuple[UploadedTariff | None, str | None],
     current: Settings | None,
+    capabilities: Capabilities,
 ) -> tuple[UploadedTariff | None, str | None]:
     """(The tariff the scarce policy runs under now, why not the month's design): the design
     when the device holds it or uploading it is worth :data:`TARIFF_VALUE_MIN_GBP` over the
@@ -261,11 +293,15 @@ def _month_tariff(
         design,
         held,
         policy=policy,
+        capabilities=capabilities,
         export_limit_kw=config.site.export_limit_kw,
     )
     if value >= TARIFF_VALUE_MIN_GBP:
         return design, None
-    return held, f"the month's tariff is worth £{value:.2f} over the plan's horizon: kept the device's"
+    return (
+        held,
+        f"the month's tariff is worth £{value:.2f} over the plan's horizon: kept the device's",
+    )
 
 
 def decide_plan_settings(

@@ -29,9 +29,10 @@ not yet in time-based control under the month's tariff.
 (:mod:`optimiser.control.tariff_upload`: true buy prices, so the cheapest period is the true
 one; peak sell = peak buy, so time-based control exports at the peak) as it stands on the
 first day of the local month — for Flux, the Flux periods themselves. It is uploaded when
-:func:`tariff_value_gbp` says it is worth more than the tariff the device holds over the plan's
-horizon, so at most once a month, at the month's first decision (the small hours of the
-1st: a quiet moment on every tariff wattplan knows, before the cheap night period).
+:func:`~optimiser.control.scarce_value.tariff_value_gbp` says it is worth more than the
+tariff the device holds over the plan's horizon, so at most once a month, at the month's
+first decision (the small hours of the 1st: a quiet moment on every tariff wattplan knows,
+before the cheap night period).
 
 **Assumptions** (the shared Powerwall model, :mod:`optimiser.domain.powerwall`, which the
 replay steps): in ``autonomous`` mode the battery charges from the grid at full power in the
@@ -48,9 +49,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 from enum import StrEnum
-from math import sqrt
-
-import numpy as np
 
 from optimiser.config import Config
 from optimiser.control.capabilities import Capabilities
@@ -59,15 +57,9 @@ from optimiser.control.spans import ActionSpan
 from optimiser.control.translate import followed_action, settings_for
 from optimiser.domain.actions import Action
 from optimiser.domain.device import ExportRule, OperationMode, Settings, UploadedTariff
-from optimiser.domain.powerwall import PowerwallSpec, PowerwallState, step_through
-from optimiser.planner.inputs import Battery
-from optimiser.planner.result import Plan
 
 UploadedFor = Callable[[date], tuple[UploadedTariff | None, str | None]]
 """The tariff to keep uploaded on a local day, or None and why not."""
-
-TARIFF_VALUE_MIN_GBP = 0.01
-"""A tariff upload must be worth at least this over the plan's horizon. [£]"""
 
 
 class ControlStyle(StrEnum):
@@ -209,60 +201,9 @@ def entry_step(current: Settings, target: Settings) -> Settings:
     One write at a time, so entering fits in the writes a day leaves outside the safety
     reserve (the whole change at once would need three)."""
     if target.tariff is not None and current.tariff != target.tariff:
-        return replace(current, tariff=target.tariff, notes=(*target.notes, "upload the month's tariff"))
-    if current.mode is not target.mode:
         return replace(
-            current, mode=target.mode, notes=(*target.notes, "enter time-based control")
+            current, tariff=target.tariff, notes=(*target.notes, "upload the month's tariff")
         )
+    if current.mode is not target.mode:
+        return replace(current, mode=target.mode, notes=(*target.notes, "enter time-based control"))
     return target
-
-
-def tariff_value_gbp(
-    plan: Plan,
-    battery: Battery,
-    candidate: UploadedTariff,
-    held: UploadedTariff | None,
-    *,
-    policy: ControlPolicy,
-    export_limit_kw: float,
-) -> float:
-    """What uploading ``candidate`` instead of keeping ``held`` is worth over the plan's
-    horizon, in £: the cost of time-based control at the reserve floor under each, stepped
-    through the plan's forecast load and solar with the shared Powerwall model and priced at
-    the plan's prices (positive: the candidate is cheaper). Pure."""
-    grid = plan.grid
-    hours = grid.hours
-    epoch = np.array([grid.start.timestamp() + k * grid.minutes * 60 for k in range(grid.count)])
-    spec = PowerwallSpec(
-        capacity_kwh=battery.capacity_kwh,
-        max_charge_kw=battery.max_charge_kw,
-        max_discharge_kw=battery.max_discharge_kw,
-        charge_efficiency=battery.charge_efficiency,
-        discharge_efficiency=battery.discharge_efficiency,
-        reserve_charge_kw_per_unit=1.8 * max(1, round(battery.capacity_kwh / 13.5)),
-        export_limit_kw=export_limit_kw,
-    )
-
-    def cost(tariff: UploadedTariff | None) -> float:
-        settings = Settings(
-            OperationMode.AUTONOMOUS if tariff is not None else OperationMode.SELF_CONSUMPTION,
-            policy.reserve_floor_app_percent,
-            export_rule=ExportRule.BATTERY_OK if tariff is not None else ExportRule.PV_ONLY,
-            tariff=tariff,
-        )
-        flows = step_through(
-            spec,
-            PowerwallState(soe_kwh=battery.soe_kwh),
-            settings,
-            load_kw=np.asarray(plan.load_kwh, dtype=float) / hours,
-            solar_kw=np.asarray(plan.solar_kwh, dtype=float) / hours,
-            dt_h=hours,
-            epoch_s=epoch,
-        )
-        kwh = flows.grid_kw * hours
-        pence = np.where(kwh > 0, kwh * plan.import_price, kwh * plan.export_price)
-        # Energy left in the battery at the end is worth the cheapest import it saves.
-        left = (flows.end.soe_kwh - battery.soe_kwh) * sqrt(spec.round_trip_efficiency)
-        return float(pence.sum() - left * float(np.min(plan.import_price))) / 100.0
-
-    return cost(held) - cost(candidate)

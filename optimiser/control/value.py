@@ -42,6 +42,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import numpy as np
 
@@ -206,6 +207,19 @@ def commands_to_keep(
         if keep + demand.commands <= left:
             keep += demand.commands
     return keep
+
+
+class Outlook(Protocol):
+    """The change due now's value and how many of the commands left to keep for later."""
+
+    @property
+    def value_gbp(self) -> float:
+        """What the change due now is worth. [£]"""
+        ...
+
+    def keep(self, commands: int, left: int) -> int:
+        """Commands of ``left`` to keep for later when the change due now needs ``commands``."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

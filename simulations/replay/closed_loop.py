@@ -51,7 +51,7 @@ from optimiser.control.budget_decision import afford_forced, budget_shortfall
 from optimiser.control.decision import decide_plan_settings
 from optimiser.control.safety import decide
 from optimiser.control.scarce import control_style
-from optimiser.control.value import BudgetOutlook
+from optimiser.control.value import Outlook
 from optimiser.domain.device import ExportRule, OperationMode, Settings
 from optimiser.domain.history import History
 from optimiser.domain.powerwall import PowerwallSpec, PowerwallState, step_through
@@ -384,7 +384,7 @@ class ClosedLoop:
         now: datetime,
         *,
         reason: str,
-        outlook: BudgetOutlook | None = None,
+        outlook: Outlook | None = None,
     ) -> Settings:
         """Apply ``target`` to the simulated device as production does (all or nothing for a
         forced state, keeping commands for the day's more valuable later spans (``outlook``),
