@@ -9,7 +9,10 @@ under the settings the device would hold, priced at the plan's prices:
   ``left`` switch points among the spans due from now to the end of the budget's UTC day
   (each switch: the span's settings, :func:`~optimiser.control.scarce.scarce_settings`) is
   stepped from now to :data:`SETTLE_HOURS` past the day's end; the cheapest wins, ties to fewer
-  writes. The write due now is sent only when the winner writes now.
+  writes (sets of up to :data:`EXHAUSTIVE_WRITES` switches exhaustively, then one switch
+  added at a time while it saves at least :data:`WRITE_MIN_GBP`). The write due now is sent
+  only when the winner writes now — also when writes are plentiful: a write that saves
+  nothing is not sent.
 - **the month's tariff** (:func:`tariff_value_gbp`): time-based control at the floor under
   the candidate against the tariff the device holds, over the plan's horizon.
 
@@ -42,6 +45,12 @@ morning). [h]"""
 
 TARIFF_VALUE_MIN_GBP = 0.01
 """A tariff upload must be worth at least this over the plan's horizon. [£]"""
+
+WRITE_MIN_GBP = 0.001
+"""A write added beyond the exhaustive search must save at least this. [£]"""
+
+EXHAUSTIVE_WRITES = 2
+"""Sets of up to this many switches are searched exhaustively. [-]"""
 
 MAX_CANDIDATES = 12
 """Span starts considered for the day's writes (the nearest first). [-]"""
@@ -124,24 +133,39 @@ class WriteSchedule:
     def keep(self, commands: int, left: int) -> int:
         """Commands of ``left`` to keep back: all of them (the write due now waits) unless
         the best schedule of at most ``left`` writes writes now."""
-        if commands <= 0 or self._writes(self.switches) <= left:
+        if commands <= 0:
             return 0
         best = self.best(left)
-        return 0 if best and best[0][0] == self.first else left
+        return 0 if 0 in best else left
 
-    def best(self, left: int) -> tuple[tuple[int, Settings], ...]:
-        """The cheapest set of switches costing at most ``left`` writes (ties: fewer)."""
-        options: list[tuple[float, int, tuple[tuple[int, Settings], ...]]] = []
+    def best(self, left: int) -> frozenset[int]:
+        """The switches (indices into :attr:`switches`) that cost least within ``left`` writes:
+        every set of up to :data:`EXHAUSTIVE_WRITES` (ties: fewer writes), then the best
+        single addition while one saves at least :data:`WRITE_MIN_GBP` and fits."""
         n = len(self.switches)
-        for k in range(0, min(left, n) + 1):
+        best: tuple[float, int, frozenset[int]] | None = None
+        for k in range(0, min(left, n, EXHAUSTIVE_WRITES) + 1):
             for chosen in combinations(range(n), k):
-                picked = tuple(self.switches[i] for i in chosen)
-                writes = self._writes(picked)
-                if writes > left:
-                    continue
-                options.append((round(self._cost(picked), 4), writes, picked))
-        options.sort(key=lambda o: (o[0], o[1]))
-        return options[0][2] if options else ()
+                option = self._option(frozenset(chosen), left)
+                if option is not None and (best is None or option[:2] < best[:2]):
+                    best = option
+        if best is None:
+            return frozenset()
+        while True:
+            extra = [self._option(best[2] | {i}, left) for i in range(n) if i not in best[2]]
+            better = [o for o in extra if o is not None and o[0] < best[0] - WRITE_MIN_GBP]
+            if not better:
+                return best[2]
+            best = min(better, key=lambda o: o[:2])
+
+    def _option(
+        self, chosen: frozenset[int], left: int
+    ) -> tuple[float, int, frozenset[int]] | None:
+        picked = [self.switches[i] for i in sorted(chosen)]
+        writes = self._writes(picked)
+        if writes > left:
+            return None
+        return round(self._cost(picked), 4), writes, chosen
 
     def _writes(self, picked: Sequence[tuple[int, Settings]]) -> int:
         held, total = self.device, 0
