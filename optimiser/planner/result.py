@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
-from typing import Any
 
 import numpy as np
 
 from optimiser.domain.actions import Action
 from optimiser.domain.slots import SlotGrid
+from optimiser.planner.status import SolveStatus
+
+#: A JSON value as :mod:`json` reads and writes it.
+Json = None | bool | int | float | str | list["Json"] | dict[str, "Json"]
 
 
 @dataclass(frozen=True)
@@ -21,7 +24,7 @@ class Plan:
     ----------
     grid : SlotGrid
         The slots.
-    status : str
+    status : SolveStatus
         The solve status (``optimal``).
     import_price, export_price : numpy.ndarray
         Prices used. [p/kWh]
@@ -44,7 +47,8 @@ class Plan:
     cost_gbp : float
         Money out minus money in over the plan (energy only). [£]
     objective_p : float
-        The LP objective: cost, wear and penalties minus terminal value. [p]
+        The LP objective: cost, wear and penalties minus terminal value (the tie-break left
+        out). [p]
     timings_ms : dict
         ``build``, ``solve`` (and ``extract``). [ms]
     first_slot_hours : float or None
@@ -52,7 +56,7 @@ class Plan:
     """
 
     grid: SlotGrid
-    status: str
+    status: SolveStatus
     import_price: np.ndarray
     export_price: np.ndarray
     load_kwh: np.ndarray
@@ -97,8 +101,8 @@ class Plan:
         """Part of ``charge_kwh`` from solar surplus. [kWh]"""
         return self.charge_kwh - self.charge_from_grid_kwh
 
-    def to_json_dict(self, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """The plan as issue 4's JSON document; ``extra`` is merged in (dicts one level deep).
+    def to_json_dict(self, extra: Mapping[str, Json] | None = None) -> dict[str, Json]:
+        """The plan as the README's JSON document; ``extra`` is merged in (dicts one level deep).
 
         Pass ``extra={"costs": {"no_battery_gbp": …, "self_powered_gbp": …}}`` to add the
         baselines.
@@ -127,8 +131,8 @@ class Plan:
                     "action": str(self.actions[t]),
                 }
             )
-        document: dict[str, Any] = {
-            "status": self.status,
+        document: dict[str, Json] = {
+            "status": str(self.status),
             "slots": slots,
             "costs": {"plan_gbp": round(self.cost_gbp, 4)},
             "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},

@@ -23,7 +23,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from optimiser.domain.slots import SlotGrid
 from optimiser.domain.units import app_percent_to_kwh
+from optimiser.planner.inputs import PlanInputs
+from optimiser.planner.problem import Hook, Problem
+from optimiser.planner.result import Plan
 from rules.evaluate import RuleEffects
 from rules.schema import ForceMode
 
@@ -55,7 +59,7 @@ class AppliedRules:
     informed_inputs : PlanInputs
         The inputs with only what rules *tell* (load scaling, extra loads, export bonuses):
         planning these without the hook prices what the rules' constraints cost.
-    hook : callable
+    hook : Hook
         ``hook(problem)`` adds floors, ceilings, targets and holds to a built problem.
     limits : tuple[Limit, ...]
         Every stored-energy floor and ceiling the hook adds.
@@ -63,13 +67,13 @@ class AppliedRules:
         Per slot, a Powerwall mode the device must be put in (None: the plan decides).
     """
 
-    inputs: object
-    informed_inputs: object
-    hook: object
+    inputs: PlanInputs
+    informed_inputs: PlanInputs
+    hook: Hook
     limits: tuple[Limit, ...]
     force_mode: list[ForceMode | None]
 
-    def shortfalls(self, plan) -> list[str]:
+    def shortfalls(self, plan: Plan) -> list[str]:
         """Hard floors and ceilings the plan could not meet (the battery starts too far off)."""
         missed: dict[tuple[str, bool], list[int]] = {}
         for limit in self.limits:
@@ -92,7 +96,7 @@ class AppliedRules:
         return notes
 
 
-def apply_effects(inputs, effects: RuleEffects) -> AppliedRules:
+def apply_effects(inputs: PlanInputs, effects: RuleEffects) -> AppliedRules:
     """Apply ``effects`` (from :func:`rules.evaluate`) to planner ``inputs`` (pure).
 
     Hard floors and ceilings are soft constraints with :data:`HARD_PENALTY` per kWh and slot,
@@ -140,7 +144,7 @@ def apply_effects(inputs, effects: RuleEffects) -> AppliedRules:
         or (effects.force_mode[t] is not None and effects.force_mode[t].value is ForceMode.BACKUP)
     ]
 
-    def hook(problem) -> None:
+    def hook(problem: Problem) -> None:
         for i, limit in enumerate(limits):
             name = f"rule_{'ceiling' if limit.upper else 'floor'}_{i}_{limit.slot}"
             if limit.upper:
@@ -160,7 +164,7 @@ def apply_effects(inputs, effects: RuleEffects) -> AppliedRules:
     )
 
 
-def _limits(inputs, effects: RuleEffects) -> list[Limit]:
+def _limits(inputs: PlanInputs, effects: RuleEffects) -> list[Limit]:
     """Every floor, target, ceiling and backup fill the rules ask for."""
     cap = inputs.battery.capacity_kwh
     out: list[Limit] = []
@@ -182,5 +186,5 @@ def _limits(inputs, effects: RuleEffects) -> list[Limit]:
     return out
 
 
-def _when(grid, t: int) -> str:
+def _when(grid: SlotGrid, t: int) -> str:
     return (grid.start + t * grid.step).isoformat()

@@ -13,46 +13,39 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Literal
 
+import highspy
 import numpy as np
+import pulp
 
 from optimiser.domain.actions import classify_slots
 from optimiser.planner.errors import PlanFailed
 from optimiser.planner.inputs import PlanInputs
 from optimiser.planner.problem import (
+    Hook,
     Problem,
     build_problem,
     define_battery_exclusivity,
     define_grid_exclusivity,
 )
 from optimiser.planner.result import Plan
+from optimiser.planner.status import Solver, SolveStatus
 
 log = logging.getLogger(__name__)
 
 #: Flows smaller than this are solver dust. [kWh]
 FLOW_TOLERANCE_KWH = 1e-6
-DEFAULT_TIME_LIMIT_S = 10.0
+#: A solve's time limit: 30 s, or 2 ms per slot for longer problems. Measured on the shared
+#: 2-core machine: the replay's perfect-foresight year (17 520 half-hour slots) takes 6 s
+#: alone and 11–15 s when the machine is busy, the two-day Go one-shot (a MILP: export pays
+#: more than the night rate) 3–4 s alone and over 10 s under `pytest -n 2`. [s]
+DEFAULT_TIME_LIMIT_S = 30.0
+TIME_LIMIT_PER_SLOT_S = 0.002
 
-Hook = Callable[[Problem], None]
-
-
-class SolveStatus(StrEnum):
-    """How a solve ended."""
-
-    OPTIMAL = "optimal"
-    INFEASIBLE = "infeasible"
-    UNBOUNDED = "unbounded"
-    FAILED = "failed"
-    TIME_LIMIT = "time_limit"
-
-    @property
-    def is_ok(self) -> bool:
-        """True when the plan can be used."""
-        return self is SolveStatus.OPTIMAL
+#: A HiGHS option's value (``Highs.setOptionValue``).
+HighsOption = bool | int | float | str
 
 
 @dataclass(frozen=True)
@@ -63,7 +56,7 @@ class SolverResult:
     x: np.ndarray | None
     objective: float | None
     message: str
-    solver: str
+    solver: Solver
 
 
 @dataclass(frozen=True)
@@ -74,7 +67,7 @@ class PlanOutcome:
     plan: Plan | None
     timings_ms: dict[str, float] = field(default_factory=dict)
     message: str = ""
-    solver: str = ""
+    solver: Solver | None = None
 
     def require(self) -> Plan:
         """The plan, or :class:`PlanFailed` saying why there is none."""
@@ -87,32 +80,33 @@ def plan(
     inputs: PlanInputs,
     *,
     hooks: Sequence[Hook] = (),
-    solver: Literal["highs", "cbc"] = "highs",
+    solver: Solver = Solver.HIGHS,
     time_limit_s: float | None = None,
+    highs_options: Mapping[str, HighsOption] | None = None,
 ) -> PlanOutcome:
-    """Build, apply ``hooks``, solve and extract the cheapest plan for ``inputs``
-    (``time_limit_s`` per solve, default :data:`DEFAULT_TIME_LIMIT_S`). [s]"""
-    if time_limit_s is None:
-        time_limit_s = DEFAULT_TIME_LIMIT_S
+    """Build, apply ``hooks``, solve and extract the cheapest plan for ``inputs``.
+
+    ``highs_options`` are set on HiGHS after wattplan's own (e.g. ``{"presolve": "off"}``).
+    """
     t0 = time.perf_counter()
     problem = build_problem(inputs)
     for hook in hooks:
         hook(problem)
     t1 = time.perf_counter()
-    result = solve(problem, solver=solver, time_limit_s=time_limit_s)
-    # Ties can leave both directions in a slot; re-solve with binaries there (see problem.py),
-    # the first time also on every slot where a tie is possible at all.
-    for attempt in range(problem.count + 1):
+    result = solve(problem, solver=solver, time_limit_s=time_limit_s, highs_options=highs_options)
+    # The tie-break makes both directions in one slot strictly dearer (problem.py); should a
+    # solution still have them (solver tolerances), re-solve with binaries on those slots.
+    for _ in range(problem.count + 1):
         if result.x is None:
             break
         grid_slots, battery_slots = simultaneous_slots(problem, result.x)
         if grid_slots.size == 0 and battery_slots.size == 0:
             break
-        if attempt == 0:
-            grid_slots, battery_slots = _tie_slots(inputs, grid_slots, battery_slots)
         define_grid_exclusivity(problem, grid_slots)
         define_battery_exclusivity(problem, battery_slots)
-        result = solve(problem, solver=solver, time_limit_s=time_limit_s)
+        result = solve(
+            problem, solver=solver, time_limit_s=time_limit_s, highs_options=highs_options
+        )
     t2 = time.perf_counter()
     timings = {"build": (t1 - t0) * 1e3, "solve": (t2 - t1) * 1e3}
     if result.x is None:
@@ -122,18 +116,11 @@ def plan(
     return PlanOutcome(result.status, extracted, timings, result.message, result.solver)
 
 
-def _tie_slots(
-    inputs: PlanInputs, grid_slots: np.ndarray, battery_slots: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Add the slots where simultaneous flows can tie with the optimum (problem.py)."""
-    grid_ties = np.flatnonzero(inputs.export_price >= inputs.import_price)
-    bat = inputs.battery
-    lossless = bat.charge_efficiency * bat.discharge_efficiency >= 1.0
-    if lossless and inputs.wear_cost_p_per_kwh == 0:
-        battery_ties = np.arange(inputs.grid.count)
-    else:
-        battery_ties = np.flatnonzero(inputs.import_price <= 0)
-    return np.union1d(grid_slots, grid_ties), np.union1d(battery_slots, battery_ties)
+def time_limit(problem: Problem, time_limit_s: float | None) -> float:
+    """``time_limit_s``, or by default the larger of 30 s and 2 ms per slot. [s]"""
+    if time_limit_s is not None:
+        return float(time_limit_s)
+    return max(DEFAULT_TIME_LIMIT_S, TIME_LIMIT_PER_SLOT_S * problem.count)
 
 
 def simultaneous_slots(problem: Problem, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -150,22 +137,31 @@ def simultaneous_slots(problem: Problem, x: np.ndarray) -> tuple[np.ndarray, np.
 def solve(
     problem: Problem,
     *,
-    solver: Literal["highs", "cbc"] = "highs",
-    time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+    solver: Solver = Solver.HIGHS,
+    time_limit_s: float | None = None,
+    highs_options: Mapping[str, HighsOption] | None = None,
 ) -> SolverResult:
     """Solve ``problem``; HiGHS by default, CBC if asked or if HiGHS fails."""
-    if solver == "cbc":
+    try:
+        chosen = Solver(solver)
+    except ValueError:
+        message = f"expected a solver among {', '.join(Solver)}, got {solver!r}"
+        return SolverResult(SolveStatus.FAILED, None, None, message, Solver.HIGHS)
+    if chosen is Solver.CBC:
         return solve_cbc(problem, time_limit_s=time_limit_s)
-    if solver != "highs":
-        return SolverResult(SolveStatus.FAILED, None, None, f"unknown solver {solver!r}", solver)
-    result = solve_highs(problem, time_limit_s=time_limit_s)
+    result = solve_highs(problem, time_limit_s=time_limit_s, options=highs_options)
     if result.status is SolveStatus.FAILED:
         log.warning("HiGHS failed (%s); trying CBC", result.message)
         return solve_cbc(problem, time_limit_s=time_limit_s)
     return result
 
 
-def solve_highs(problem: Problem, *, time_limit_s: float = DEFAULT_TIME_LIMIT_S) -> SolverResult:
+def solve_highs(
+    problem: Problem,
+    *,
+    time_limit_s: float | None = None,
+    options: Mapping[str, HighsOption] | None = None,
+) -> SolverResult:
     """Solve with HiGHS through highspy, passing the numpy matrix (row-wise) directly.
 
     The arrays go straight into ``passModel`` (no ``HighsLp`` object to fill field by field).
@@ -174,8 +170,6 @@ def solve_highs(problem: Problem, *, time_limit_s: float = DEFAULT_TIME_LIMIT_S)
     highspy 1.16), and a plan must not depend on the solves made before it.
     """
     try:
-        import highspy
-
         lower, upper, cost, integer = problem.column_arrays()
         rows, cols, values, row_lo, row_hi = problem.row_arrays()
         # Row-wise (CSR): entries by row, then column (a stable sort, as np.lexsort).
@@ -184,8 +178,10 @@ def solve_highs(problem: Problem, *, time_limit_s: float = DEFAULT_TIME_LIMIT_S)
         np.cumsum(np.bincount(rows, minlength=problem.num_rows), out=start[1:])
         integrality = integer.astype(np.int32)  # kContinuous = 0, kInteger = 1
         highs = _new_highs()
-        highs.setOptionValue("time_limit", float(time_limit_s))
+        highs.setOptionValue("time_limit", time_limit(problem, time_limit_s))
         highs.setOptionValue("threads", 1)
+        for name, value in (options or {}).items():
+            highs.setOptionValue(name, value)
         passed = highs.passModel(
             problem.num_cols,
             problem.num_rows,
@@ -204,25 +200,27 @@ def solve_highs(problem: Problem, *, time_limit_s: float = DEFAULT_TIME_LIMIT_S)
             integrality,
         )
         if passed == highspy.HighsStatus.kError:
-            return SolverResult(SolveStatus.FAILED, None, None, "HiGHS rejected the model", "highs")
+            return SolverResult(
+                SolveStatus.FAILED, None, None, "HiGHS rejected the model", Solver.HIGHS
+            )
         highs.run()
         model_status = highs.getModelStatus()
         status = _HIGHS_STATUS.get(model_status.name, SolveStatus.FAILED)
         message = highs.modelStatusToString(model_status)
         if status is not SolveStatus.OPTIMAL:
-            return SolverResult(status, None, None, message, "highs")
+            return SolverResult(status, None, None, message, Solver.HIGHS)
         x = np.asarray(highs.getSolution().col_value, dtype=float)
         objective = float(highs.getInfo().objective_function_value)
-        return SolverResult(status, x, objective, message, "highs")
+        return SolverResult(status, x, objective, message, Solver.HIGHS)
     except Exception as exc:  # a failed solve is a value, never a crash
-        return SolverResult(SolveStatus.FAILED, None, None, f"HiGHS error: {exc}", "highs")
+        return SolverResult(SolveStatus.FAILED, None, None, f"HiGHS error: {exc}", Solver.HIGHS)
 
 
 _banner_lock = threading.Lock()
 _banner_silenced = False
 
 
-def _new_highs():
+def _new_highs() -> highspy.Highs:
     """A silent HiGHS instance.
 
     HiGHS prints its banner on stdout when the first instance of a process is made, before any
@@ -230,8 +228,6 @@ def _new_highs():
     with file descriptor 1 pointed at /dev/null.
     """
     global _banner_silenced  # noqa: PLW0603 - once per process
-    import highspy
-
     with _banner_lock:
         if _banner_silenced:
             highs = highspy.Highs()
@@ -260,17 +256,25 @@ _HIGHS_STATUS = {
 }
 
 
-def solve_cbc(problem: Problem, *, time_limit_s: float = DEFAULT_TIME_LIMIT_S) -> SolverResult:
+#: CBC's primal and dual tolerances tightened from 1e-7 to 1e-9: at its defaults CBC stops up
+#: to ~5e-7 kWh off a row and returns another of the tie-break's near-equal schedules (2 of 67
+#: captured decisions); at 1e-9 it agrees with HiGHS on all of them.
+CBC_OPTIONS = ("primalT 1e-9", "dualT 1e-9")
+
+
+def solve_cbc(problem: Problem, *, time_limit_s: float | None = None) -> SolverResult:
     """Solve the PuLP form of ``problem`` with CBC (bundled with PuLP)."""
     try:
-        import pulp
-
         model, variables = problem.to_pulp()
         with warnings.catch_warnings():
             # PuLP 3.3 marks its bundled CBC deprecated (removed in 4.0); it is still the one
             # solver that ships with PuLP, which is the point of a fallback.
             warnings.simplefilter("ignore", DeprecationWarning)
-            command = pulp.PULP_CBC_CMD(msg=False, timeLimit=max(int(time_limit_s), 1))
+            command = pulp.PULP_CBC_CMD(
+                msg=False,
+                timeLimit=max(int(time_limit(problem, time_limit_s)), 1),
+                options=list(CBC_OPTIONS),
+            )
         model.solve(command)
         name = pulp.LpStatus[model.status]
         status = {
@@ -280,11 +284,13 @@ def solve_cbc(problem: Problem, *, time_limit_s: float = DEFAULT_TIME_LIMIT_S) -
             "Not Solved": SolveStatus.TIME_LIMIT,
         }.get(name, SolveStatus.FAILED)
         if status is not SolveStatus.OPTIMAL:
-            return SolverResult(status, None, None, f"CBC: {name}", "cbc")
+            return SolverResult(status, None, None, f"CBC: {name}", Solver.CBC)
         x = np.array([v.varValue or 0.0 for v in variables], dtype=float)
-        return SolverResult(status, x, float(pulp.value(model.objective)), "CBC: Optimal", "cbc")
+        return SolverResult(
+            status, x, float(pulp.value(model.objective)), "CBC: Optimal", Solver.CBC
+        )
     except Exception as exc:  # a failed solve is a value, never a crash
-        return SolverResult(SolveStatus.FAILED, None, None, f"CBC error: {exc}", "cbc")
+        return SolverResult(SolveStatus.FAILED, None, None, f"CBC error: {exc}", Solver.CBC)
 
 
 def extract_plan(problem: Problem, result: SolverResult, timings: dict[str, float]) -> Plan:
@@ -323,7 +329,7 @@ def extract_plan(problem: Problem, result: SolverResult, timings: dict[str, floa
     cost_p = float(np.dot(imp, inp.import_price) - np.dot(exp, inp.export_price))
     return Plan(
         grid=inp.grid,
-        status=str(result.status),
+        status=result.status,
         import_price=inp.import_price,
         export_price=inp.export_price,
         load_kwh=load,
@@ -338,7 +344,7 @@ def extract_plan(problem: Problem, result: SolverResult, timings: dict[str, floa
         start_soe_kwh=inp.battery.soe_kwh,
         actions=actions,
         cost_gbp=cost_p / 100.0,
-        objective_p=float(result.objective or 0.0),
+        objective_p=float(result.objective or 0.0) - problem.tie_break_p(x),
         timings_ms=timings,
         first_slot_hours=inp.first_slot_hours,
     )

@@ -18,6 +18,7 @@ from optimiser.planner import (
     PlanInputError,
     PlanInputs,
     SoeTarget,
+    Solver,
     SolveStatus,
     build_problem,
     plan,
@@ -162,7 +163,7 @@ def test_hard_target_met_and_infeasible_target_is_a_value() -> None:
     assert set(outcome.timings_ms) >= {"build", "solve"}
     with pytest.raises(PlanFailed, match="infeasible"):
         outcome.require()
-    cbc = plan(impossible, solver="cbc")
+    cbc = plan(impossible, solver=Solver.CBC)
     assert cbc.status is SolveStatus.INFEASIBLE
 
 
@@ -298,14 +299,14 @@ def test_constraint_names_are_stable_and_cbc_agrees() -> None:
     model, _ = problem.to_pulp()
     assert model.get_constraint_by_name("balance_0") is not None
     highs = plan(inp).require()
-    cbc = plan(inp, solver="cbc").require()
+    cbc = plan(inp, solver=Solver.CBC).require()
     assert cbc.objective_p == pytest.approx(highs.objective_p, abs=1e-5)
 
 
 def test_unknown_solver_is_a_failed_value() -> None:
     outcome = plan(inputs([10.0]), solver="gurobi")  # type: ignore[arg-type]
     assert outcome.status is SolveStatus.FAILED
-    assert "unknown solver" in outcome.message
+    assert outcome.message == "expected a solver among highs, cbc, got 'gurobi'"
 
 
 def test_flux_day_actions() -> None:

@@ -7,10 +7,11 @@ and the bundled Flux tariff (region C); forecasts are perfect (the site's own tr
 between planned and realised cost is the control's, not the forecast's.
 
 The helpers below build the service on the local backend (:func:`make_service`) or the Fleet
-backend (:func:`fleet_service`). Through the Fleet API, from 12:00 UTC the plan holds, then
-exports at the Flux peak (16:25–17:30: autonomous, reserve 32 %, export battery_ok — three
-commands to revert; :func:`run_to_export`) and charges off-peak at night (02:00–05:00 UTC,
-a raised reserve; :func:`at_night`, :func:`charging`).
+backend (:func:`fleet_service`). Through the Fleet API, from 12:00 UTC the plan holds (from
+14:25 to 15:55 through a raised reserve; :data:`HOLDING_AT`), then exports at the end of the
+Flux peak (17:55–19:00: autonomous, reserve at the floor, export battery_ok — two commands to
+revert, operation and grid_import_export; :func:`run_to_export`) and charges off-peak at night
+at full power (02:00–05:00 UTC; :func:`at_night`, :func:`charging`).
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ START = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 FLOOR_RAW = app_to_raw(20.0)  # 24 % on the gateway's scale
 PER_DAY = 12  # Fleet commands a day
-EXPORTING_AT = START + timedelta(hours=4, minutes=35)  # 16:35 UTC, in the Flux peak
+EXPORTING_AT = START + timedelta(hours=6, minutes=5)  # 18:05 UTC, in the Flux peak
+HOLDING_AT = START + timedelta(hours=2, minutes=35)  # 14:35 UTC: reserve raised to hold
 
 
 @dataclass
@@ -220,7 +222,7 @@ def run_to_export(house, fleet, **kwargs):
     service.run(until=EXPORTING_AT)
     assert exporting(house)
     lease = load_lease(house.tmp / "state")
-    assert lease is not None and lease.expires_at == START.replace(hour=17, minute=30)
+    assert lease is not None and lease.expires_at == START.replace(hour=19, minute=0)
     return service
 
 

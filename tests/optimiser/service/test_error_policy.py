@@ -40,7 +40,7 @@ def test_errors_are_classified_by_their_class_policy_not_by_name():
 def test_a_fleet_rate_limit_on_reading_does_not_stop_the_service(house, fleet):
     service = run_to_export(house, fleet)
     fleet.faults.answer["site_info"] = 429
-    service.run(until=house.clock.now() + timedelta(minutes=30))  # decisions at 16:55, 17:25
+    service.run(until=house.clock.now() + timedelta(minutes=30))  # decisions at 18:25, 18:55
     assert any(d.applied is None and "429" in (d.error or "") for d in service.decisions)
     del fleet.faults.answer["site_info"]
     service.run(until=house.clock.now() + timedelta(minutes=10))
@@ -63,7 +63,7 @@ def test_a_fatal_error_still_reverts_the_forced_state(house, fleet):
 def test_an_answer_the_service_does_not_understand_is_a_gap_not_a_stop(house, fleet):
     service = run_to_export(house, fleet)
     house.emulator.faults.add("malformed", count=1, path="/api/meters/aggregates")
-    service.run(until=house.clock.now() + timedelta(minutes=6))  # one garbled poll (16:40)
+    service.run(until=house.clock.now() + timedelta(minutes=6))  # one garbled poll (18:10)
     assert service.stats.gaps == 1
     assert [g.error_class for g in house.store.gaps()] == ["ProtocolError"]
     assert exporting(house)  # within the grace nothing it answered was acted on

@@ -50,7 +50,7 @@ def test_gateway_loss_records_a_gap_and_returns_to_safe_settings_once_it_is_back
 def test_one_failed_poll_keeps_the_forced_state(house, fleet):
     service = run_to_export(house, fleet)
     house.emulator.stop()
-    service.run(until=house.clock.now() + timedelta(minutes=6))  # one failed poll (16:40)
+    service.run(until=house.clock.now() + timedelta(minutes=6))  # one failed poll (18:10)
     house.emulator.start()
     service.run(until=house.clock.now() + timedelta(minutes=6))
     assert service.stats.gaps == 1
@@ -64,8 +64,8 @@ def test_a_gateway_lost_beyond_the_grace_reverts_through_the_cloud(house, fleet)
     service.run(until=house.clock.now() + timedelta(minutes=15))
     reverts = lost_gateway_decisions(service)
     assert len(reverts) == 1
-    # First failed poll at 16:40; the grace (300 s) ends at 16:45.
-    assert reverts[0].time == START.replace(hour=16, minute=45)
+    # First failed poll at 18:10; the grace (300 s) ends at 18:15.
+    assert reverts[0].time == START.replace(hour=18, minute=15)
     assert safe(house) and not exporting(house)
 
 
@@ -75,7 +75,7 @@ def test_a_lapsing_lease_reverts_before_a_long_grace_ends(house, fleet):
         update={"control": service.config.control.model_copy(update={"gateway_loss_grace_s": 7200})}
     )
     house.emulator.stop()
-    service.run(until=START.replace(hour=18))
+    service.run(until=START.replace(hour=19, minute=30))
     reverts = lost_gateway_decisions(service)
-    assert reverts and reverts[0].time == START.replace(hour=17, minute=30)  # the lease's end
+    assert reverts and reverts[0].time == START.replace(hour=19, minute=0)  # the lease's end
     assert safe(house)

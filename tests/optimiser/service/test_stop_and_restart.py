@@ -49,7 +49,7 @@ def test_stop_reverts_the_forced_charge_to_safe_settings(house):
 
 def test_a_failed_revert_on_stop_keeps_the_lease_and_is_retried(house, fleet):
     service = run_to_export(house, fleet)
-    fleet.faults.answer["backup"] = 503  # the cloud fails every revert
+    fleet.faults.answer["operation"] = 503  # the cloud fails every revert
 
     service.request_stop()
     service.run()  # must not raise
@@ -57,7 +57,7 @@ def test_a_failed_revert_on_stop_keeps_the_lease_and_is_retried(house, fleet):
     assert exporting(house)  # nothing could be reverted…
     lease = load_lease(house.tmp / "state")
     assert lease is not None and lease.settings.export_rule is ExportRule.BATTERY_OK  # …so kept
-    failed_posts = [r for r in fleet.requests if r[1] == "backup" and r[2] == 503]
+    failed_posts = [r for r in fleet.requests if r[1] == "operation" and r[2] == 503]
     assert len(failed_posts) == service.stop_attempts == 3
     stops = [d for d in service.decisions if d.why.startswith("stopping")]
     assert len(stops) == 3 and all(d.applied.report.errors for d in stops)
@@ -65,7 +65,7 @@ def test_a_failed_revert_on_stop_keeps_the_lease_and_is_retried(house, fleet):
 
 def test_a_stop_whose_revert_is_refused_never_raises(house, fleet):
     service = run_to_export(house, fleet)
-    fleet.faults.answer["backup"] = 400  # a rejected request: stop-and-tell, not temporary
+    fleet.faults.answer["operation"] = 400  # a rejected request: stop-and-tell, not temporary
     service.request_stop()
     service.run()  # shutdown logs instead of raising
     assert service.stats.reverted_on_stop
@@ -85,7 +85,7 @@ def test_the_default_safety_reserve_pays_for_the_worst_case_revert(house, fleet)
 
 def test_a_revert_the_budget_cannot_finish_stays_pending_until_it_can(house, fleet):
     service = run_to_export(house, fleet)
-    leave_only(service, 2)  # the revert needs 3
+    leave_only(service, 1)  # the revert needs 2
     house.emulator.stop()  # gateway lost: revert through the cloud after the grace
     service.run(until=START.replace(hour=23))
 
@@ -103,17 +103,17 @@ def test_a_revert_the_budget_cannot_finish_stays_pending_until_it_can(house, fle
 
 def test_a_crash_mid_send_leaves_a_lease_the_next_run_reverts(house, fleet):
     service = fleet_service(house, fleet)
-    service.run(until=START.replace(hour=16, minute=20))
+    service.run(until=START.replace(hour=17, minute=50))
     assert load_lease(house.tmp / "state") is None  # self-powered: nothing forced yet
     fleet.faults.answer["grid_import_export"] = 400  # the third command of the export fails
     with pytest.raises(FleetProtocolError):
-        service.run(until=START.replace(hour=16, minute=30))  # run() alone: as a kill -9
+        service.run(until=START.replace(hour=18, minute=0))  # run() alone: as a kill -9
     assert house.site.settings.mode is OperationMode.AUTONOMOUS  # half forced
     lease = load_lease(house.tmp / "state")
-    assert lease is not None and lease.expires_at == START.replace(hour=17, minute=30)
+    assert lease is not None and lease.expires_at == START.replace(hour=19, minute=0)
 
     del fleet.faults.answer["grid_import_export"]
-    house.clock.advance(timedelta(hours=1, minutes=5))  # 17:35: lapsed
+    house.clock.advance(timedelta(hours=1, minutes=5))  # 19:05: lapsed
     second = fleet_service(house, fleet)
     second.run(until=house.clock.now())
     assert second.decisions[0].why == "earlier forced state lapsed"
