@@ -40,13 +40,13 @@ from __future__ import annotations
 import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from optimiser.control.backends import MemoryBackend
-from optimiser.control.budget import CommandBudget
+from optimiser.control.budget import BudgetState, CommandBudget
 from optimiser.control.budget_decision import afford_forced, budget_shortfall
 from optimiser.control.decision import decide_plan_settings
 from optimiser.control.safety import decide
@@ -215,13 +215,13 @@ class ClosedLoop:
         self.backend.device = settings
 
     @property
-    def budget_counted(self) -> tuple[date | None, int]:
-        """The command budget's state: (UTC day counted, commands spent on it)."""
+    def budget_counted(self) -> BudgetState:
+        """The command budget's state: the day's writes and the month's tariff changes."""
         budget = self.backend.budget
-        return (None, 0) if budget is None else budget.counted()
+        return BudgetState() if budget is None else budget.counted()
 
     @budget_counted.setter
-    def budget_counted(self, counted: tuple[date | None, int]) -> None:
+    def budget_counted(self, counted: BudgetState) -> None:
         if self.backend.budget is not None:
             self.backend.budget.restore(counted)
 
