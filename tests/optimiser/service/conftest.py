@@ -173,8 +173,8 @@ def make_service(house, **control):
     )
 
 
-def fleet_service(house, fleet, per_day: int = PER_DAY) -> Service:
-    config = house.config(backend="fleet", commands_per_day=per_day, safety_commands=3)
+def fleet_service(house, fleet, per_day: int = PER_DAY, **control) -> Service:
+    config = house.config(backend="fleet", commands_per_day=per_day, safety_commands=3, **control)
     client = FleetClient(
         fleet.url, fleet.site_id, TokenSource(token_file=fleet_token(house.tmp, fleet)), 5
     )
