@@ -98,10 +98,11 @@ def test_entering_time_based_control_takes_one_write_at_a_time():
     steps, device = [], safe
     while device != target:
         device = replace(entry_step(device, target), notes=())
-        changes, _ = differences(safe if not steps else steps[-1], device, FLEET)
+        changes, _ = differences(steps[-1] if steps else safe, device, FLEET)
         assert len(changes) == 1
         steps.append(device)
-    assert [str(differences(a, b, FLEET)[0][0]) for a, b in zip([safe, *steps], steps)] == [
+    pairs = zip([safe, *steps[:-1]], steps, strict=True)
+    assert [str(differences(a, b, FLEET)[0][0]) for a, b in pairs] == [
         "time_of_use_settings",
         "operation",
         "grid_import_export",

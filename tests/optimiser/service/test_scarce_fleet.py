@@ -104,7 +104,7 @@ def _statuses(fleet, status: int) -> list[tuple[HTTPMethod, str, int]]:
 
 
 def test_documented_limits_never_meet_a_429_across_a_months_end(scarce):
-    service, fleet, site = scarce
+    service, fleet, _ = scarce
     assert control_style(service.config, service.backend.capabilities) is ControlStyle.SCARCE
     service.run(until=START + DAYS * DAY)
     assert not _statuses(fleet, 429)
@@ -119,7 +119,7 @@ def test_documented_limits_never_meet_a_429_across_a_months_end(scarce):
 def test_a_forced_429_is_survived_safely(scarce):
     """Every write answers 429 for a day: the service keeps deciding, sends each write at most
     once a decision, never passes the daily limit, and is back in time-based control after."""
-    service, fleet, site = scarce
+    service, fleet, _ = scarce
     service.run(until=START + 2 * DAY)
     for endpoint in (
         FleetEndpoint.BACKUP,
