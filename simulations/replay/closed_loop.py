@@ -10,11 +10,12 @@ At every decision time ``now`` (each slot boundary by default):
    backend's limits;
 2. **plan** with :func:`optimiser.planning.plan_cycle` and the user's rules;
 3. **control**: production's :func:`optimiser.control.apply_now.decide_plan_settings` (the
-   span due ``control.settle_minutes`` ahead, its device settings with a doctored tariff for
-   exports and fast charging, a rule's forced mode on top) and the safety rule
-   (:func:`optimiser.control.safety.decide`: a failed or invalid plan gives safe settings),
-   then the budgeted apply below; or, in **ideal** control, the battery is told the plan's
-   net charge/discharge for the slot directly (``Settings.dispatch_kw``);
+   span due ``control.settle_minutes`` ahead, its device settings by ``control.policy`` —
+   follow: a doctored tariff for exports and fast charging; scarce: time-based control under
+   the month's tariff, :mod:`optimiser.control.scarce` — a rule's forced mode on top) and
+   the safety rule (:func:`optimiser.control.safety.decide`: a failed or invalid plan gives
+   safe settings), then the budgeted apply below; or, in **ideal** control, the battery is
+   told the plan's net charge/discharge for the slot directly (``Settings.dispatch_kw``);
 4. **physics**: :func:`optimiser.domain.powerwall.step_through` runs the real load and solar
    at the data's resolution until the next decision.
 
@@ -27,6 +28,15 @@ forced states (:func:`optimiser.control.apply_now.afford_forced`: a forced state
 cannot pay for becomes the safe settings, sent as a safety revert). The battery then steps
 under what the device really holds, so a skipped change keeps the previous settings. Sent and
 skipped commands and refused forced states are counted in ``stats["commands"]``.
+
+Time-based control under an uploaded tariff is the shared model's
+(:mod:`optimiser.domain.powerwall`, read through :class:`~simulations.replay.uploaded.
+UploadedTariffs`): full-power grid charging to full in the tariff's cheapest buy period (grid
+charging on), full-power battery export down to the reserve where sell ≥ the day's highest buy
+(export rule ``battery_ok``), self-power down to the reserve otherwise, slow reserve-rate grid
+charging below the reserve; one daily pattern, no weekday split, no forecast-driven holding of
+its own (Tesla's optimiser may hold energy for the peak by itself; the model does not, so the
+scarce policy's holds are paid writes in the replay).
 
 Stated simplifications: decisions fall on slot boundaries and settings act at once (the service
 decides ``control.settle_minutes`` before each boundary, from the state then, and the device
