@@ -112,20 +112,26 @@ def _publish(config, backend, tariff, rules, state, result, applied, now) -> Non
     warning: the plan is applied all the same)."""
     from importlib.metadata import version
 
-    from optimiser.control import FleetBackend, LocalBackend
+    from optimiser.control.factory import budget_of
     from optimiser.domain.clock import RealClock
     from optimiser.mqtt import MqttPublisher
     from optimiser.service import DecisionRecord
+    from optimiser.service.records import CommandCount
 
     plan = result.outcome.plan
+    budget = budget_of(backend)
     record = DecisionRecord(
-        now, "plan --apply", applied, plan.cost_gbp if plan is not None else None
+        now,
+        "plan --apply",
+        applied,
+        plan.cost_gbp if plan is not None else None,
+        commands=CommandCount.of(budget, now) if budget is not None else None,
     )
     publisher = MqttPublisher(
         config,
         clock=RealClock(),
         tariff=tariff,
-        budget=backend.budget if isinstance(backend, FleetBackend | LocalBackend) else None,
+        budget=budget,
         rules=rules,
         database=Path(config.recorder.database),
         version=version("wattplan"),

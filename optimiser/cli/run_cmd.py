@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     from optimiser.config import ConfigError, load_config
     from optimiser.control import LocalBackend
     from optimiser.control.backends.v1r import V1rBackend
-    from optimiser.control.factory import backend_from_config
+    from optimiser.control.factory import backend_from_config, budget_of
     from optimiser.domain.clock import AcceleratedClock, RealClock
     from optimiser.live import load_tariff, read_context
     from optimiser.service import Service
@@ -118,7 +118,8 @@ def run(args: argparse.Namespace) -> int:
                 from optimiser.recorder import RecordingStore
 
                 store = RecordingStore(Path(config.recorder.database).expanduser())
-            publisher, inbox = smart_home(config, clock, backend, tariff, rules, record=store)
+            budget = budget_of(backend)
+            publisher, inbox = smart_home(config, clock, budget, tariff, rules, record=store)
             observers: list = [publisher] if publisher is not None else []
             dashboard = None
             if config.web.enabled and not args.no_web:
@@ -131,7 +132,8 @@ def run(args: argparse.Namespace) -> int:
                 view = LiveView()
                 observers.append(view)
                 database = None if store is None else store.path
-                web = LiveSource(view, config, tariff, clock, database)
+                broker = None if publisher is None else publisher.link.status
+                web = LiveSource(view, config, tariff, clock, database, broker)
                 dashboard = Dashboard(
                     web,
                     config.web.host,
@@ -152,6 +154,8 @@ def run(args: argparse.Namespace) -> int:
                 context=context,
                 observers=tuple(observers),
                 inbox=inbox,
+                budget=budget,
+                first_state=state,  # the start's poll: the gateway is not read twice
             )
             previous = {
                 sig: signal.signal(sig, lambda *_: service.request_stop())
@@ -184,15 +188,14 @@ def run(args: argparse.Namespace) -> int:
         return OK
 
 
-def smart_home(config, clock, backend, tariff, rules, *, record) -> tuple:
+def smart_home(config, clock, budget, tariff, rules, *, record) -> tuple:
     """(the MQTT publisher, started, and the inbox it feeds), or (None, None) without an
-    ``mqtt`` section. ``record`` (the recorder's store, or None) says whether savings can be
-    read from the recorder."""
+    ``mqtt`` section. ``budget`` is the backend's command budget (or None); ``record`` (the
+    recorder's store, or None) says whether savings can be read from the recorder."""
     if config.mqtt is None:
         return None, None
     from importlib.metadata import version
 
-    from optimiser.control import FleetBackend, LocalBackend
     from optimiser.mqtt import MqttPublisher
     from optimiser.service import Inbox
 
@@ -202,7 +205,7 @@ def smart_home(config, clock, backend, tariff, rules, *, record) -> tuple:
         clock=clock,
         inbox=inbox,
         tariff=tariff,
-        budget=backend.budget if isinstance(backend, FleetBackend | LocalBackend) else None,
+        budget=budget,
         rules=rules,
         database=Path(config.recorder.database) if record is not None else None,
         version=version("wattplan"),

@@ -53,6 +53,13 @@ def budget_from_config(config: Config, state_dir: Path | None = None) -> Command
     )
 
 
+def budget_of(backend: Backend) -> CommandBudget | None:
+    """The daily command budget ``backend`` spends from (None: a dry run, or v1r's rate)."""
+    if isinstance(backend, FleetBackend | LocalBackend):
+        return backend.budget
+    return None
+
+
 def backend_from_config(
     config: Config,
     *,

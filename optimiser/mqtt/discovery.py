@@ -1,7 +1,9 @@
 """Home Assistant MQTT discovery: one retained config per entity (pure).
 
 Every entity has ``unique_id`` ``wattplan_<site>_<key>`` (so users can rename, hide and chart
-it), the one ``device`` block and ``origin``, and ``availability`` on the status topic. Live
+it) and ``default_entity_id`` ``<platform>.wattplan_<site>_<key>`` (Home Assistant 2025.10
+replaced ``object_id`` with it), the one ``device`` block and ``origin``, and ``availability``
+on the status topic. Live
 sensors read the ``state`` topic and expire after a few missed polls (``expire_after``); the
 plan, decision and savings sensors read their retained topics; the controls read the ``home``
 topic and send JSON to their ``…/set`` topics (see :mod:`optimiser.mqtt.commands`).
@@ -92,6 +94,17 @@ def _binary(key: str, name: str, test: str, device_class: str | None) -> Entity:
         f"{{{{ 'ON' if value_json.{test} else 'OFF' }}}}",
         extra,
     )
+
+
+def _switch(payload_on: str, payload_off: str) -> dict[str, Any]:
+    """A switch sends JSON but reads ``ON``/``OFF`` from its value template (a switch compares
+    its state with ``payload_on`` unless ``state_on`` says otherwise)."""
+    return {
+        "payload_on": payload_on,
+        "payload_off": payload_off,
+        "state_on": "ON",
+        "state_off": "OFF",
+    }
 
 
 ACTIONS = (*(a.value for a in Action), ACTION_SAFE)
@@ -200,7 +213,7 @@ ENTITIES: tuple[Entity, ...] = (
         "Control",
         Source.HOME,
         "{{ 'ON' if value_json.control else 'OFF' }}",
-        {"payload_on": '{"on": true}', "payload_off": '{"on": false}'},
+        _switch('{"on": true}', '{"on": false}'),
     ),
     Entity("replan", "button", "Re-plan now", Source.HOME, None, {"payload_press": "{}"}),
 )
@@ -223,7 +236,7 @@ def context_entity(key: str) -> Entity:
         Source.HOME,
         f"{{{{ 'ON' if value_json.context.{key} is defined and value_json.context.{key}.value "
         "else 'OFF' }}",
-        {"payload_on": '{"value": true}', "payload_off": '{"value": false}'},
+        _switch('{"value": true}', '{"value": false}'),
     )
 
 
@@ -267,7 +280,7 @@ def discovery_configs(
         config: dict[str, Any] = {
             "name": entity.name,
             "unique_id": topics.unique_id(entity.key),
-            "object_id": topics.unique_id(entity.key),
+            "default_entity_id": f"{entity.component}.{topics.unique_id(entity.key)}",
             "device": device_block,
             "origin": origin,
             "availability_topic": topics.status,

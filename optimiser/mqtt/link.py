@@ -22,6 +22,8 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
@@ -47,6 +49,36 @@ class MqttSetupError(ConfigError):
 
 Handler = Callable[[str, bytes, bool], None]
 """Called with (topic, payload, retained) for every message received."""
+
+
+@dataclass(frozen=True)
+class LinkStatus:
+    """The broker connection as it stands (the dashboard's Health page shows it).
+
+    Attributes
+    ----------
+    broker : str
+        ``host:port``.
+    connected : bool
+        A session is up now.
+    connects : int
+        Sessions made since start (more than one: it reconnected).
+    refused : str or None
+        Why the broker last refused wattplan, if it did.
+    """
+
+    broker: str
+    connected: bool
+    connects: int
+    refused: str | None = None
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "broker": self.broker,
+            "connected": self.connected,
+            "connects": self.connects,
+            "refused": self.refused,
+        }
 
 
 class MqttLink:
@@ -162,6 +194,15 @@ class MqttLink:
     def connected(self) -> bool:
         return self._connected.is_set()
 
+    def status(self) -> LinkStatus:
+        """Where, whether connected now, how many sessions so far (any thread)."""
+        return LinkStatus(
+            f"{self.config.host}:{self.config.port}",
+            self.connected,
+            self.connects,
+            None if self.refused is None else str(self.refused),
+        )
+
     def wait_connected(self, timeout_s: float) -> bool:
         """Wait (bounded) for a connection; True when connected."""
         return self._connected.wait(timeout_s)
@@ -214,6 +255,7 @@ class MqttLink:
             log.warning("mqtt: the broker refused the connection: %s", reason)
             return
         self.connects += 1
+        self.refused = None
         log.info("mqtt: connected to %s:%d", self.config.host, self.config.port)
         if self.status_topic is not None:
             client.publish(self.status_topic, ONLINE, qos=1, retain=True)

@@ -26,7 +26,7 @@ from optimiser.gateway.models import SiteState
 from optimiser.planning import PlanResult
 from optimiser.service.home import HomeInputs
 from optimiser.service.observers import EventKind, ServiceEvent
-from optimiser.service.records import DecisionRecord
+from optimiser.service.records import CommandCount, DecisionRecord
 
 PLAN_MAX_BYTES = 16_000
 """Home Assistant keeps at most 16 384 bytes of an entity's attributes. [bytes]"""
@@ -41,14 +41,6 @@ SHORT_MAX = 250
 def encode(payload: dict[str, Any]) -> bytes:
     """Compact UTF-8 JSON."""
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-@dataclass(frozen=True)
-class CommandCount:
-    """Settings commands spent and left today (the backend's daily budget)."""
-
-    used: int
-    left: int
 
 
 def _r(value: float | None, digits: int) -> float | None:
@@ -220,6 +212,8 @@ def decision_payload(record: DecisionRecord) -> dict[str, Any]:
         "summary": record.line(),
         "plan_gbp": _r(record.plan_gbp, 2),
         "error": record.error,
+        "commands_used_today": record.commands.used if record.commands is not None else None,
+        "commands_left_today": record.commands.left if record.commands is not None else None,
     }
     if applied is not None:
         details = applied.to_json_dict()

@@ -9,7 +9,12 @@ queue put per call, never a wait.
 
 Retained topics (``state``, ``plan``, ``decision``, ``savings``, ``home``) and the discovery
 configs are kept, and published again on every (re)connect and whenever Home Assistant says
-``online`` on its status topic. Commands arrive in paho's thread, are validated
+``online`` on its status topic. The service publishes them at QoS 0: paho re-sends QoS 1
+messages still unacknowledged when a connection broke after the reconnect, so a broker that
+hung would be handed stale states after the fresh ones (and keep a stale one retained); what a
+broken connection loses, the re-publication on reconnect makes good. A one-shot publication
+(:meth:`MqttPublisher.publish_once`) has a single connection and uses QoS 1, to know the broker
+has it. Commands arrive in paho's thread, are validated
 (:mod:`optimiser.mqtt.commands`) and put in the service's :class:`~optimiser.service.Inbox`;
 a rejected one is logged with its topic and why, answered on ``…/<command>/error``, and
 changes nothing.
@@ -37,7 +42,6 @@ from optimiser.mqtt.discovery import DeviceInfo, discovery_configs
 from optimiser.mqtt.link import MqttLink
 from optimiser.mqtt.payloads import (
     RULE_FIRED,
-    CommandCount,
     EventFilter,
     decision_payload,
     encode,
@@ -53,7 +57,7 @@ from optimiser.planning import PlanResult
 from optimiser.recorder import RecordingStore
 from optimiser.service.inbox import Inbox
 from optimiser.service.observers import EventKind, ServiceEvent
-from optimiser.service.records import DecisionRecord
+from optimiser.service.records import CommandCount, DecisionRecord
 from rules.schema import RulesFile
 
 log = logging.getLogger("wattplan.mqtt")
@@ -170,6 +174,7 @@ class MqttPublisher:
         self._events = EventFilter()
         self._savings_at: datetime | None = None
         self._worker = threading.Thread(target=self._work, name="wattplan-mqtt", daemon=True)
+        self._qos = 0  # see the module docstring
         self.dropped = 0
         self.published = 0
         self.rejected = 0
@@ -216,6 +221,7 @@ class MqttPublisher:
         The status stays ``online`` (no last will fires: the timer runs again; live sensors
         expire by themselves). False when the broker could not be reached in time.
         """
+        self._qos = 1  # one connection: nothing stale to resend, and settle() waits for acks
         self.start()
         try:
             if not self.link.wait_first_attempt(timeout_s):
@@ -232,7 +238,7 @@ class MqttPublisher:
     def on_state(self, state: SiteState, at: datetime) -> None:
         commands = None
         if self.budget is not None:
-            commands = CommandCount(self.budget.used(at), self.budget.remaining(at))
+            commands = CommandCount.of(self.budget, at)
         self._put(_State(state, at, commands))
 
     def on_plan(self, result: PlanResult, at: datetime) -> None:
@@ -308,7 +314,7 @@ class MqttPublisher:
     def _retain(self, topic: str, payload: dict[str, Any]) -> None:
         data = encode(payload)
         self._retained[topic] = data
-        if self.link.publish(topic, data, retain=True, qos=1):
+        if self.link.publish(topic, data, retain=True, qos=self._qos):
             self.published += 1
 
     def _event(self, kind: str, time: datetime, detail: str) -> None:
@@ -321,12 +327,12 @@ class MqttPublisher:
         """Discovery, then every retained topic (on connect and when Home Assistant asks)."""
         if self.mqtt.discovery:
             for topic, config in self._discovery.items():
-                self.link.publish(topic, encode(config), retain=True, qos=1)
+                self.link.publish(topic, encode(config), retain=True, qos=self._qos)
         if self.topics.home not in self._retained:
             current = self.inbox.current() if self.inbox is not None else None
             self._retained[self.topics.home] = encode(home_payload(current))
         for topic, data in list(self._retained.items()):
-            self.link.publish(topic, data, retain=True, qos=1)
+            self.link.publish(topic, data, retain=True, qos=self._qos)
 
     def _publish_savings(self, now: datetime) -> None:
         if self.tariff is None or self.database is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
@@ -20,6 +20,7 @@ from optimiser.config import Config
 from optimiser.control import Backend
 from optimiser.control.apply_now import apply_current_slot
 from optimiser.control.backends import DryRunBackend
+from optimiser.control.budget import CommandBudget
 from optimiser.control.lease_file import load_lease
 from optimiser.control.policy import ControlPolicy
 from optimiser.control.report import AppliedReport
@@ -35,12 +36,11 @@ from optimiser.recorder import RecordingStore, sample_from_site_state
 from optimiser.service.home import HomeInputs
 from optimiser.service.inbox import Inbox
 from optimiser.service.observers import EventKind, Observer, ServiceEvent, notify
-from optimiser.service.records import DecisionRecord, ServiceStats
+from optimiser.service.records import CommandCount, DecisionRecord, ServiceStats
 from optimiser.service.stop import STOP_ATTEMPTS, STOP_RETRY_WINDOW_S, retry_spread
 from optimiser.service.timer import (
     Schedule,
     decision_after,
-    first_poll_s,
     nightly_after,
     poll_after,
     sleep_until,
@@ -107,6 +107,11 @@ class Service:
         Messages from the home (context facts, a manual override, a reserve floor, control
         on/off, re-plan now); the loop wakes for them and re-plans at once
         (:mod:`optimiser.service.inbox`).
+    budget : CommandBudget, optional
+        The backend's daily command budget: every decision records what is used and left.
+    first_state : SiteState, optional
+        A reading taken just before the start (``wattplan run`` waits for the gateway's first
+        answer to size the backend): the start's poll uses it instead of reading again.
     keep_plans : int
         How many recent plans :attr:`plans` keeps.
     stop_retry_window_s, stop_attempts : float, int
@@ -131,6 +136,8 @@ class Service:
     on_poll: Callable[[SiteState], None] | None = None
     observers: Sequence[Observer] = ()
     inbox: Inbox | None = None
+    budget: CommandBudget | None = None
+    first_state: SiteState | None = None
     keep_plans: int = 3
     stop_retry_window_s: float = STOP_RETRY_WINDOW_S
     stop_attempts: int = STOP_ATTEMPTS
@@ -232,7 +239,7 @@ class Service:
     def _start(self) -> Schedule:
         now = require_aware(self.clock.now(), "clock time")
         self._schedule = Schedule(
-            first_poll_s(now.timestamp(), self._interval_s),
+            poll_after(now.timestamp(), self._interval_s),  # the start polls now: the next is due
             self._decision_after(now),
             self._nightly_after(now),
         )
@@ -244,7 +251,9 @@ class Service:
             self.config.control.nightly_plan_time,
         )
         self._refresh_history(now)
-        self._poll(now)  # first: the grid state decides what a revert may send
+        # First: the grid state decides what a revert may send.
+        self._poll(now, reading=self.first_state)
+        self.first_state = None
         persisted = load_lease(self._state_dir)
         if persisted is not None and persisted.expired(now):
             log.info(
@@ -256,15 +265,19 @@ class Service:
         self._decide(now, "start", replan=True)
         return self._schedule
 
-    def _poll(self, now: datetime) -> None:
+    def _poll(self, now: datetime, *, reading: SiteState | None = None) -> None:
+        """Read the site (or take ``reading``, just read), record, tell the observers, watch."""
         self.stats.polls += 1
-        try:
-            state = self.gateway.site_state()
-        except Exception as exc:
-            if not carries_on(exc):
-                raise
-            self._on_poll_failed(now, exc)
-            return
+        if reading is not None:
+            state = reading
+        else:
+            try:
+                state = self.gateway.site_state()
+            except Exception as exc:
+                if not carries_on(exc):
+                    raise
+                self._on_poll_failed(now, exc)
+                return
         self._state = state
         if self.store is not None and self.store.add_sample(sample_from_site_state(state)):
             self.stats.samples += 1
@@ -469,6 +482,8 @@ class Service:
         self._record(DecisionRecord(now, why, applied, plan_gbp))
 
     def _record(self, record: DecisionRecord) -> None:
+        if self.budget is not None:
+            record = replace(record, commands=CommandCount.of(self.budget, record.time))
         self.stats.decisions += 1
         self.decisions.append(record)
         log.info("%s", record.line())

@@ -5,7 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from optimiser.control.budget import CommandBudget
 from optimiser.control.report import AppliedReport
+
+
+@dataclass(frozen=True)
+class CommandCount:
+    """Settings commands spent and left today (the backend's daily budget; the commands kept
+    for safety reverts are not counted as left)."""
+
+    used: int
+    left: int
+
+    @classmethod
+    def of(cls, budget: CommandBudget, now: datetime) -> CommandCount:
+        """``budget``'s count on ``now``'s UTC day."""
+        return cls(budget.used(now), budget.remaining(now))
 
 
 @dataclass(frozen=True)
@@ -24,6 +39,8 @@ class DecisionRecord:
         Cost of the plan made for this decision, if one was made. [£]
     error : str or None
         Why nothing could be applied.
+    commands : CommandCount or None
+        The daily command budget after this decision (None: the backend has no budget).
     """
 
     time: datetime
@@ -31,6 +48,7 @@ class DecisionRecord:
     applied: AppliedReport | None
     plan_gbp: float | None = None
     error: str | None = None
+    commands: CommandCount | None = None
 
     def line(self) -> str:
         """The log line."""

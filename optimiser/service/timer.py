@@ -30,11 +30,6 @@ class Schedule:
         return min(poll, self.decision, self.nightly)
 
 
-def first_poll_s(now_s: float, interval_s: float) -> float:
-    """The first poll: ``now_s`` if on a whole multiple of the interval, else the next one. [s]"""
-    return math.ceil(now_s / interval_s) * interval_s
-
-
 def poll_after(now_s: float, interval_s: float) -> float:
     """The next whole multiple of the interval strictly after ``now_s``. [s]"""
     return (math.floor(now_s / interval_s) + 1) * interval_s

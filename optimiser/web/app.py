@@ -105,6 +105,7 @@ def create_app(source: Source, inbox: Inbox | None = None) -> FastAPI:
             grid_status=None if state is None else state["grid_status"],
             plan_made_at=None if plan is None else parse_iso(plan["made_at"]),
             plan_status=None if plan is None else plan["status"],
+            mqtt=board.mqtt,
         )
         recording = source.recording()
         gaps, samples = recording if recording is not None else (None, 0)

@@ -1,8 +1,9 @@
 """The Health page: ``wattplan doctor``'s checks that are cheap enough to run on every view.
 
-Nothing here opens a network connection: the gateway's and the plan's health come from what
-the service last saw, the certificate pin, the Fleet token and the command budget from files
-in the state and config directories, the recorder's gaps from its database.
+Nothing here opens a network connection: the gateway's, the MQTT broker's and the plan's
+health come from what the service last saw, the certificate pin, the Fleet token and the
+command budget from files in the state and config directories, the recorder's gaps from its
+database.
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ class Seen:
         When the latest plan was made.
     plan_status : str or None
         Its solve status (``optimal`` …).
+    mqtt : Json or None
+        The MQTT link (:meth:`~optimiser.mqtt.link.LinkStatus.to_json_dict`) as the service
+        sees it, or as ``wattplan run`` last saw it; None: nobody connected to a broker.
     """
 
     live: bool
@@ -68,6 +72,7 @@ class Seen:
     grid_status: str | None
     plan_made_at: datetime | None
     plan_status: str | None
+    mqtt: Json | None = None
 
 
 def checks(config: Config, seen: Seen, *, gaps: Sequence[Gap] | None, samples: int) -> list[Check]:
@@ -77,9 +82,10 @@ def checks(config: Config, seen: Seen, *, gaps: Sequence[Gap] | None, samples: i
         _grid(seen),
         _certificate(config),
         _backend(config),
-        *_fleet(config, seen.now),
+        *_fleet_token(config, seen.now),
+        *_budget(config, seen.now),
         _recorder(config, seen.now, gaps, samples),
-        Check("mqtt", None, "not configured"),
+        _mqtt(config, seen),
         _plan(config, seen),
     ]
 
@@ -136,7 +142,7 @@ def _backend(config: Config) -> Check:
     return Check("backend", True, backend)
 
 
-def _fleet(config: Config, now: datetime) -> list[Check]:
+def _fleet_token(config: Config, now: datetime) -> list[Check]:
     if config.control.backend != "fleet":
         return []
     fleet = config.control.fleet
@@ -147,27 +153,37 @@ def _fleet(config: Config, now: datetime) -> list[Check]:
     claims = jwt_claims(token)
     expiry = claims.get("exp") if claims else None
     if not isinstance(expiry, int | float):
-        token_check = Check("fleet token", True, "present (its expiry cannot be read)")
-    else:
-        left = datetime.fromtimestamp(expiry, UTC) - now
-        days = left.total_seconds() / 86400.0
-        ok = days > TOKEN_WARN_DAYS or _refreshable(config)
-        token_check = Check(
+        return [Check("fleet token", True, "present (its expiry cannot be read)")]
+    left = datetime.fromtimestamp(expiry, UTC) - now
+    days = left.total_seconds() / 86400.0
+    ok = days > TOKEN_WARN_DAYS or _refreshable(config)
+    return [
+        Check(
             "fleet token",
             ok if days > 0 or _refreshable(config) else False,
             f"expires in {days:.1f} days" if days > 0 else f"expired {-days:.1f} days ago",
             "" if ok else "renew the token (control.fleet.token_file), or set client_id to refresh",
         )
+    ]
+
+
+def _budget(config: Config, now: datetime) -> list[Check]:
+    """The daily command budget the fleet and local backends spend from (its file in the
+    state directory, which the running service keeps up to date)."""
+    if config.control.backend not in ("fleet", "local"):
+        return []
     budget = budget_from_config(config)
     left = budget.remaining(now)
-    budget_check = Check(
-        "command budget",
-        left > 0,
-        f"{left} of {budget.per_day} commands left today "
-        f"({budget.safety_reserve} kept for safety; {config.control.fleet_limits.profile} limits)",
-        "" if left > 0 else "wait for the next UTC day or change control.limits",
-    )
-    return [token_check, budget_check]
+    return [
+        Check(
+            "command budget",
+            left > 0,
+            f"{left} of {budget.per_day} commands left today ({budget.used(now)} used, "
+            f"{budget.safety_reserve} kept for safety; {config.control.fleet_limits.profile} "
+            "limits)",
+            "" if left > 0 else "wait for the next UTC day or change control.limits",
+        )
+    ]
 
 
 def _refreshable(config: Config) -> bool:
@@ -186,6 +202,30 @@ def _recorder(config: Config, now: datetime, gaps: Sequence[Gap] | None, samples
         detail += f" ({_ago(missing)} missing; last: {recent[-1].error_class})"
     ok = missing <= 3600
     return Check("recorder", ok, detail, "" if ok else "the gateway was unreachable for long")
+
+
+def _mqtt(config: Config, seen: Seen) -> Check:
+    mqtt = config.mqtt
+    if mqtt is None:
+        return Check("mqtt", None, "not configured")
+    where = f"broker {mqtt.host}:{mqtt.port}"
+    link = seen.mqtt
+    if link is None:
+        return Check("mqtt", None, f"{where}: not connected yet (`wattplan run` publishes)")
+    if not seen.live:  # the journal: what wattplan run last saw
+        said = "connected" if link["connected"] else "not connected"
+        return Check("mqtt", None, f"{where}: {said} when `wattplan run` last wrote its journal")
+    if link["connected"]:
+        again = link["connects"] - 1
+        detail = f"connected to {where}" + (f" (reconnected {again}×)" if again > 0 else "")
+        return Check("mqtt", True, detail)
+    refused = f": refused ({link['refused']})" if link["refused"] else ""
+    return Check(
+        "mqtt",
+        False,
+        f"not connected to {where}{refused}; retrying with back-off",
+        "polling, planning and control go on without it; `wattplan doctor` checks the broker",
+    )
 
 
 def _plan(config: Config, seen: Seen) -> Check:

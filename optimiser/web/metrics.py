@@ -55,6 +55,12 @@ class _BoardCollector(Collector):
         yield from self._gauge(
             "wattplan_gateway_up", "1 when the gateway answered the last poll", board.gateway_up
         )
+        if board.live and board.mqtt is not None:
+            yield from self._gauge(
+                "wattplan_mqtt_connected",
+                "1 while connected to the MQTT broker",
+                board.mqtt["connected"],
+            )
         if state is not None:
             for key, name, doc in _POWERS:
                 value = state[key]

@@ -13,7 +13,8 @@ same recorded samples, so ``wattplan run`` and ``wattplan dashboard`` serve iden
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,6 +22,7 @@ from typing import Any, Protocol
 from optimiser.config import Config
 from optimiser.domain.clock import Clock
 from optimiser.domain.slots import floor_to_slot
+from optimiser.mqtt.link import LinkStatus
 from optimiser.planning import PlanResult
 from optimiser.recorder import Gap, RecordingStore, Sample, StoreError, sample_from_site_state
 from optimiser.service.records import DecisionRecord
@@ -62,6 +64,9 @@ class Board:
         The gateway answered the last poll.
     counts : dict
         ``polls``, ``decisions`` and one count per event kind, since start.
+    mqtt : Json or None
+        The MQTT broker connection (:meth:`~optimiser.mqtt.link.LinkStatus.to_json_dict`) as
+        the service sees it now, or as ``wattplan run`` last saw it; None: no MQTT link.
     """
 
     live: bool
@@ -73,6 +78,7 @@ class Board:
     events: tuple[Json, ...]
     gateway_up: bool
     counts: dict[str, int] = field(default_factory=dict)
+    mqtt: Json | None = None
 
     def journal(self) -> Json:
         """What the journal keeps of this board."""
@@ -83,6 +89,7 @@ class Board:
             "planned": self.planned,
             "decisions": list(self.decisions[-KEEP_DECISIONS:]),
             "events": list(self.events[-KEEP_EVENTS:]),
+            "mqtt": self.mqtt,
         }
 
 
@@ -119,7 +126,8 @@ def _store_summary(path: Path) -> tuple[list[Gap], int] | None:
 
 
 class LiveSource:
-    """The board of a running service (see the module docstring)."""
+    """The board of a running service (see the module docstring); ``broker`` says how the
+    service's MQTT link stands (None: the service has none)."""
 
     def __init__(
         self,
@@ -128,8 +136,10 @@ class LiveSource:
         tariff: Any,
         clock: Clock,
         database: Path | None,
+        broker: Callable[[], LinkStatus] | None = None,
     ) -> None:
         self.view = view
+        self.broker = broker
         self.config = config
         self.tariff = tariff
         self.clock = clock
@@ -145,11 +155,12 @@ class LiveSource:
     def board(self) -> Board:
         taken = self.view.take()
         with self._lock:
-            if self._board is not None and taken.version == self._version:
-                return _with_now(self._board, self.clock.now())
-            board = self._build(taken)
-            self._board, self._version = board, taken.version
-            return board
+            if self._board is None or taken.version != self._version:
+                self._board, self._version = self._build(taken), taken.version
+            board = self._board
+        # The clock and the broker's connection change without the service saying so.
+        mqtt = None if self.broker is None else self.broker().to_json_dict()
+        return replace(board, now=self.clock.now(), mqtt=mqtt)
 
     def _build(self, taken: Taken) -> Board:
         now = self.clock.now()
@@ -228,20 +239,6 @@ class LiveSource:
         return None if self.database is None else _store_summary(self.database)
 
 
-def _with_now(board: Board, now: datetime) -> Board:
-    return Board(
-        board.live,
-        now,
-        board.state,
-        board.plan,
-        board.planned,
-        board.decisions,
-        board.events,
-        board.gateway_up,
-        board.counts,
-    )
-
-
 class RecordedSource:
     """The board of ``wattplan dashboard``: the recording's last sample and the journal."""
 
@@ -277,6 +274,7 @@ class RecordedSource:
             decisions=tuple(journal.get("decisions") or ()),
             events=tuple(journal.get("events") or ()),
             gateway_up=age is not None and age < 3 * float(self.config.recorder.interval_s),
+            mqtt=journal.get("mqtt"),
         )
 
     def samples(self, since: datetime, until: datetime) -> list[Sample]:

@@ -125,8 +125,10 @@ def rule_windows(plan: Mapping[str, Any]) -> list[Json]:
 
 
 def decision_view(record: DecisionRecord) -> Json:
-    """One decision: when, why, what was applied, commands sent and the read-back."""
+    """One decision: when, why, what was applied, commands sent, the read-back and the
+    commands left today after it (None: the backend has no daily budget)."""
     applied = record.applied.to_json_dict() if record.applied is not None else None
+    commands = record.commands
     out: Json = {
         "time": iso(record.time),
         "why": record.why,
@@ -134,6 +136,8 @@ def decision_view(record: DecisionRecord) -> Json:
         "plan_gbp": None if record.plan_gbp is None else round(record.plan_gbp, 4),
         "error": record.error,
         "applied": applied,
+        "commands_used_today": None if commands is None else commands.used,
+        "commands_left_today": None if commands is None else commands.left,
     }
     if applied is None:
         out |= {"action": None, "target": None, "sent": [], "readback": "nothing applied"}
@@ -259,6 +263,7 @@ def now_view(
             "failure": failure,
             "error": last["error"],
             "readback": last["readback"],
+            "commands_left_today": last.get("commands_left_today"),
         }
     return {
         "now": iso(now),

@@ -12,6 +12,7 @@ import getpass
 import ipaddress
 import json
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -219,6 +220,20 @@ class Broker:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
+        if self.process.stderr:
+            self.process.stderr.close()
+        self.process = None
+
+    def freeze(self) -> None:
+        """Stop the broker's process (SIGSTOP): connections stay open, nothing is answered."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def kill(self) -> None:
+        """End the broker at once (SIGKILL, frozen or not): its connections are reset."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(timeout=10)
         if self.process.stderr:
             self.process.stderr.close()
         self.process = None

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from optimiser.config import MqttConfig
-from optimiser.control.factory import backend_from_config
+from optimiser.control.factory import backend_from_config, budget_of
 from optimiser.mqtt import MqttPublisher, Topics
 from optimiser.service import Inbox, Service
 from rules.schema import RulesFile
@@ -63,7 +63,7 @@ def wire(
         clock=site.clock,
         inbox=inbox,
         tariff=site.tariff,
-        budget=backend.budget,
+        budget=budget_of(backend),
         rules=rules,
         database=site.tmp / "rec.sqlite",
         version="test",
@@ -81,6 +81,7 @@ def wire(
         rules=rules,
         observers=(publisher,),
         inbox=inbox,
+        budget=budget_of(backend),
     )
     publisher.start()
     if connect:

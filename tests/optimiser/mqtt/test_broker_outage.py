@@ -50,3 +50,29 @@ def test_broker_stopped_and_restarted(wired, broker, house):
     assert len(samples) == w.service.stats.samples
     assert samples[-1] - samples[0] == timedelta(minutes=100)
     assert len(samples) == 100 // 5 + 1
+
+
+def test_nothing_stale_is_published_after_a_reconnect(wired, broker):
+    # A broker that hangs acknowledges nothing: what wattplan publishes meanwhile stays in
+    # flight. When it comes back, the home must see the latest state, never one of those.
+    w = wired(reconnect_min_s=2.0, reconnect_max_s=2.0)
+    w.run_for(10)
+    broker.freeze()
+    w.run_for(30)  # six polls published into a connection that answers nothing
+    w.publisher.settle(1.0)  # handed to paho (not acknowledged: the broker is frozen)
+    latest = w.service.clock.now().isoformat()
+    broker.kill()
+    deadline = time.monotonic() + RECONNECT_S
+    while w.publisher.link.connected:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    broker.start()
+    # Subscribed before wattplan reconnects (its back-off is 2 s): every message is seen.
+    with HomeAssistant(broker, client_id="home-assistant-after") as ha:
+        ha.wait_for(lambda m: m.topic == w.topics.state, RECONNECT_S)
+        ha.wait_for(lambda m: m.topic == w.topics.savings, RECONNECT_S)  # republished after
+        states = [m.json()["read_at"] for m in ha.on(w.topics.state)]
+        assert states and set(states) == {latest}, states
+    with HomeAssistant(broker, client_id="home-assistant-late") as late:
+        kept = late.wait_for(lambda m: m.topic == w.topics.state, RECONNECT_S)
+        assert kept.retain and kept.json()["read_at"] == latest

@@ -15,7 +15,6 @@ from optimiser.domain.device import OperationMode
 from optimiser.gateway.models import SiteState
 from optimiser.mqtt.payloads import (
     PLAN_MAX_BYTES,
-    CommandCount,
     EventFilter,
     decision_payload,
     encode,
@@ -25,7 +24,7 @@ from optimiser.mqtt.payloads import (
 )
 from optimiser.planning import PlanRequest, horizon, plan_cycle
 from optimiser.service import HomeInputs, ManualMode, ModeOverride
-from optimiser.service.records import DecisionRecord
+from optimiser.service.records import CommandCount, DecisionRecord
 from rules.schema import RulesFile
 
 NOW = datetime(2025, 1, 15, 12, 10, tzinfo=UTC)

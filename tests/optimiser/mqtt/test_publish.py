@@ -92,6 +92,7 @@ def test_state_every_poll_and_the_plan_retained(wired, broker, ha):
     assert plan["plan_gbp"] is not None and plan["no_battery_gbp"] is not None
     decision = ha.wait_for(lambda m: m.topic == w.topics.decision).json()
     assert decision["action"] == "self_power" and "read_back" in decision
+    assert decision["commands_left_today"] == state["commands_left_today"]  # the same budget
     with HomeAssistant(broker, client_id="home-assistant-restarted") as late:
         for topic in (w.topics.plan, w.topics.state, w.topics.decision, w.topics.home):
             got = late.wait_for(lambda m, t=topic: m.topic == t)

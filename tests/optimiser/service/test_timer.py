@@ -11,7 +11,6 @@ from optimiser.domain.clock import SteppedClock
 from optimiser.service.timer import (
     Schedule,
     decision_after,
-    first_poll_s,
     nightly_after,
     poll_after,
     sleep_until,
@@ -21,8 +20,6 @@ LONDON = ZoneInfo("Europe/London")
 
 
 def test_polls_fall_on_whole_multiples_of_the_interval():
-    assert first_poll_s(600.0, 300.0) == 600.0
-    assert first_poll_s(601.0, 300.0) == 900.0
     assert poll_after(600.0, 300.0) == 900.0
     assert poll_after(899.9, 300.0) == 900.0
 

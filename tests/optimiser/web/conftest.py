@@ -8,6 +8,7 @@ and what the API answers can be compared exactly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -15,6 +16,8 @@ import pytest
 import requests
 
 from optimiser.config import WebConfig
+from optimiser.control.factory import budget_of
+from optimiser.mqtt.link import LinkStatus
 from optimiser.service import Inbox, Service
 from optimiser.web import Dashboard, LiveSource, LiveView
 from tests.optimiser.service.conftest import House, house, make_service  # noqa: F401
@@ -44,17 +47,27 @@ class Served:
         return requests.post(self.url + path, timeout=10, **kwargs)
 
 
-def serve(site: House, **web) -> Served:
-    """The house's service with the dashboard, its write endpoints unlocked by :data:`TOKEN`."""
+def serve(
+    site: House,
+    *,
+    broker: Callable[[], LinkStatus] | None = None,
+    config_update: dict | None = None,
+    **web,
+) -> Served:
+    """The house's service (local backend, its command budget counted with every decision)
+    with the dashboard, its write endpoints unlocked by :data:`TOKEN`; ``broker`` is the
+    service's MQTT link, if any; ``config_update`` changes the config's sections."""
     service = make_service(site)
     service.inbox = Inbox()
+    service.budget = budget_of(service.backend)
     view = LiveView()
     service.observers = (view,)
     token_file = site.tmp / "web-token"
     token_file.write_text(TOKEN + "\n")
     settings = {"port": 0, "refresh_s": 1, "site": "test", "token_file": token_file} | web
-    config = service.config.model_copy(update={"web": WebConfig(**settings)})
-    source = LiveSource(view, config, site.tariff, site.clock, site.store.path)
+    update = {"web": WebConfig(**settings)} | (config_update or {})
+    config = service.config.model_copy(update=update)
+    source = LiveSource(view, config, site.tariff, site.clock, site.store.path, broker)
     dashboard = Dashboard(
         source, "127.0.0.1", 0, journal_dir=site.tmp / "state", inbox=service.inbox
     )

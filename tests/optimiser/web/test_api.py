@@ -135,6 +135,28 @@ def test_decisions_newest_first_and_limit_checked(served):
     assert bad.status_code == 400 and bad.json()["field"] == "limit"
 
 
+def test_every_decision_says_the_commands_left_today(served):
+    served.run(90)
+    budget = served.service.budget
+    now = served.house.clock.now()
+    decisions = served.get("api/decisions").json()["decisions"]
+    assert decisions and all(isinstance(d["commands_left_today"], int) for d in decisions)
+    newest = decisions[0]
+    assert newest["commands_left_today"] == budget.remaining(now)
+    assert newest["commands_used_today"] == budget.used(now)
+    page = served.get("decisions").text
+    assert "<th>Budget left</th>" in page
+    assert f'<td class="budget-left">{budget.remaining(now)}</td>' in page
+    now_page = served.get("").text
+    assert f"{budget.remaining(now)} commands left today" in now_page
+    health = {c["name"]: c for c in served.get("api/health").json()["checks"]}
+    assert health["command budget"]["ok"] is True
+    assert (
+        f"{budget.remaining(now)} of {budget.per_day} commands left today"
+        in (health["command budget"]["detail"])
+    )
+
+
 def test_money_and_health_documents(served):
     served.run(120)
     money = served.get("api/money").json()

@@ -129,7 +129,25 @@ def test_health_reads_the_fleet_tokens_expiry_and_the_budget(tmp_path):
     assert "expires in 2.0 days" in found["fleet token"].detail
     assert found["command budget"].ok is True
     assert (
-        "2 of 5 commands left today (3 kept for safety; documented limits)"
+        "2 of 5 commands left today (0 used, 3 kept for safety; documented limits)"
         in found["command budget"].detail
     )
     assert found["recorder"].ok is None
+
+
+def test_health_says_how_the_mqtt_link_stands(tmp_path):
+    plain = Config(state_dir=tmp_path)
+    assert by_name(checks(plain, seen(), gaps=None, samples=0))["mqtt"].detail == "not configured"
+    config = Config(state_dir=tmp_path, mqtt={"host": "broker.lan", "port": 1883})
+    link = {"broker": "broker.lan:1883", "connected": True, "connects": 2, "refused": None}
+    up = by_name(checks(config, seen(mqtt=link), gaps=None, samples=0))["mqtt"]
+    assert up.ok is True and up.detail == "connected to broker broker.lan:1883 (reconnected 1×)"
+    down = by_name(checks(config, seen(mqtt=link | {"connected": False}), gaps=None, samples=0))[
+        "mqtt"
+    ]
+    assert down.ok is False and "not connected to broker broker.lan:1883" in down.detail
+    assert "control go on" in down.hint
+    journal = by_name(checks(config, seen(live=False, mqtt=link), gaps=None, samples=0))["mqtt"]
+    assert journal.ok is None and "connected when `wattplan run` last wrote" in journal.detail
+    never = by_name(checks(config, seen(live=False), gaps=None, samples=0))["mqtt"]
+    assert never.ok is None and "not connected yet" in never.detail
