@@ -462,6 +462,13 @@ class ControlConfig(_Strict):
     tariff_changes_per_month: int | None = Field(
         None, ge=0, description="custom limits: tariff uploads per UTC calendar month"
     )
+    policy: Literal["auto", "scarce", "follow"] = Field(
+        "auto",
+        description="how plans are followed: follow (change the settings at every span), scarce "
+        "(time-based control under a tariff designed and uploaded at most once a month does "
+        "most of the work; the daily writes go where the plan values them most) or auto "
+        "(scarce at 10 daily writes or fewer, e.g. the documented limits)",
+    )
     safety_commands: int = Field(
         FLEET_REVERT_COMMANDS,
         ge=0,

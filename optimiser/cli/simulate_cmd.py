@@ -115,8 +115,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--budgets",
         metavar="LIST",
         help="the value-per-command frontier: replay wattplan once per daily write budget "
-        "(e.g. 2,5,10,20,unlimited) and report cost and capture per budget (table, JSON, and "
-        "frontier.png with --plot)",
+        "(e.g. 2,5,10,20,unlimited; each finite budget with the documented 1 tariff change a "
+        "month) and report cost and capture per budget (table, JSON, and frontier.png with "
+        "--plot)",
     )
     p.add_argument(
         "--backend",
@@ -271,6 +272,7 @@ def _frontier(
     """``--budgets``: wattplan once per daily write budget, against the two references."""
     from dataclasses import replace
 
+    from optimiser.config import DOCUMENTED_LIMITS
     from simulations.replay import ReplayError, period_prices, tariff_for
     from simulations.replay.frontier import (
         frontier_json,
@@ -294,8 +296,16 @@ def _frontier(
         prices = period_prices(
             tariff, data.start, data.end, minutes, margin_hours, *_events(args.events)
         )
+        monthly = DOCUMENTED_LIMITS.tariff_changes_per_month
         sites = [
-            replace(site, capabilities=replace(site.capabilities, commands_per_day=b))
+            replace(
+                site,
+                capabilities=replace(
+                    site.capabilities,
+                    commands_per_day=b,
+                    tariff_changes_per_month=None if b is None else monthly,
+                ),
+            )
             for b in budgets
         ]
         jobs = [

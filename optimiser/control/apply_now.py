@@ -29,7 +29,8 @@ from optimiser.control.lease_file import save_lease, settle_lease
 from optimiser.control.policy import ControlPolicy
 from optimiser.control.report import AppliedReport
 from optimiser.control.safety import Failure, Lease, decide, is_forced
-from optimiser.control.value import BudgetOutlook
+from optimiser.control.scarce import control_style
+from optimiser.control.value import Outlook
 from optimiser.domain.device import Settings
 from optimiser.domain.slots import require_aware
 from tariffs import Tariff
@@ -39,7 +40,7 @@ if TYPE_CHECKING:  # planning imports control (capabilities, limits): type only,
 
 
 def _budget_short(
-    backend: Backend, target: Settings, now: datetime, outlook: BudgetOutlook | None
+    backend: Backend, target: Settings, now: datetime, outlook: Outlook | None
 ) -> str | None:
     """Why the backend's command budget cannot pay for all of ``target`` now (None: it can)."""
     left = backend.commands_left(now)
@@ -127,6 +128,7 @@ def apply_current_slot(
             policy=policy,
             short=lambda t: _budget_short(backend, t, now, outlook),
             current=held,
+            style=control_style(config, capabilities),
         )
         failure = exhausted or failure
     lease = decision.lease if forced and decision.lease is not None else None

@@ -17,6 +17,7 @@ import json
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -25,6 +26,28 @@ from optimiser.control.errors import BudgetExhausted
 from optimiser.domain.slots import require_aware
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetState:
+    """What a :class:`CommandBudget` has counted.
+
+    Attributes
+    ----------
+    day : date or None
+        The UTC day counted.
+    used : int
+        Writes spent on it.
+    month : str or None
+        The UTC calendar month counted (``YYYY-MM``).
+    tariff_changes : int
+        Tariff uploads spent in it.
+    """
+
+    day: date | None = None
+    used: int = 0
+    month: str | None = None
+    tariff_changes: int = 0
 
 
 class CommandBudget:
@@ -108,13 +131,14 @@ class CommandBudget:
             self._tariff_changes += 1
         self._save()
 
-    def counted(self) -> tuple[date | None, int]:
-        """(the UTC day counted, commands spent on it): the budget's whole state."""
-        return self._day, self._used
+    def counted(self) -> BudgetState:
+        """The budget's whole state: the day's writes and the month's tariff changes."""
+        return BudgetState(self._day, self._used, self._month, self._tariff_changes)
 
-    def restore(self, counted: tuple[date | None, int]) -> None:
+    def restore(self, counted: BudgetState) -> None:
         """Set the state :meth:`counted` returned (e.g. a replay spliced from another run)."""
-        self._day, self._used = counted
+        self._day, self._used = counted.day, counted.used
+        self._month, self._tariff_changes = counted.month, counted.tariff_changes
         self._save()
 
     def _load(self) -> None:

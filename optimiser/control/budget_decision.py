@@ -3,7 +3,7 @@
 Pure decisions shared by the production apply path (:mod:`optimiser.control.apply_now`) and the
 replay. A forced state is all or nothing: half of one (say autonomous without the export rule)
 is worse than none, and reverting it would cost commands too. Commands the day's more valuable
-later spans need are kept back (:class:`~optimiser.control.value.BudgetOutlook`).
+later spans need are kept back (:class:`~optimiser.control.value.Outlook`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from optimiser.control.capabilities import Capabilities
 from optimiser.control.commands import differences
 from optimiser.control.policy import ControlPolicy
 from optimiser.control.safety import Failure, decide, is_forced
+from optimiser.control.scarce import ControlStyle, in_time_based
 from optimiser.control.translate import action_held
-from optimiser.control.value import BudgetOutlook
+from optimiser.control.value import Outlook
 from optimiser.domain.actions import Action
 from optimiser.domain.device import ExportRule, OperationMode, Settings
 
@@ -27,7 +28,7 @@ def budget_shortfall(
     target: Settings,
     capabilities: Capabilities,
     left: int,
-    outlook: BudgetOutlook | None = None,
+    outlook: Outlook | None = None,
 ) -> str | None:
     """Why ``left`` commands cannot pay for all of ``target`` from ``current`` (None: they
     can).
@@ -59,6 +60,7 @@ def afford_forced(
     policy: ControlPolicy,
     short: Callable[[Settings], str | None],
     current: Settings | None = None,
+    style: ControlStyle = ControlStyle.FOLLOW,
 ) -> tuple[Settings, bool, Failure | None]:
     """(settings to apply, whether they are forced, ``BUDGET_EXHAUSTED`` if they had to change).
 
@@ -66,7 +68,10 @@ def afford_forced(
     then safe settings replace it (sent as a safety revert) — except when the device
     (``current``) holds energy through a raised reserve and the target is a hold or a reserve
     charge too (no battery export): then the device keeps its hold (forced, no command),
-    because self-powering would spend the energy the plan keeps.
+    because self-powering would spend the energy the plan keeps. Under the scarce policy
+    (``style``) a device in time-based control under an uploaded tariff keeps what it holds
+    too (forced, no command): that is the state the policy runs in, and reverting it would
+    spend the commands kept for safety on optimisation.
     """
     forced = is_forced(target, policy)
     why = short(target) if forced else None
@@ -75,6 +80,9 @@ def afford_forced(
     failure = Failure.BUDGET_EXHAUSTED
     if current is not None and _keeps_hold(current, target, policy):
         note = f"keeping the device's hold at {current.backup_reserve_app_percent:g}%: {why}"
+        return replace(current, notes=(*current.notes, note)), True, failure
+    if style is ControlStyle.SCARCE and in_time_based(current) and current is not None:
+        note = f"keeping the device's time-based control as it is: {why}"
         return replace(current, notes=(*current.notes, note)), True, failure
     safe = decide(now, None, None, failure, policy=policy)
     return replace(safe, notes=(*safe.notes, why)), False, failure

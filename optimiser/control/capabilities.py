@@ -80,6 +80,8 @@ class Capabilities:
         How long a change takes to act; apply this early. [min]
     commands_per_day : int or None
         Daily command budget (None: unlimited).
+    tariff_changes_per_month : int or None
+        Tariff uploads allowed per UTC calendar month (None: only the daily budget).
     writes_per_hour : int or None
         Rolling hourly write rate (v1r; None: no hourly rate).
     dry_run : bool
@@ -97,6 +99,7 @@ class Capabilities:
     reserve_step_app_percent: float = 1.0
     settle_minutes: float = 5.0
     commands_per_day: int | None = None
+    tariff_changes_per_month: int | None = None
     writes_per_hour: int | None = None
     dry_run: bool = False
 
@@ -117,9 +120,15 @@ class Capabilities:
 
     @classmethod
     def fleet(
-        cls, units: int = 1, *, settle_minutes: float = 5.0, commands_per_day: int = 20
+        cls,
+        units: int = 1,
+        *,
+        settle_minutes: float = 5.0,
+        commands_per_day: int = 20,
+        tariff_changes_per_month: int | None = None,
     ) -> Capabilities:
-        """The Tesla Fleet API: every setting, app-scale integer reserve, a daily budget."""
+        """The Tesla Fleet API: every setting, app-scale integer reserve, a daily budget (and
+        a monthly tariff-change limit)."""
         return cls(
             backend=BackendName.FLEET,
             max_grid_charge_kw=1.8 * units,
@@ -129,6 +138,7 @@ class Capabilities:
             fleet_reserve_rule=True,
             settle_minutes=settle_minutes,
             commands_per_day=commands_per_day,
+            tariff_changes_per_month=tariff_changes_per_month,
         )
 
     @classmethod

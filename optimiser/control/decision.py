@@ -4,9 +4,12 @@
    hysteresis against what the device follows now);
 2. the span due now: the one in force ``control.settle_minutes`` ahead, because a Powerwall
    takes minutes to act on a change (:func:`~optimiser.control.spans.span_due`);
-3. its settings for the backend (:func:`~optimiser.control.translate.settings_for`), with the
-   tariff kept uploaded when the span exports or may fast-charge, and a rule's forced mode on
-   top;
+3. its settings for the backend, by ``control.policy`` (:func:`~optimiser.control.scarce.
+   control_style`): *follow* (:func:`~optimiser.control.translate.settings_for`, with the
+   tariff kept uploaded when the span exports or may fast-charge) or *scarce*
+   (:func:`~optimiser.control.scarce.scarce_settings`: time-based control under the month's
+   tariff, uploaded when :func:`~optimiser.control.scarce.tariff_value_gbp` says it is worth
+   it), and a rule's forced mode on top;
 4. a :class:`~optimiser.control.safety.Lease` for a forced state, and the budget outlook (the
    span's value and the later spans' claims on the day's commands).
 
@@ -27,10 +30,23 @@ from optimiser.control.capabilities import Capabilities
 from optimiser.control.plan_check import plan_problems
 from optimiser.control.policy import ControlPolicy
 from optimiser.control.safety import Failure, Lease, is_forced
+from optimiser.control.scarce import (
+    ControlStyle,
+    control_style,
+    entry_step,
+    in_scarce_family,
+    month_tariff_for,
+    scarce_settings,
+)
+from optimiser.control.scarce_value import (
+    TARIFF_VALUE_MIN_GBP,
+    tariff_value_gbp,
+    write_schedule,
+)
 from optimiser.control.spans import ActionSpan, span_due, spans_from_plan
 from optimiser.control.tariff_upload import uploaded_tariff_for
 from optimiser.control.translate import action_held, settings_for
-from optimiser.control.value import BudgetOutlook, budget_outlook
+from optimiser.control.value import Outlook, budget_outlook
 from optimiser.domain.actions import Action
 from optimiser.domain.device import OperationMode, Settings, UploadedTariff
 from optimiser.domain.slots import require_aware
@@ -62,8 +78,10 @@ class Decision:
         When the plan stops being trusted.
     notes : tuple of str
         Why.
-    outlook : BudgetOutlook or None
-        The span's value and the later spans' claims on the command budget.
+    outlook : Outlook or None
+        The span's value and the later spans' claims on the command budget (the scarce
+        policy: the day's candidate writes, :class:`~optimiser.control.scarce_value.
+        WriteSchedule`).
     """
 
     span: ActionSpan | None
@@ -72,7 +90,7 @@ class Decision:
     failure: Failure | None
     valid_until: datetime | None
     notes: tuple[str, ...] = ()
-    outlook: BudgetOutlook | None = None
+    outlook: Outlook | None = None
 
 
 def device_spans(
@@ -146,26 +164,52 @@ def plan_settings_now(
     tz = ZoneInfo(config.site.timezone)
     if uploaded_for is None:
         uploaded_for = uploaded_for_tariff(tariff, config.site.timezone)
+    style = control_style(config, capabilities)
     uploaded = None
-    wants_tariff = (span.action is Action.EXPORT and capabilities.can_export) or (
-        span.action is Action.CHARGE_FROM_GRID
-        and capabilities.can_fast_charge
-        and tariff is not None
-    )
-    if wants_tariff:
-        uploaded, why = uploaded_for(when.astimezone(tz).date())
-        if why:
-            notes.append(why)
-    settings = settings_for(
-        span,
-        soe_now_kwh=battery.soe_kwh,
-        policy=policy,
-        capabilities=capabilities,
-        uploaded=uploaded,
-        now=when,
-        current=current,
-        charge_efficiency=battery.charge_efficiency,
-    )
+    if style is ControlStyle.SCARCE:
+        uploaded_for = month_tariff_for(uploaded_for)
+        uploaded, why = _month_tariff(
+            config,
+            result,
+            plan,
+            policy,
+            uploaded_for(when.astimezone(tz).date()),
+            current,
+            capabilities,
+        )
+        notes += [why] if why else []
+        settings = scarce_settings(
+            span,
+            soe_now_kwh=battery.soe_kwh,
+            policy=policy,
+            capabilities=capabilities,
+            uploaded=uploaded,
+            now=when,
+            current=current,
+            charge_efficiency=battery.charge_efficiency,
+        )
+        if current is not None and not in_scarce_family(current) and in_scarce_family(settings):
+            settings = entry_step(current, settings)
+    else:
+        wants_tariff = (span.action is Action.EXPORT and capabilities.can_export) or (
+            span.action is Action.CHARGE_FROM_GRID
+            and capabilities.can_fast_charge
+            and tariff is not None
+        )
+        if wants_tariff:
+            uploaded, why = uploaded_for(when.astimezone(tz).date())
+            if why:
+                notes.append(why)
+        settings = settings_for(
+            span,
+            soe_now_kwh=battery.soe_kwh,
+            policy=policy,
+            capabilities=capabilities,
+            uploaded=uploaded,
+            now=when,
+            current=current,
+            charge_efficiency=battery.charge_efficiency,
+        )
     notes += list(settings.notes)
     slot = plan.grid.index_of(when)
     forced_mode = result.force_mode[slot] if slot < len(result.force_mode) else None
@@ -184,8 +228,28 @@ def plan_settings_now(
             until=span.end,
             reason=f"{span.action.value} {span.start:%H:%M}–{span.end:%H:%M} UTC",
         )
-    outlook = None
-    if capabilities.commands_per_day is not None:
+    outlook: Outlook | None = None
+    if (
+        style is ControlStyle.SCARCE
+        and capabilities.commands_per_day is not None
+        and uploaded is not None
+        and current is not None
+        and in_scarce_family(current)
+    ):
+        outlook = write_schedule(
+            plan,
+            spans,
+            span,
+            now,
+            device=current,
+            target=settings,
+            battery=battery,
+            policy=policy,
+            capabilities=capabilities,
+            uploaded=uploaded,
+            export_limit_kw=config.site.export_limit_kw,
+        )
+    elif capabilities.commands_per_day is not None:
         outlook = budget_outlook(
             plan,
             spans,
@@ -193,10 +257,51 @@ def plan_settings_now(
             now,
             policy=policy,
             capabilities=capabilities,
-            uploaded_for=lambda t: uploaded_for(t.astimezone(tz).date())[0],
+            uploaded_for=(
+                (lambda t: uploaded)
+                if style is ControlStyle.SCARCE
+                else (lambda t: uploaded_for(t.astimezone(tz).date())[0])
+            ),
             charge_efficiency=battery.charge_efficiency,
+            style=style,
+            current=current,
         )
     return Decision(span, settings, lease, None, end, tuple(notes), outlook)
+
+
+def _month_tariff(
+    config: Config,
+    result: PlanResult,
+    plan: Plan,
+    policy: ControlPolicy,
+    designed: tuple[UploadedTariff | None, str | None],
+    current: Settings | None,
+    capabilities: Capabilities,
+) -> tuple[UploadedTariff | None, str | None]:
+    """(The tariff the scarce policy runs under now, why not the month's design): the design
+    when the device holds it or uploading it is worth :data:`TARIFF_VALUE_MIN_GBP` over the
+    plan's horizon (:func:`tariff_value_gbp`), else the tariff the device holds."""
+    design, why = designed
+    held = current.tariff if current is not None else None
+    if design is None:
+        return held, why
+    if held is None or held == design:
+        return design, None
+    value = tariff_value_gbp(
+        plan,
+        result.inputs.battery,
+        design,
+        held,
+        policy=policy,
+        capabilities=capabilities,
+        export_limit_kw=config.site.export_limit_kw,
+    )
+    if value >= TARIFF_VALUE_MIN_GBP:
+        return design, None
+    return (
+        held,
+        f"the month's tariff is worth £{value:.2f} over the plan's horizon: kept the device's",
+    )
 
 
 def decide_plan_settings(
@@ -213,9 +318,10 @@ def decide_plan_settings(
 ) -> Decision:
     """:func:`plan_settings_now` as the apply path and the replay use it.
 
-    A first decision without the device; when its span holds or self-powers, the hold
-    tolerance and the flip hysteresis compare with what the device holds, so ``read()`` it
-    (a read, no command) and decide again.
+    A first decision without the device; when its span holds or self-powers, or under the
+    scarce policy (which nudges what the device holds), the hold tolerance and the flip
+    hysteresis compare with what the device holds, so ``read()`` it (a read, no command) and
+    decide again.
     """
     if uploaded_for is None:
         uploaded_for = uploaded_for_tariff(tariff, config.site.timezone)
@@ -229,7 +335,10 @@ def decide_plan_settings(
         valid_until=valid_until,
         uploaded_for=uploaded_for,
     )
-    if decision.span is not None and decision.span.action in (Action.HOLD, Action.SELF_POWER):
+    scarce = control_style(config, capabilities) is ControlStyle.SCARCE
+    if decision.span is not None and (
+        scarce or decision.span.action in (Action.HOLD, Action.SELF_POWER)
+    ):
         decision = plan_settings_now(
             config,
             result,

@@ -42,12 +42,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import numpy as np
 
 from optimiser.control.capabilities import Capabilities
 from optimiser.control.commands import differences
 from optimiser.control.policy import ControlPolicy
+from optimiser.control.scarce import ControlStyle, scarce_settings
 from optimiser.control.spans import ActionSpan
 from optimiser.control.translate import settings_for
 from optimiser.domain.actions import Action
@@ -147,29 +149,35 @@ def later_demands(
     uploaded_for: Callable[[datetime], UploadedTariff | None],
     charge_efficiency: float = 0.95,
     lookahead: int = LOOKAHEAD_SLOTS,
+    style: ControlStyle = ControlStyle.FOLLOW,
+    current: Settings | None = None,
 ) -> list[SpanDemand]:
     """The spans after ``due`` that start before ``day_end`` (the budget's day), each with its
     value and the commands it needs from the span before it: the differences between their
-    settings (:func:`~optimiser.control.translate.settings_for` at the span's start, stored
-    energy from the plan; ``uploaded_for(when)`` is the tariff kept uploaded then). Pure."""
+    settings (the ``style``'s translation, :func:`~optimiser.control.translate.settings_for` or
+    :func:`~optimiser.control.scarce.scarce_settings`, at the span's start, stored energy from
+    the plan; ``uploaded_for(when)`` is the tariff kept uploaded then; ``current`` is what the
+    device holds, for the scarce policy's kept settings). Pure."""
     grid = plan.grid
     soe = plan.soe_kwh
     out: list[SpanDemand] = []
     previous: Settings | None = None
+    scarce = style is ControlStyle.SCARCE
     for span in spans:
         if span.start < due.start:
             continue
         first = round((span.start - grid.start) / grid.step)
         end = round((span.end - grid.start) / grid.step)
         soe_start = plan.start_soe_kwh if first <= 0 else float(soe[first - 1])
-        shape = settings_for(
+        translate = scarce_settings if scarce else settings_for
+        shape = translate(
             span,
             soe_now_kwh=soe_start,
             policy=policy,
             capabilities=capabilities,
             uploaded=uploaded_for(span.start),
             now=span.start,
-            current=previous,
+            current=previous if previous is not None or not scarce else current,
             charge_efficiency=charge_efficiency,
         )
         if span is not due and previous is not None and span.start < day_end:
@@ -201,6 +209,19 @@ def commands_to_keep(
     return keep
 
 
+class Outlook(Protocol):
+    """The change due now's value and how many of the commands left to keep for later."""
+
+    @property
+    def value_gbp(self) -> float:
+        """What the change due now is worth. [£]"""
+        ...
+
+    def keep(self, commands: int, left: int) -> int:
+        """Commands of ``left`` to keep for later when the change due now needs ``commands``."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class BudgetOutlook:
     """The change due now's value and what the rest of the budget's day asks for."""
@@ -224,8 +245,11 @@ def budget_outlook(
     uploaded_for: Callable[[datetime], UploadedTariff | None],
     charge_efficiency: float = 0.95,
     lookahead: int = LOOKAHEAD_SLOTS,
+    style: ControlStyle = ControlStyle.FOLLOW,
+    current: Settings | None = None,
 ) -> BudgetOutlook:
-    """The value of ``due`` and the demands of the later spans of ``now``'s UTC day. Pure."""
+    """The value of ``due`` and the demands of the later spans of ``now``'s UTC day
+    (translated by ``style``, from what the device holds: ``current``). Pure."""
     grid = plan.grid
     first = round((due.start - grid.start) / grid.step)
     end = round((due.end - grid.start) / grid.step)
@@ -243,5 +267,7 @@ def budget_outlook(
         uploaded_for=uploaded_for,
         charge_efficiency=charge_efficiency,
         lookahead=lookahead,
+        style=style,
+        current=current,
     )
     return BudgetOutlook(value, tuple(later))

@@ -10,11 +10,12 @@ At every decision time ``now`` (each slot boundary by default):
    backend's limits;
 2. **plan** with :func:`optimiser.planning.plan_cycle` and the user's rules;
 3. **control**: production's :func:`optimiser.control.apply_now.decide_plan_settings` (the
-   span due ``control.settle_minutes`` ahead, its device settings with a doctored tariff for
-   exports and fast charging, a rule's forced mode on top) and the safety rule
-   (:func:`optimiser.control.safety.decide`: a failed or invalid plan gives safe settings),
-   then the budgeted apply below; or, in **ideal** control, the battery is told the plan's
-   net charge/discharge for the slot directly (``Settings.dispatch_kw``);
+   span due ``control.settle_minutes`` ahead, its device settings by ``control.policy`` —
+   follow: a doctored tariff for exports and fast charging; scarce: time-based control under
+   the month's tariff, :mod:`optimiser.control.scarce` — a rule's forced mode on top) and
+   the safety rule (:func:`optimiser.control.safety.decide`: a failed or invalid plan gives
+   safe settings), then the budgeted apply below; or, in **ideal** control, the battery is
+   told the plan's net charge/discharge for the slot directly (``Settings.dispatch_kw``);
 4. **physics**: :func:`optimiser.domain.powerwall.step_through` runs the real load and solar
    at the data's resolution until the next decision.
 
@@ -28,6 +29,15 @@ cannot pay for becomes the safe settings, sent as a safety revert). The battery 
 under what the device really holds, so a skipped change keeps the previous settings. Sent and
 skipped commands and refused forced states are counted in ``stats["commands"]``.
 
+Time-based control under an uploaded tariff is the shared model's
+(:mod:`optimiser.domain.powerwall`, read through :class:`~simulations.replay.uploaded.
+UploadedTariffs`): full-power grid charging to full in the tariff's cheapest buy period (grid
+charging on), full-power battery export down to the reserve where sell ≥ the day's highest buy
+(export rule ``battery_ok``), self-power down to the reserve otherwise, slow reserve-rate grid
+charging below the reserve; one daily pattern, no weekday split, no forecast-driven holding of
+its own (Tesla's optimiser may hold energy for the peak by itself; the model does not, so the
+scarce policy's holds are paid writes in the replay).
+
 Stated simplifications: decisions fall on slot boundaries and settings act at once (the service
 decides ``control.settle_minutes`` before each boundary, from the state then, and the device
 takes about that long to act; both act on the span due after the settle margin); a rule's
@@ -40,17 +50,18 @@ from __future__ import annotations
 import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from optimiser.control.backends import MemoryBackend
-from optimiser.control.budget import CommandBudget
+from optimiser.control.budget import BudgetState, CommandBudget
 from optimiser.control.budget_decision import afford_forced, budget_shortfall
 from optimiser.control.decision import decide_plan_settings
 from optimiser.control.safety import decide
-from optimiser.control.value import BudgetOutlook
+from optimiser.control.scarce import control_style
+from optimiser.control.value import Outlook
 from optimiser.domain.device import ExportRule, OperationMode, Settings
 from optimiser.domain.history import History
 from optimiser.domain.powerwall import PowerwallSpec, PowerwallState, step_through
@@ -192,7 +203,10 @@ class ClosedLoop:
         if site.capabilities.commands_per_day is not None:
             per_day = site.capabilities.commands_per_day
             budget = CommandBudget(
-                per_day, None, safety_reserve=min(config.control.safety_commands, per_day - 1)
+                per_day,
+                None,
+                safety_reserve=min(config.control.safety_commands, per_day - 1),
+                tariff_per_month=site.capabilities.tariff_changes_per_month,
             )
         self.backend = MemoryBackend(
             site.capabilities,
@@ -211,13 +225,13 @@ class ClosedLoop:
         self.backend.device = settings
 
     @property
-    def budget_counted(self) -> tuple[date | None, int]:
-        """The command budget's state: (UTC day counted, commands spent on it)."""
+    def budget_counted(self) -> BudgetState:
+        """The command budget's state: the day's writes and the month's tariff changes."""
         budget = self.backend.budget
-        return (None, 0) if budget is None else budget.counted()
+        return BudgetState() if budget is None else budget.counted()
 
     @budget_counted.setter
-    def budget_counted(self, counted: tuple[date | None, int]) -> None:
+    def budget_counted(self, counted: BudgetState) -> None:
         if self.backend.budget is not None:
             self.backend.budget.restore(counted)
 
@@ -380,7 +394,7 @@ class ClosedLoop:
         now: datetime,
         *,
         reason: str,
-        outlook: BudgetOutlook | None = None,
+        outlook: Outlook | None = None,
     ) -> Settings:
         """Apply ``target`` to the simulated device as production does (all or nothing for a
         forced state, keeping commands for the day's more valuable later spans (``outlook``),
@@ -396,7 +410,12 @@ class ClosedLoop:
             return budget_shortfall(backend.device, t, caps, budget.remaining(now), outlook)
 
         target, forced, refused = afford_forced(
-            target, now, policy=self.site.policy, short=short, current=backend.device
+            target,
+            now,
+            policy=self.site.policy,
+            short=short,
+            current=backend.device,
+            style=control_style(self.config, caps),
         )
         report = backend.apply(target, reason=reason, safety=not forced)
         self.last_control = CommandRecord(

@@ -45,11 +45,11 @@ import queue as queue_mod
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, fields
-from datetime import date
 from multiprocessing.queues import Queue
 
 import numpy as np
 
+from optimiser.control.budget import BudgetState
 from optimiser.domain.device import Settings
 from optimiser.domain.powerwall import PowerwallState
 from optimiser.planner import Plan
@@ -120,7 +120,7 @@ class ChunkRun:
     commands: list[CommandRecord]
     end_state: PowerwallState
     end_device: Settings
-    end_budget: tuple[date | None, int]
+    end_budget: BudgetState
     end_plan: Plan | None
     fits: int
     seconds: dict[str, float]

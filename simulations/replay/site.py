@@ -104,6 +104,7 @@ class SiteModel:
             units,
             settle_minutes=config.control.settle_minutes,
             commands_per_day=config.control.writes_per_day,
+            tariff_changes_per_month=config.control.fleet_limits.tariff_changes_per_month,
         )
         policy = ControlPolicy.from_config(config, caps)
         floor = app_to_raw(policy.reserve_floor_app_percent) / 100.0 * capacity

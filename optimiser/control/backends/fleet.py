@@ -28,7 +28,10 @@ class FleetBackend(VerifyingBackend):
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         capabilities = Capabilities.fleet(
-            units, settle_minutes=settle_minutes, commands_per_day=budget.per_day
+            units,
+            settle_minutes=settle_minutes,
+            commands_per_day=budget.per_day,
+            tariff_changes_per_month=budget.tariff_per_month,
         )
         super().__init__(capabilities, budget, clock)
         self.client = client

@@ -22,6 +22,7 @@ from optimiser.control import (
     prioritise,
     settings_for,
 )
+from optimiser.control.budget import BudgetState
 from optimiser.control.commands import Command
 from optimiser.control.errors import BudgetExhausted
 from optimiser.domain.actions import Action
@@ -102,6 +103,18 @@ def test_budget_state_round_trips():
     assert other.used(now) == 1 and other.remaining(now) == 4
 
 
+def test_the_spliced_state_carries_the_months_tariff_change():
+    now = datetime(2025, 1, 6, 12, 0, tzinfo=UTC)
+    budget = CommandBudget(5, tariff_per_month=1)
+    budget.spend(now, tariff=True)
+    other = CommandBudget(5, tariff_per_month=1)
+    other.restore(budget.counted())
+    assert other.counted() == BudgetState(now.date(), 1, "2025-01", 1)
+    assert other.tariff_changes_left(now) == 0
+    with pytest.raises(BudgetExhausted, match="monthly tariff change"):
+        other.spend(now + timedelta(days=1), tariff=True)
+
+
 def test_one_tariff_change_a_month_survives_a_restart(tmp_path):
     state = tmp_path / "command-budget.json"
     march = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
@@ -153,7 +166,7 @@ def test_a_tariff_upload_never_spends_the_safety_reserve(tmp_path):
         client = FleetClient(emulator.url, emulator.site_id, TokenSource(token_env="UNUSED"), 5)
         client.tokens.store(emulator.access_token, emulator.refresh_token)
         budget = CommandBudget(5, tmp_path / "b.json", 3, tariff_per_month=1)
-        budget.restore((clock.now().date(), 2))  # only the reserve is left
+        budget.restore(BudgetState(clock.now().date(), 2))  # only the reserve is left
         backend = FleetBackend(client, budget, clock=clock.now)
         current = backend.read()
         tariff = UploadedTariff(flux_like_content())

@@ -17,7 +17,7 @@ at full power (02:00–05:00 UTC; :func:`at_night`, :func:`charging`).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -173,8 +173,8 @@ def make_service(house, **control):
     )
 
 
-def fleet_service(house, fleet, per_day: int = PER_DAY) -> Service:
-    config = house.config(backend="fleet", commands_per_day=per_day, safety_commands=3)
+def fleet_service(house, fleet, per_day: int = PER_DAY, **control) -> Service:
+    config = house.config(backend="fleet", commands_per_day=per_day, safety_commands=3, **control)
     client = FleetClient(
         fleet.url, fleet.site_id, TokenSource(token_file=fleet_token(house.tmp, fleet)), 5
     )
@@ -230,7 +230,7 @@ def leave_only(service, commands: int) -> None:
     """Spend today's Fleet budget down to ``commands`` left (safety reserve included)."""
     budget = service.backend.budget
     now = service.clock.now()
-    budget.restore((now.date(), budget.per_day - commands))
+    budget.restore(replace(budget.counted(), day=now.date(), used=budget.per_day - commands))
 
 
 def lost_gateway_decisions(service):
