@@ -88,9 +88,7 @@ def sky_geometry(epoch_s: np.ndarray, array: ArrayModel) -> SkyGeometry:
     position = sm.ephemeris(when, array.latitude, array.longitude)
     apparent_zenith = 90.0 - position.apparent_elevation
     zenith = 90.0 - position.elevation
-    linke = np.asarray(sm.monthly_linke_turbidity(array.latitude, array.longitude))[
-        when.month - 1
-    ]
+    linke = np.asarray(sm.monthly_linke_turbidity(array.latitude, array.longitude))[when.month - 1]
     relative = sm.relative_airmass(apparent_zenith)
     absolute = relative * sm.altitude_to_pressure(array.altitude_m) / 101325.0
     dni_extra = sm.extra_radiation(when.day_of_year)

@@ -114,7 +114,9 @@ def ephemeris(
     )
     sun_az[sun_az < 0] += 360
     sun_el = np.degrees(
-        np.arcsin(np.cos(lat_r) * np.cos(dec_r) * np.cos(hr_angle_r) + np.sin(lat_r) * np.sin(dec_r))
+        np.arcsin(
+            np.cos(lat_r) * np.cos(dec_r) * np.cos(hr_angle_r) + np.sin(lat_r) * np.sin(dec_r)
+        )
     )
     el = sun_el
     tan_el = np.tan(np.radians(el))
@@ -122,7 +124,9 @@ def ephemeris(
     mask = (el > 5) & (el <= 85)
     refract[mask] = 58.1 / tan_el[mask] - 0.07 / (tan_el[mask] ** 3) + 8.6e-05 / (tan_el[mask] ** 5)
     mask = (el > -0.575) & (el <= 5)
-    refract[mask] = el[mask] * (-518.2 + el[mask] * (103.4 + el[mask] * (-12.79 + el[mask] * 0.711))) + 1735
+    refract[mask] = (
+        el[mask] * (-518.2 + el[mask] * (103.4 + el[mask] * (-12.79 + el[mask] * 0.711))) + 1735
+    )
     mask = (el > -1) & (el <= -0.575)
     refract[mask] = -20.774 / tan_el[mask]
     refract *= (283 / (273.0 + temperature)) * (pressure / 101325.0) / 3600.0
