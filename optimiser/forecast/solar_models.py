@@ -138,7 +138,7 @@ def monthly_linke_turbidity(latitude: float, longitude: float) -> tuple[float, .
     """Climatological Linke turbidity for Jan..Dec from pvlib's bundled file. [-]"""
     # h5py only reads this one file; imported here so that only a forecast needing a new
     # location pays for it (the values are cached per location).
-    import h5py  # noqa: PLC0415
+    import h5py
 
     path = _pvlib_data_dir() / LINKE_FILE
     with h5py.File(path, "r") as lt:
@@ -151,7 +151,7 @@ def monthly_linke_turbidity(latitude: float, longitude: float) -> tuple[float, .
 
 def _pvlib_data_dir() -> Path:
     """pvlib's data folder, found without importing pvlib."""
-    from importlib.util import find_spec  # noqa: PLC0415 - see monthly_linke_turbidity
+    from importlib.util import find_spec  # see monthly_linke_turbidity
 
     spec = find_spec("pvlib")
     if spec is None or spec.origin is None:

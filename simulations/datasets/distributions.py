@@ -47,7 +47,7 @@ def _beta_cf(x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
             c = 1.0 + aa / c
             c = np.where(np.abs(c) < _TINY, _TINY, c)
             h = h * d * c
-        if np.all(np.abs(d * c - 1.0) < 1e-16):
+        if np.all(np.abs(d * c - 1.0) < 3e-16):
             break
     return h
 
@@ -84,7 +84,7 @@ def beta_ppf(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
             newton = x - f / pdf
         inside = np.isfinite(newton) & (newton > lo) & (newton < hi)
         step = np.where(inside, newton, 0.5 * (lo + hi))
-        done = np.all(np.abs(step - x) <= 4e-16 * np.maximum(x, 1e-300))
+        done = np.all(np.abs(step - x) <= 1e-15 * np.maximum(x, 1e-300))
         x = step
         if done:
             break
