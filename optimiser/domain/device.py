@@ -73,6 +73,9 @@ class TouSchedule:
             lookup.append(matches[0])
         object.__setattr__(self, "_lookup", tuple(lookup))
         object.__setattr__(self, "_tz", ZoneInfo(self.timezone))
+        # Read at every control decision (UploadedTariff.cheapest_at): computed once.
+        object.__setattr__(self, "_min_buy", min(p.buy for p in self.periods))
+        object.__setattr__(self, "_max_buy", max(p.buy for p in self.periods))
 
     def period_at(self, when: datetime) -> TouPeriod:
         """The period in force at ``when`` (aware)."""
@@ -82,12 +85,12 @@ class TouSchedule:
     @property
     def min_buy(self) -> float:
         """Cheapest buy price of the day."""
-        return min(p.buy for p in self.periods)
+        return self._min_buy
 
     @property
     def max_buy(self) -> float:
         """Dearest buy price of the day."""
-        return max(p.buy for p in self.periods)
+        return self._max_buy
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """What the history forecaster reads of each time, whatever was recorded then, computed once.
 
 Local hour and weekday, the typical UK load, the array's clear-sky output and the typical UK
-clearness depend on the time alone, and computing them (pandas time zones, pvlib sun
+clearness depend on the time alone, and computing them (time zones, sun
 positions) is most of a forecast's cost. Fitted at every plan, a forecaster meets the same
 times again and again — the recorded samples of the last weeks, the horizon's points — so
 :class:`FeatureCache` keeps them: every value is the one the function gives for that time

@@ -15,8 +15,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import numpy as np
-import pandas as pd
 
+from optimiser.domain.localtime import utc_offsets_s
 from optimiser.domain.slots import LONDON
 
 HOURS_PER_YEAR = 8766.0
@@ -100,13 +100,18 @@ class LocalTime:
 
 def local_time(epoch_s: np.ndarray, tz: ZoneInfo = LONDON) -> LocalTime:
     """Local hour of day (fractional), weekend flag, day of year and weekday (Mon=0)."""
-    times = pd.to_datetime(np.asarray(epoch_s, dtype="int64"), unit="s", utc=True).tz_convert(tz)
-    hour = times.hour.to_numpy() + times.minute.to_numpy() / 60.0 + times.second.to_numpy() / 3600
-    weekday = times.day_of_week.to_numpy()
+    utc = np.asarray(epoch_s, dtype=np.int64)
+    local = utc + utc_offsets_s(utc, tz)
+    day = local // 86400
+    seconds = local - day * 86400
+    hour = seconds // 3600 + (seconds % 3600 // 60) / 60.0 + (seconds % 60) / 3600
+    dates = day.astype("datetime64[D]")
+    day_of_year = (dates - dates.astype("datetime64[Y]").astype("datetime64[D]")).astype(np.int64)
+    weekday = (day + 3) % 7  # 1970-01-01 was a Thursday
     return LocalTime(
         hour=hour.astype(float),
         weekend=weekday >= 5,
-        day_of_year=times.day_of_year.to_numpy().astype(float),
+        day_of_year=(day_of_year + 1).astype(float),
         weekday=weekday,
     )
 

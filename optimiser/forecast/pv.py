@@ -1,21 +1,19 @@
-"""PV array output from irradiance: pvlib clear-sky, PVWatts DC and AC, all offline.
+"""PV array output from irradiance: Ineichen clear sky, PVWatts DC and AC, all offline.
 
-Pure functions over arrays of sample times (seconds since the Unix epoch, UTC). The Linke
+Pure functions over arrays of sample times (seconds since the Unix epoch, UTC), on pvlib's
+models as :mod:`optimiser.forecast.solar_models` writes them (no pvlib import). The Linke
 turbidity comes from pvlib's bundled climatology file (no network), looked up once per
 location and month and cached.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
-import pandas as pd
-import pvlib
 
 from optimiser.config import SiteConfig
+from optimiser.forecast import solar_models as sm
 
 # Typical UK ratio of PV output to clear-sky PV output by month (Jan..Dec). [-]
 # Measured on the demo weather model (simulations.datasets.demo, 12 seeds, smoothed), whose
@@ -69,21 +67,11 @@ class ArrayModel:
         )
 
 
-@lru_cache(maxsize=32)
-def monthly_linke_turbidity(latitude: float, longitude: float) -> tuple[float, ...]:
-    """Climatological Linke turbidity for Jan..Dec from pvlib's bundled file. [-]"""
-    mid_months = pd.DatetimeIndex([f"2025-{m:02d}-15" for m in range(1, 13)], tz="UTC")
-    values = pvlib.clearsky.lookup_linke_turbidity(
-        mid_months, latitude, longitude, interp_turbidity=False
-    )
-    return tuple(float(v) for v in values)
-
-
 @dataclass(frozen=True, slots=True)
 class SkyGeometry:
     """Sun position and clear-sky irradiance at sample times (arrays, one per time)."""
 
-    times: pd.DatetimeIndex
+    day_of_year: np.ndarray
     zenith: np.ndarray
     apparent_zenith: np.ndarray
     azimuth: np.ndarray
@@ -96,28 +84,20 @@ class SkyGeometry:
 
 def sky_geometry(epoch_s: np.ndarray, array: ArrayModel) -> SkyGeometry:
     """Sun position, Ineichen clear-sky irradiance and a climatological air temperature."""
-    times = pd.DatetimeIndex(pd.to_datetime(np.asarray(epoch_s, dtype="int64"), unit="s", utc=True))
-    with warnings.catch_warnings():  # pvlib 0.16 uses a pandas accessor pandas 3 deprecates
-        warnings.simplefilter("ignore", FutureWarning)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        position = pvlib.solarposition.ephemeris(times, array.latitude, array.longitude)
-    apparent_zenith = position["apparent_elevation"].to_numpy()
-    apparent_zenith = 90.0 - apparent_zenith
-    zenith = 90.0 - position["elevation"].to_numpy()
-    azimuth = position["azimuth"].to_numpy()
-    linke = np.asarray(monthly_linke_turbidity(array.latitude, array.longitude))[
-        times.month.to_numpy() - 1
-    ]
-    relative = pvlib.atmosphere.get_relative_airmass(apparent_zenith)
-    pressure = pvlib.atmosphere.alt2pres(array.altitude_m)
-    absolute = pvlib.atmosphere.get_absolute_airmass(relative, pressure)
-    dni_extra = pvlib.irradiance.get_extra_radiation(times.day_of_year.to_numpy())
-    with np.errstate(divide="ignore", invalid="ignore"):  # night: pvlib divides by zero
-        clear = pvlib.clearsky.ineichen(
+    when = sm.utc_fields(epoch_s)
+    position = sm.ephemeris(when, array.latitude, array.longitude)
+    apparent_zenith = 90.0 - position.apparent_elevation
+    zenith = 90.0 - position.elevation
+    linke = np.asarray(sm.monthly_linke_turbidity(array.latitude, array.longitude))[when.month - 1]
+    relative = sm.relative_airmass(apparent_zenith)
+    absolute = relative * sm.altitude_to_pressure(array.altitude_m) / 101325.0
+    dni_extra = sm.extra_radiation(when.day_of_year)
+    with np.errstate(divide="ignore", invalid="ignore"):  # night: the model divides by zero
+        ghi, dni, dhi = sm.ineichen(
             apparent_zenith, absolute, linke, altitude=array.altitude_m, dni_extra=dni_extra
         )
-    doy = times.day_of_year.to_numpy()
-    hour = times.hour.to_numpy() + times.minute.to_numpy() / 60.0
+    doy = when.day_of_year
+    hour = when.hour + when.minute / 60.0
     # UK climatology: ~5 °C in January, ~18 °C in July; warmest mid-afternoon.
     temp_air = (
         11.5
@@ -125,13 +105,13 @@ def sky_geometry(epoch_s: np.ndarray, array: ArrayModel) -> SkyGeometry:
         + 3.5 * np.cos(2 * np.pi * (hour - 15.0) / 24.0)
     )
     return SkyGeometry(
-        times=times,
+        day_of_year=doy,
         zenith=zenith,
         apparent_zenith=apparent_zenith,
-        azimuth=azimuth,
-        ghi=np.nan_to_num(np.asarray(clear["ghi"], dtype=float)),
-        dni=np.nan_to_num(np.asarray(clear["dni"], dtype=float)),
-        dhi=np.nan_to_num(np.asarray(clear["dhi"], dtype=float)),
+        azimuth=position.azimuth,
+        ghi=np.nan_to_num(ghi),
+        dni=np.nan_to_num(dni),
+        dhi=np.nan_to_num(dhi),
         dni_extra=np.asarray(dni_extra, dtype=float),
         temp_air=temp_air,
     )
@@ -150,9 +130,8 @@ def ac_power_kw(
         ghi, dni, dhi = sky.ghi, sky.dni, sky.dhi
     else:
         ghi = sky.ghi * clearness
-        split = pvlib.irradiance.erbs(ghi, sky.zenith, sky.times.day_of_year.to_numpy())
-        dni = np.nan_to_num(np.asarray(split["dni"], dtype=float))
-        dhi = np.nan_to_num(np.asarray(split["dhi"], dtype=float))
+        dni, dhi = sm.erbs(ghi, sky.zenith, sky.day_of_year)
+        dni, dhi = np.nan_to_num(dni), np.nan_to_num(dhi)
     return ac_power_from_irradiance(sky, array, ghi, dni, dhi)
 
 
@@ -161,7 +140,7 @@ def ac_power_from_irradiance(
 ) -> np.ndarray:
     """AC output of the array under global, direct normal and diffuse horizontal irradiance
     at ``sky``'s times (air temperature from ``sky.temp_air``). [W/m²] in, [kW] out."""
-    poa = pvlib.irradiance.get_total_irradiance(
+    direct, diffuse = sm.poa_hay_davies(
         array.tilt_deg,
         array.azimuth_deg,
         sky.apparent_zenith,
@@ -170,19 +149,16 @@ def ac_power_from_irradiance(
         ghi,
         dhi,
         dni_extra=sky.dni_extra,
-        model="haydavies",
     )
-    aoi = pvlib.irradiance.aoi(array.tilt_deg, array.azimuth_deg, sky.apparent_zenith, sky.azimuth)
-    iam = pvlib.iam.ashrae(aoi)
-    beam = np.nan_to_num(np.asarray(poa["poa_direct"], dtype=float)) * np.nan_to_num(iam)
-    diffuse = np.nan_to_num(np.asarray(poa["poa_diffuse"], dtype=float))
-    effective = np.maximum(beam + diffuse, 0.0)
-    temp_cell = pvlib.temperature.faiman(effective, sky.temp_air, wind_speed=2.0)
-    pdc_kw = pvlib.pvsystem.pvwatts_dc(effective, temp_cell, array.kwp, TEMPERATURE_COEFFICIENT)
-    pdc_kw = np.asarray(pdc_kw, dtype=float) * (1.0 - array.losses)
+    angle = sm.aoi(array.tilt_deg, array.azimuth_deg, sky.apparent_zenith, sky.azimuth)
+    beam = np.nan_to_num(direct) * np.nan_to_num(sm.iam_ashrae(angle))
+    effective = np.maximum(beam + np.nan_to_num(diffuse), 0.0)
+    temp_cell = sm.faiman_cell_temperature(effective, sky.temp_air, wind_speed=2.0)
+    pdc_kw = sm.pvwatts_dc(effective, temp_cell, array.kwp, TEMPERATURE_COEFFICIENT)
+    pdc_kw = pdc_kw * (1.0 - array.losses)
     if array.kwp <= 0:
         return np.zeros_like(pdc_kw)
-    pac_kw = pvlib.inverter.pvwatts(
+    pac_kw = sm.pvwatts_ac(
         pdc_kw, array.inverter_kw / INVERTER_EFFICIENCY, eta_inv_nom=INVERTER_EFFICIENCY
     )
     return np.clip(np.nan_to_num(np.asarray(pac_kw, dtype=float)), 0.0, None)
@@ -195,8 +171,8 @@ def clear_sky_kw(epoch_s: np.ndarray, array: ArrayModel) -> np.ndarray:
 
 def typical_clearness(epoch_s: np.ndarray) -> np.ndarray:
     """Typical UK PV clearness (output / clear-sky output) at each time, smooth over the year."""
-    doy = pd.to_datetime(np.asarray(epoch_s, dtype="int64"), unit="s", utc=True).day_of_year
-    return monthly_interpolate(UK_MONTHLY_CLEARNESS, np.asarray(doy, dtype=float))
+    doy = sm.utc_fields(epoch_s).day_of_year
+    return monthly_interpolate(UK_MONTHLY_CLEARNESS, doy.astype(float))
 
 
 def monthly_interpolate(table: tuple[float, ...], day_of_year: np.ndarray) -> np.ndarray:

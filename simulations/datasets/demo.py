@@ -19,7 +19,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import numpy as np
-from scipy import signal, stats
 
 from optimiser.domain.slots import require_aware
 from optimiser.domain.traces import Trace
@@ -31,6 +30,7 @@ from optimiser.forecast.household import (
     local_time,
 )
 from optimiser.forecast.pv import ArrayModel, ac_power_kw, monthly_interpolate, sky_geometry
+from simulations.datasets.distributions import ar1_filter, beta_ppf, normal_cdf
 
 BASE_STEP_S = 300
 SAMPLES_PER_DAY = 86400 // BASE_STEP_S
@@ -115,7 +115,7 @@ def _persistent(innovations: np.ndarray) -> np.ndarray:
 def _ar1(innovations: np.ndarray, phi: float) -> np.ndarray:
     """Unit-variance AR(1) along the flattened days (the first day serves as warm-up)."""
     flat = innovations.reshape(-1) * np.sqrt(1 - phi**2)
-    return signal.lfilter([1.0], [1.0, -phi], flat).reshape(innovations.shape)
+    return ar1_filter(flat, phi).reshape(innovations.shape)
 
 
 # The demo's household: a UK family whose habits differ from the typical profile the way real
@@ -156,7 +156,7 @@ def _clearness(draws: _DayDraws, day_of_year: np.ndarray) -> np.ndarray:
     z = _persistent(draws.day_weather)
     a = mean * CLEARNESS_CONCENTRATION
     b = (1 - mean) * CLEARNESS_CONCENTRATION
-    day_k = stats.beta.ppf(stats.norm.cdf(z), a, b)
+    day_k = beta_ppf(normal_cdf(z), a, b)
     spread = 0.9 * np.sqrt(day_k * (1 - day_k))
     intra = _ar1(draws.cloud, CLOUD_AR)
     return np.clip(day_k[:, None] + spread[:, None] * intra, 0.03, 1.15)
@@ -205,7 +205,7 @@ def _base_days(first_day: int, days: int, seed: int) -> tuple[np.ndarray, np.nda
     # Solar only matters on the kept days; compute the sky there (the costly part).
     kept = epoch_s[keep]
     sky = sky_geometry(kept.reshape(-1) + BASE_STEP_S // 2, DEMO_ARRAY)
-    day_of_year = sky.times.day_of_year.to_numpy().reshape(kept.shape)[:, 0].astype(float)
+    day_of_year = sky.day_of_year.reshape(kept.shape)[:, 0].astype(float)
     clearness = _clearness(
         draws, np.concatenate([np.full(WARM_UP_DAYS, day_of_year[0]), day_of_year])
     )

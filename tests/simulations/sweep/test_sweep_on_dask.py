@@ -15,7 +15,8 @@ import pytest
 from optimiser.cli import main
 from optimiser.config import Config
 from optimiser.planning import Horizon
-from simulations.datasets import household_trace, write_recorded_csv
+from simulations.datasets import write_recorded_csv
+from simulations.datasets.realistic import household_trace
 from simulations.replay import ClosedLoopOptions
 from simulations.sweep import (
     Axes,
