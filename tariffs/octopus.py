@@ -257,7 +257,7 @@ class OctopusClient:
             if _origin(next_url) != _origin(self.base_url):
                 raise OctopusProtocolError(
                     f"{path}: 'next' should be a page on the same origin as {self.base_url}, "
-                    f"got {self._scrub(next_url)!r}; not followed"
+                    f"got {self.scrub(next_url)!r}; not followed"
                 )
             pages.append(self._get(next_url))
             if len(pages) > 1000:

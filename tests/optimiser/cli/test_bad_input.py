@@ -41,8 +41,12 @@ def config(home, text: str) -> str:
 # -- tracebacks that became usage errors ----------------------------------------------------
 
 
-def test_an_unusable_state_dir_is_named(home, capsys):
-    argv = ["--config", config(home, "state_dir: /proc/nonexistent\n"), "plan"]
+def test_an_unusable_state_dir_is_named(home, capsys, monkeypatch):
+    # With a gateway configured (the embedded emulator keeps its state in a sandbox): the
+    # state dir is needed for the gateway's certificate pin before anything is sent.
+    monkeypatch.setenv("WATTPLAN_GATEWAY_PASSWORD", "abcde")
+    text = "state_dir: /proc/nonexistent\ngateway: {host: 127.0.0.1, port: 9}\n"
+    argv = ["--config", config(home, text), "plan"]
     usage_error(argv, capsys, "state_dir", "/proc/nonexistent")
 
 
