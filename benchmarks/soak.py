@@ -340,6 +340,7 @@ class Soak:
             f"    site_id: '{self.fleet.site_id}'\n    token_file: {token}\n"
             "    client_id: wattplan-soak\n"
             "web:\n  enabled: false\n"
+            "forecast:\n  weather:\n    provider: none\n"  # loopback only: no weather API
             f"state_dir: {self.state_dir}\n"
         )
         return path

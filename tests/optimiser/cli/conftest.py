@@ -27,8 +27,13 @@ def write_config(tmp: Path, text: str) -> Path:
 
 def gateway_section(emulator, tmp: Path) -> str:
     """A ``gateway`` config section for a running :class:`GatewayEmulator` (pinned on first
-    use, its customer password in a file under ``tmp``)."""
+    use, its customer password in a file under ``tmp``), and no weather provider: a configured
+    gateway would otherwise forecast solar from the internet (the DNS guard of
+    ``tests/conftest.py`` does not reach a child process)."""
     secret = tmp / "gateway-password"
     secret.write_text(emulator.customer_password)
     secret.chmod(0o600)
-    return f"gateway:\n  host: 127.0.0.1\n  port: {emulator.port}\n  password_file: {secret}\n"
+    return (
+        f"gateway:\n  host: 127.0.0.1\n  port: {emulator.port}\n  password_file: {secret}\n"
+        "forecast:\n  weather:\n    provider: none\n"
+    )

@@ -174,7 +174,7 @@ yaml_text = st.one_of(
             "battery: {capacity_kwh: 1e308}\n",
             "tariff: {product: nonsense}\n",
             "tariff: {custom_file: /proc/nonexistent.yaml}\n",
-            "gateway: {host: 10.0.0.2, password_file: /proc/nonexistent}\n",
+            "gateway: {host: 127.0.0.1, port: 9, password_file: /proc/nonexistent}\n",
             "planner: {slot_minutes: 7}\n",
             "site: {timezone: Mars/Olympus}\n",
             "- [1, 2\n",
