@@ -311,6 +311,7 @@ class Soak:
         self._outage_reserve: float | None = None
         self._down_since: datetime | None = None
         self.disk_full = False
+        self.rebooting = 0  # reboot faults in force (the gateway is down while any is)
         self.child: Child | None = None
 
     # -- set-up ---------------------------------------------------------------------------
@@ -382,6 +383,7 @@ class Soak:
             case Kind.CERTIFICATE:
                 self._swap_certificate(make_certificate())
             case Kind.REBOOT:
+                self.rebooting += 1
                 self.gateway.stop()
             case Kind.POWER_CUT:
                 faults.power_cut(now, fault.until)
@@ -411,7 +413,9 @@ class Soak:
             case Kind.CERTIFICATE:
                 self._swap_certificate(self.certificate)
             case Kind.REBOOT:
-                self.gateway.start()
+                self.rebooting -= 1
+                if not self.rebooting:
+                    self.gateway.start()
             case Kind.FLEET_429 | Kind.FLEET_5XX:
                 self.fleet.faults.answer.clear()
             case Kind.DISK_FULL:
@@ -423,9 +427,12 @@ class Soak:
         return True
 
     def _swap_certificate(self, certificate) -> None:
-        self.gateway.stop()
+        """Serve ``certificate`` from now on (from the reboot's end, if the gateway is down)."""
+        if not self.rebooting:
+            self.gateway.stop()
         self.gateway.certificate = certificate
-        self.gateway.start()
+        if not self.rebooting:
+            self.gateway.start()
 
     # -- the child ------------------------------------------------------------------------
 
